@@ -1,0 +1,347 @@
+//! Parsing of `#[partest::test(...)]` arguments into [`TestArgs`], each value kept with its span.
+
+use proc_macro2::Span;
+use syn::meta::ParseNestedMeta;
+use syn::{LitInt, LitStr};
+
+/// The keys `#[partest::test(...)]` accepts, listed in the unknown-key error.
+pub(crate) const ACCEPTED: &str =
+    "`serial`, `serial(key, ...)`, `heavy_resource`, `redis_isolated`, \
+`group = \"name\"`, `markers(name, ...)`, `ignore`, `ignore = \"reason\"`, `should_panic`, \
+`should_panic(expected = \"...\")`, `timeout = \"30s\"`, `retries = N`, \
+`resource(name)`, `resource(name, count = K)`";
+
+/// A value together with the span of the tokens that set it.
+pub(crate) struct Spanned<T> {
+    pub(crate) value: T,
+    pub(crate) span: Span,
+}
+
+/// `serial` or `serial(key, ...)`.
+pub(crate) enum Serial {
+    All,
+    Keys(Vec<String>),
+}
+
+/// `should_panic` or `should_panic(expected = "...")`.
+pub(crate) enum ShouldPanic {
+    Any,
+    Expected(String),
+}
+
+/// One `resource(name)` / `resource(name, count = K)` use.
+pub(crate) struct Resource {
+    pub(crate) name: String,
+    pub(crate) count: Option<u32>,
+}
+
+/// Everything an attribute said, before cross-field validation.
+#[derive(Default)]
+pub(crate) struct TestArgs {
+    pub(crate) serial: Option<Spanned<Serial>>,
+    pub(crate) heavy_resource: Option<Span>,
+    pub(crate) redis_isolated: Option<Span>,
+    pub(crate) group: Option<Spanned<String>>,
+    pub(crate) markers: Option<Spanned<Vec<String>>>,
+    pub(crate) ignore: Option<Spanned<Option<String>>>,
+    pub(crate) should_panic: Option<Spanned<ShouldPanic>>,
+    pub(crate) timeout_ms: Option<Spanned<u64>>,
+    pub(crate) retries: Option<Spanned<u32>>,
+    pub(crate) resources: Vec<Spanned<Resource>>,
+}
+
+fn set_once<T>(
+    slot: &mut Option<T>,
+    value: T,
+    meta: &ParseNestedMeta,
+    key: &str,
+) -> syn::Result<()> {
+    if slot.is_some() {
+        return Err(meta.error(format!("`{key}` set multiple times")));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+fn ident_list(meta: &ParseNestedMeta, what: &str) -> syn::Result<Vec<String>> {
+    let mut names = Vec::new();
+    meta.parse_nested_meta(|inner| {
+        if !inner.input.is_empty() && !inner.input.peek(syn::Token![,]) {
+            return Err(inner.error(format!("expected a bare {what} name")));
+        }
+        let ident = inner
+            .path
+            .get_ident()
+            .ok_or_else(|| inner.error(format!("expected a bare {what} name")))?;
+        let name = ident.to_string();
+        if names.contains(&name) {
+            return Err(inner.error(format!("{what} `{name}` listed twice")));
+        }
+        names.push(name);
+        Ok(())
+    })?;
+    if names.is_empty() {
+        return Err(meta.error(format!(
+            "expected at least one {what} name in the parentheses"
+        )));
+    }
+    Ok(names)
+}
+
+impl TestArgs {
+    /// Parses one `key`, `key = value` or `key(...)` item.
+    pub(crate) fn parse_item(&mut self, meta: ParseNestedMeta) -> syn::Result<()> {
+        let span = meta
+            .path
+            .get_ident()
+            .map_or_else(Span::call_site, |i| i.span());
+        let key = meta
+            .path
+            .get_ident()
+            .map(|i| i.to_string())
+            .unwrap_or_default();
+        let has_parens = meta.input.peek(syn::token::Paren);
+        let has_value = meta.input.peek(syn::Token![=]);
+        match key.as_str() {
+            "serial" => {
+                let value = if has_parens {
+                    Serial::Keys(ident_list(&meta, "serial key")?)
+                } else {
+                    Serial::All
+                };
+                no_value(&meta, has_value, "serial", "`serial` or `serial(key)`")?;
+                set_once(&mut self.serial, Spanned { value, span }, &meta, "serial")
+            }
+            "heavy_resource" | "redis_isolated" => {
+                no_args(&meta, has_parens || has_value, &key)?;
+                let slot = if key == "heavy_resource" {
+                    &mut self.heavy_resource
+                } else {
+                    &mut self.redis_isolated
+                };
+                set_once(slot, span, &meta, &key)
+            }
+            "group" => {
+                let name: LitStr = string_value(&meta, has_value, "group = \"name\"")?;
+                if name.value().trim().is_empty() {
+                    return Err(syn::Error::new(
+                        name.span(),
+                        "a group name must not be empty",
+                    ));
+                }
+                set_once(
+                    &mut self.group,
+                    Spanned {
+                        value: name.value(),
+                        span,
+                    },
+                    &meta,
+                    "group",
+                )
+            }
+            "markers" => {
+                if !has_parens {
+                    return Err(meta.error("expected `markers(name, ...)`"));
+                }
+                let value = ident_list(&meta, "marker")?;
+                set_once(&mut self.markers, Spanned { value, span }, &meta, "markers")
+            }
+            "ignore" => {
+                let value = if has_value {
+                    Some(string_value(&meta, true, "ignore = \"reason\"")?.value())
+                } else {
+                    None
+                };
+                no_args(&meta, has_parens, "ignore")?;
+                set_once(&mut self.ignore, Spanned { value, span }, &meta, "ignore")
+            }
+            "should_panic" => {
+                let value = if has_parens {
+                    parse_expected(&meta)?
+                } else {
+                    ShouldPanic::Any
+                };
+                no_value(
+                    &meta,
+                    has_value,
+                    "should_panic",
+                    "`should_panic(expected = \"...\")`",
+                )?;
+                set_once(
+                    &mut self.should_panic,
+                    Spanned { value, span },
+                    &meta,
+                    "should_panic",
+                )
+            }
+            "timeout" => {
+                let lit = string_value(&meta, has_value, "timeout = \"30s\"")?;
+                let ms = parse_duration_ms(&lit.value())
+                    .map_err(|why| syn::Error::new(lit.span(), why))?;
+                set_once(
+                    &mut self.timeout_ms,
+                    Spanned { value: ms, span },
+                    &meta,
+                    "timeout",
+                )
+            }
+            "retries" => {
+                if !has_value {
+                    return Err(meta.error("expected `retries = N`"));
+                }
+                let lit: LitInt = meta.value()?.parse()?;
+                let n = lit.base10_parse::<u32>()?;
+                set_once(
+                    &mut self.retries,
+                    Spanned { value: n, span },
+                    &meta,
+                    "retries",
+                )
+            }
+            "resource" => {
+                if !has_parens {
+                    return Err(
+                        meta.error("expected `resource(name)` or `resource(name, count = K)`")
+                    );
+                }
+                let value = parse_resource(&meta)?;
+                if self.resources.iter().any(|r| r.value.name == value.name) {
+                    return Err(meta.error(format!("resource `{}` declared twice", value.name)));
+                }
+                self.resources.push(Spanned { value, span });
+                Ok(())
+            }
+            "should_panic_with" | "expected" => {
+                Err(meta.error("use `should_panic(expected = \"...\")`"))
+            }
+            "serial_key" | "exclusive" => {
+                Err(meta.error("use `serial` (alone) or `serial(key)` (per key)"))
+            }
+            "heavy" => Err(meta.error("the marker is spelled `heavy_resource`")),
+            "marker" => Err(meta.error("use `markers(name, ...)`")),
+            _ => Err(meta.error(format!(
+                "unknown partest test argument; expected one of {ACCEPTED}"
+            ))),
+        }
+    }
+}
+
+fn no_args(meta: &ParseNestedMeta, present: bool, key: &str) -> syn::Result<()> {
+    if present {
+        return Err(meta.error(format!("`{key}` takes no value here")));
+    }
+    Ok(())
+}
+
+fn no_value(meta: &ParseNestedMeta, has_value: bool, key: &str, hint: &str) -> syn::Result<()> {
+    if has_value {
+        return Err(meta.error(format!("`{key}` takes no `= value`; write {hint}")));
+    }
+    Ok(())
+}
+
+fn string_value(meta: &ParseNestedMeta, has_value: bool, form: &str) -> syn::Result<LitStr> {
+    if !has_value {
+        return Err(meta.error(format!("expected `{form}`")));
+    }
+    let expr: syn::Expr = meta.value()?.parse()?;
+    match expr {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => Ok(s),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("expected a string literal: `{form}`"),
+        )),
+    }
+}
+
+fn parse_expected(meta: &ParseNestedMeta) -> syn::Result<ShouldPanic> {
+    let mut expected = None;
+    meta.parse_nested_meta(|inner| {
+        if !inner.path.is_ident("expected") {
+            return Err(inner.error("expected `expected = \"...\"`"));
+        }
+        if expected.is_some() {
+            return Err(inner.error("`expected` set multiple times"));
+        }
+        expected = Some(
+            string_value(
+                &inner,
+                inner.input.peek(syn::Token![=]),
+                "expected = \"...\"",
+            )?
+            .value(),
+        );
+        Ok(())
+    })?;
+    expected
+        .map(ShouldPanic::Expected)
+        .ok_or_else(|| meta.error("expected `should_panic(expected = \"...\")`"))
+}
+
+fn parse_resource(meta: &ParseNestedMeta) -> syn::Result<Resource> {
+    let mut name = None;
+    let mut count = None;
+    meta.parse_nested_meta(|inner| {
+        if inner.path.is_ident("count") && inner.input.peek(syn::Token![=]) {
+            if name.is_none() {
+                return Err(inner.error("the pool name comes first: `resource(name, count = K)`"));
+            }
+            if count.is_some() {
+                return Err(inner.error("`count` set multiple times"));
+            }
+            let lit: LitInt = inner.value()?.parse()?;
+            let k = lit.base10_parse::<u32>()?;
+            if k == 0 {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    "a pool needs at least one slot: `count` must be > 0",
+                ));
+            }
+            count = Some(k);
+            return Ok(());
+        }
+        let ident = inner
+            .path
+            .get_ident()
+            .ok_or_else(|| inner.error("expected a pool name"))?;
+        if name.is_some() {
+            return Err(inner
+                .error("one pool per `resource(...)`; repeat `resource(...)` for another pool"));
+        }
+        name = Some(ident.to_string());
+        Ok(())
+    })?;
+    let name = name.ok_or_else(|| meta.error("expected a pool name: `resource(name)`"))?;
+    Ok(Resource { name, count })
+}
+
+/// Parses `"250ms"`, `"30s"`, `"2m"`, `"1h"` (an integer and a unit) into milliseconds.
+pub(crate) fn parse_duration_ms(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let bad = || {
+        format!(
+            "invalid duration `{text}`: expected an integer and a unit (ms, s, m, h), e.g. \"30s\""
+        )
+    };
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    let factor = match unit.trim() {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" | "min" => 60_000,
+        "h" => 3_600_000,
+        _ => return Err(bad()),
+    };
+    if n == 0 {
+        return Err(format!(
+            "invalid duration `{text}`: a timeout must be greater than zero"
+        ));
+    }
+    n.checked_mul(factor).ok_or_else(bad)
+}

@@ -1,0 +1,159 @@
+//! Turns a parsed and validated test into the user's function plus one
+//! `inventory::submit!` of a const `TestDef`. On error: the original item plus the error.
+
+use crate::args::{Serial, ShouldPanic, TestArgs};
+use crate::validate;
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::parse::Parser;
+use syn::spanned::Spanned as _;
+use syn::{ItemFn, ReturnType};
+
+/// Entry point of `#[partest::test]`.
+pub(crate) fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let item_fn: ItemFn = match syn::parse2(item.clone()) {
+        Ok(f) => f,
+        Err(_) => {
+            let err = syn::Error::new_spanned(
+                &item,
+                "`#[partest::test]` applies only to functions (`fn name() { ... }`)",
+            );
+            return with_error(item, err);
+        }
+    };
+    let mut args = TestArgs::default();
+    let parser = syn::meta::parser(|meta| args.parse_item(meta));
+    if let Err(err) = parser.parse2(attr) {
+        return with_error(item, err);
+    }
+    if let Err(err) = validate::check(&item_fn, &args) {
+        return with_error(item, err);
+    }
+    emit(&item_fn, &args)
+}
+
+/// The item unchanged (so the user's code keeps resolving) followed by the error.
+fn with_error(item: TokenStream, err: syn::Error) -> TokenStream {
+    let mut out = item;
+    out.extend(err.into_compile_error());
+    out
+}
+
+fn emit(item: &ItemFn, args: &TestArgs) -> TokenStream {
+    let ident = &item.sig.ident;
+    let name = ident.to_string();
+    let name = name.strip_prefix("r#").unwrap_or(&name);
+    let span = ident.span();
+    let run = match &item.sig.output {
+        ReturnType::Default => quote! { ::partest::__private::TestFn::Plain(#ident) },
+        ReturnType::Type(_, ty) => {
+            let call = quote_spanned! {ty.span()=> ::partest::__private::IntoTestResult::into_test_result(#ident())};
+            quote! { ::partest::__private::TestFn::Fallible(|| #call) }
+        }
+    };
+    let fields = optional_fields(args);
+    let ide_test_attr = if expanding_for_rust_analyzer() {
+        quote! { #[test] }
+    } else {
+        TokenStream::new()
+    };
+    // Spanned at the function name, so the location is the one libtest reports.
+    let line = quote_spanned! {span=> ::core::line!()};
+    let column = quote_spanned! {span=> ::core::column!()};
+    quote! {
+        #ide_test_attr
+        #item
+        ::partest::__private::inventory::submit! {
+            ::partest::__private::TestDef {
+                name: #name,
+                module_path: ::core::module_path!(),
+                file: ::core::file!(),
+                line: #line,
+                column: #column,
+                run: #run,
+                #fields
+                ..::partest::__private::TestDef::DEFAULT
+            }
+        }
+    }
+}
+
+/// rust-analyzer shows its "Run Test" button only on fns carrying std's `#[test]`. It
+/// expands proc macros in its own server process, so the attribute is added there and
+/// nowhere else: rustc never sees it (a `cfg(rust_analyzer)` would trip `unexpected_cfgs`).
+fn expanding_for_rust_analyzer() -> bool {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| {
+            exe.file_name()
+                .map(|name| name.to_string_lossy().contains("rust-analyzer"))
+        })
+        .unwrap_or(false)
+}
+
+fn strs(values: &[String]) -> TokenStream {
+    quote! { &[#(#values),*] }
+}
+
+/// Fields that differ from `TestDef::DEFAULT`; absent ones cost nothing to compile.
+fn optional_fields(args: &TestArgs) -> TokenStream {
+    let p = quote! { ::partest::__private };
+    let mut out = TokenStream::new();
+    if let Some(ignore) = &args.ignore {
+        out.extend(match &ignore.value {
+            None => quote! { ignore: #p::Ignore::Yes, },
+            Some(reason) => quote! { ignore: #p::Ignore::WithReason(#reason), },
+        });
+    }
+    if let Some(sp) = &args.should_panic {
+        out.extend(match &sp.value {
+            ShouldPanic::Any => quote! { should_panic: #p::ShouldPanic::Yes, },
+            ShouldPanic::Expected(msg) => {
+                quote! { should_panic: #p::ShouldPanic::WithMessage(#msg), }
+            }
+        });
+    }
+    if let Some(serial) = &args.serial {
+        out.extend(match &serial.value {
+            Serial::All => quote! { concurrency: #p::Concurrency::Serial, },
+            Serial::Keys(keys) => {
+                let keys = strs(keys);
+                quote! { concurrency: #p::Concurrency::SerialKeys(#keys), }
+            }
+        });
+    }
+    if args.heavy_resource.is_some() {
+        out.extend(quote! { heavy_resource: true, });
+    }
+    if args.redis_isolated.is_some() {
+        out.extend(quote! { redis_isolated: true, });
+    }
+    if let Some(group) = &args.group {
+        let g = &group.value;
+        out.extend(quote! { group: ::core::option::Option::Some(#g), });
+    }
+    if let Some(markers) = &args.markers {
+        let list = strs(&markers.value);
+        out.extend(quote! { markers: #list, });
+    }
+    if !args.resources.is_empty() {
+        let uses = args.resources.iter().map(|r| {
+            let name = &r.value.name;
+            let count = match r.value.count {
+                Some(k) => quote! { ::core::option::Option::Some(#k) },
+                None => quote! { ::core::option::Option::None },
+            };
+            quote! { #p::ResourceUse { pool: #name, count: #count } }
+        });
+        out.extend(quote! { resources: &[#(#uses),*], });
+    }
+    if let Some(t) = &args.timeout_ms {
+        let ms = t.value;
+        out.extend(quote! { timeout: ::core::option::Option::Some(::core::time::Duration::from_millis(#ms)), });
+    }
+    if let Some(r) = &args.retries {
+        let n = r.value;
+        out.extend(quote! { retries: #n, });
+    }
+    out
+}

@@ -1,0 +1,414 @@
+//! The command line: libtest's flags, parsed with libtest's (getopts') rules and error
+//! texts into [`Arguments`]. Environment fallbacks (`RUST_TEST_THREADS`,
+//! `RUST_TEST_NOCAPTURE`, `RUST_TEST_SHUFFLE[_SEED]`) are applied here too.
+
+use std::fmt;
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+
+/// Which tests run with respect to `ignore`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RunIgnored {
+    /// Ignored tests are reported as ignored (default).
+    #[default]
+    No,
+    /// `--include-ignored`: ignored tests run like the others.
+    Yes,
+    /// `--ignored`: only ignored tests run.
+    Only,
+}
+
+/// `--format`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    /// One line per test (default).
+    #[default]
+    Pretty,
+    /// One character per test (`-q`).
+    Terse,
+    /// libtest's JSON lines.
+    Json,
+    /// A JUnit XML document on stdout.
+    Junit,
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ColorConfig {
+    /// Colour when stdout is a terminal and output is captured (default).
+    #[default]
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// Every option of a run. Defaults are libtest's; see `--help`.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct Arguments {
+    /// Positional filters: a test runs when its name contains any of them (or equals, with `exact`).
+    pub filters: Vec<String>,
+    /// `--exact`: filters and skips match whole names.
+    pub exact: bool,
+    /// `--skip FILTER` (repeatable).
+    pub skip: Vec<String>,
+    /// `--ignored` / `--include-ignored`.
+    pub run_ignored: RunIgnored,
+    /// `--list`.
+    pub list: bool,
+    /// `--format` / `-q`.
+    pub format: Format,
+    /// `--nocapture` / `--no-capture` / `RUST_TEST_NOCAPTURE`.
+    pub nocapture: bool,
+    /// `--show-output`: print passing tests' captured output too.
+    pub show_output: bool,
+    /// `--color`.
+    pub color: ColorConfig,
+    /// `--test-threads` / `RUST_TEST_THREADS` (default: available parallelism).
+    pub test_threads: Option<NonZeroUsize>,
+    /// `--shuffle` / `RUST_TEST_SHUFFLE`.
+    pub shuffle: bool,
+    /// `--shuffle-seed` / `RUST_TEST_SHUFFLE_SEED` (implies shuffle).
+    pub shuffle_seed: Option<u64>,
+    /// `--report-time`.
+    pub report_time: bool,
+    /// `--ensure-time` (accepted; partest's timeouts come from the `timeout` marker).
+    pub ensure_time: bool,
+    /// `--exclude-should-panic`.
+    pub exclude_should_panic: bool,
+    /// `--fail-fast`: start no new test after the first failure.
+    pub fail_fast: bool,
+    /// `--logfile PATH`.
+    pub logfile: Option<PathBuf>,
+    /// `--bench`: run benchmarks (partest has none, so tests are reported ignored).
+    pub bench: bool,
+    /// `--test` (the default mode).
+    pub test: bool,
+    /// `--force-run-in-process` (accepted; partest always runs in process in threads mode).
+    pub force_run_in_process: bool,
+    /// `-Z unstable-options` (accepted; partest's json needs no nightly).
+    pub unstable_options: bool,
+}
+
+/// What the command line asked for instead of a run, or why it is invalid.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CliError {
+    /// `-h` / `--help`: print [`help`] and exit 0.
+    Help,
+    /// An invalid command line; the text is libtest's where libtest has one.
+    Invalid(String),
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Help => f.write_str("help requested"),
+            CliError::Invalid(msg) => f.write_str(msg),
+        }
+    }
+}
+
+impl std::error::Error for CliError {}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Flag,
+    Value,
+    Multi,
+}
+
+/// (long name, short name, kind)
+const OPTIONS: &[(&str, &str, Kind)] = &[
+    ("include-ignored", "", Kind::Flag),
+    ("ignored", "", Kind::Flag),
+    ("force-run-in-process", "", Kind::Flag),
+    ("exclude-should-panic", "", Kind::Flag),
+    ("test", "", Kind::Flag),
+    ("bench", "", Kind::Flag),
+    ("list", "", Kind::Flag),
+    ("fail-fast", "", Kind::Flag),
+    ("help", "h", Kind::Flag),
+    ("logfile", "", Kind::Value),
+    ("nocapture", "", Kind::Flag),
+    ("no-capture", "", Kind::Flag),
+    ("test-threads", "", Kind::Value),
+    ("skip", "", Kind::Multi),
+    ("quiet", "q", Kind::Flag),
+    ("exact", "", Kind::Flag),
+    ("color", "", Kind::Value),
+    ("format", "", Kind::Value),
+    ("show-output", "", Kind::Flag),
+    ("", "Z", Kind::Multi),
+    ("report-time", "", Kind::Flag),
+    ("ensure-time", "", Kind::Flag),
+    ("shuffle", "", Kind::Flag),
+    ("shuffle-seed", "", Kind::Value),
+];
+
+/// Options as given: (option index, value) in order, plus free arguments.
+struct Matches {
+    given: Vec<(usize, Option<String>)>,
+    free: Vec<String>,
+}
+
+impl Matches {
+    fn flag(&self, long: &str) -> bool {
+        self.given.iter().any(|(i, _)| OPTIONS[*i].0 == long)
+    }
+    fn value(&self, long: &str) -> Option<&str> {
+        self.given
+            .iter()
+            .find(|(i, _)| OPTIONS[*i].0 == long)
+            .and_then(|(_, v)| v.as_deref())
+    }
+    fn values(&self, name: &str) -> Vec<String> {
+        let picks = |i: &usize| OPTIONS[*i].0 == name || OPTIONS[*i].1 == name;
+        self.given
+            .iter()
+            .filter(|(i, _)| picks(i))
+            .filter_map(|(_, v)| v.clone())
+            .collect()
+    }
+}
+
+fn display_name(index: usize) -> &'static str {
+    let (long, short, _) = OPTIONS[index];
+    if long.is_empty() {
+        short
+    } else {
+        long
+    }
+}
+
+fn tokenize(args: Vec<String>) -> Result<Matches, String> {
+    let mut m = Matches {
+        given: Vec::new(),
+        free: Vec::new(),
+    };
+    let mut iter = args.into_iter();
+    while let Some(arg) = iter.next() {
+        if arg == "--" {
+            m.free.extend(iter.by_ref());
+            break;
+        }
+        let (index, inline) = if let Some(long) = arg.strip_prefix("--") {
+            let (name, inline) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_owned())),
+                None => (long, None),
+            };
+            let index = OPTIONS.iter().position(|o| !o.0.is_empty() && o.0 == name);
+            (
+                index.ok_or_else(|| format!("Unrecognized option: '{name}'"))?,
+                inline,
+            )
+        } else if arg.len() > 1 && arg.starts_with('-') {
+            let name = &arg[1..2];
+            let rest = &arg[2..];
+            let index = OPTIONS.iter().position(|o| o.1 == name);
+            let index = index.ok_or_else(|| format!("Unrecognized option: '{name}'"))?;
+            (index, (!rest.is_empty()).then(|| rest.to_owned()))
+        } else {
+            m.free.push(arg);
+            continue;
+        };
+        let kind = OPTIONS[index].2;
+        let name = display_name(index);
+        let value = match (kind, inline) {
+            (Kind::Flag, Some(_)) => {
+                return Err(format!("Option '{name}' does not take an argument"))
+            }
+            (Kind::Flag, None) => None,
+            (_, Some(v)) => Some(v),
+            (_, None) => Some(
+                iter.next()
+                    .ok_or_else(|| format!("Argument to option '{name}' missing"))?,
+            ),
+        };
+        if kind != Kind::Multi && m.given.iter().any(|(i, _)| *i == index) {
+            return Err(format!("Option '{name}' given more than once"));
+        }
+        m.given.push((index, value));
+    }
+    Ok(m)
+}
+
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+impl Arguments {
+    /// Parses `std::env::args()` (skipping the program name) plus the environment.
+    pub fn from_env() -> Result<Self, CliError> {
+        Self::from_args(std::env::args().skip(1))
+    }
+
+    /// Parses the given arguments (without the program name) plus the environment.
+    pub fn from_args<I, S>(args: I) -> Result<Self, CliError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let m = tokenize(args.into_iter().map(Into::into).collect()).map_err(CliError::Invalid)?;
+        if m.flag("help") {
+            return Err(CliError::Help);
+        }
+        Self::from_matches(m).map_err(CliError::Invalid)
+    }
+
+    fn from_matches(m: Matches) -> Result<Self, String> {
+        let mut unstable_options = false;
+        for z in m.values("Z") {
+            if z != "unstable-options" {
+                return Err("Unrecognized option to `Z`".to_owned());
+            }
+            unstable_options = true;
+        }
+        let run_ignored = match (m.flag("include-ignored"), m.flag("ignored")) {
+            (true, true) => {
+                return Err(
+                    "the options --include-ignored and --ignored are mutually exclusive".into(),
+                )
+            }
+            (true, false) => RunIgnored::Yes,
+            (false, true) => RunIgnored::Only,
+            (false, false) => RunIgnored::No,
+        };
+        let format = match m.value("format") {
+            None if m.flag("quiet") => Format::Terse,
+            None | Some("pretty") => Format::Pretty,
+            Some("terse") => Format::Terse,
+            Some("json") => Format::Json,
+            Some("junit") => Format::Junit,
+            Some(other) => {
+                return Err(format!(
+                    "argument for --format must be pretty, terse, json or junit (was {other})"
+                ))
+            }
+        };
+        let color = match m.value("color") {
+            None | Some("auto") => ColorConfig::Auto,
+            Some("always") => ColorConfig::Always,
+            Some("never") => ColorConfig::Never,
+            Some(other) => {
+                return Err(format!(
+                    "argument for --color must be auto, always, or never (was {other})"
+                ))
+            }
+        };
+        let test_threads = match m.value("test-threads") {
+            Some(text) => Some(parse_threads(text, "argument for --test-threads")?),
+            None => match env_var("RUST_TEST_THREADS") {
+                Some(text) => Some(text.parse::<NonZeroUsize>().map_err(|_| {
+                    format!("RUST_TEST_THREADS is `{text}`, should be a positive integer.")
+                })?),
+                None => None,
+            },
+        };
+        let shuffle_seed = match m.value("shuffle-seed") {
+            Some(text) => Some(parse_seed(text, "argument for --shuffle-seed")?),
+            None => match env_var("RUST_TEST_SHUFFLE_SEED") {
+                Some(text) => Some(parse_seed(&text, "RUST_TEST_SHUFFLE_SEED")?),
+                None => None,
+            },
+        };
+        let nocapture = m.flag("nocapture")
+            || m.flag("no-capture")
+            || env_var("RUST_TEST_NOCAPTURE").is_some_and(|v| v != "0");
+        Ok(Arguments {
+            filters: m.free.clone(),
+            exact: m.flag("exact"),
+            skip: m.values("skip"),
+            run_ignored,
+            list: m.flag("list"),
+            format,
+            nocapture,
+            show_output: m.flag("show-output"),
+            color,
+            test_threads,
+            shuffle: m.flag("shuffle") || env_var("RUST_TEST_SHUFFLE").is_some_and(|v| v != "0"),
+            shuffle_seed,
+            report_time: m.flag("report-time"),
+            ensure_time: m.flag("ensure-time"),
+            exclude_should_panic: m.flag("exclude-should-panic"),
+            fail_fast: m.flag("fail-fast"),
+            logfile: m.value("logfile").map(PathBuf::from),
+            bench: m.flag("bench"),
+            test: m.flag("test"),
+            force_run_in_process: m.flag("force-run-in-process"),
+            unstable_options,
+        })
+    }
+}
+
+fn parse_threads(text: &str, what: &str) -> Result<NonZeroUsize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err(format!("{what} must not be 0")),
+        Ok(n) => Ok(NonZeroUsize::new(n).unwrap_or(NonZeroUsize::MIN)),
+        Err(e) => Err(format!("{what} must be a number > 0 (error: {e})")),
+    }
+}
+
+fn parse_seed(text: &str, what: &str) -> Result<u64, String> {
+    text.parse::<u64>()
+        .map_err(|e| format!("{what} must be a number (error: {e})"))
+}
+
+/// The `--help` text for a binary called `program`.
+pub fn help(program: &str) -> String {
+    format!(
+        "Usage: {program} [OPTIONS] [FILTERS...]
+
+A partest test binary. It takes libtest's options, so `cargo test`, `cargo nextest`
+and IDE run buttons drive it as they drive any test binary.
+
+Options:
+        --include-ignored   Run ignored tests as well as the others
+        --ignored           Run only ignored tests
+        --exclude-should-panic
+                            Leave out tests marked should_panic
+        --test              Run tests (the default)
+        --bench             Run benchmarks (partest has none: tests show as ignored)
+        --list              List the selected tests instead of running them
+        --fail-fast         Start no new test after the first failure
+    -h, --help              Print this text
+        --logfile PATH      Also write one line per result to PATH
+        --no-capture, --nocapture
+                            Let tests print straight to the terminal
+        --test-threads N    Number of worker threads (default: the machine's
+                            available parallelism; env RUST_TEST_THREADS)
+        --skip FILTER       Leave out tests whose names contain FILTER (repeatable)
+    -q, --quiet             Same as --format terse
+        --exact             Filters and --skip match whole test names
+        --color auto|always|never
+                            Colour the results (auto: when stdout is a terminal)
+        --format pretty|terse|json|junit
+                            pretty: a line per test; terse: a character per test;
+                            json: libtest's JSON lines (no -Z needed);
+                            junit: a JUnit XML document
+        --show-output       Also print the captured output of passing tests
+    -Z unstable-options     Accepted for libtest compatibility; not required
+        --report-time       Print each test's duration
+        --ensure-time       Accepted for libtest compatibility (no effect)
+        --shuffle           Run tests in a random order (env RUST_TEST_SHUFFLE)
+        --shuffle-seed SEED Run tests in the random order that SEED gives
+        --force-run-in-process
+                            Accepted for libtest compatibility (tests always run
+                            in this process)
+
+FILTERS select the tests whose names contain any of them; without filters every
+test is selected. Tests run in name order on a pool of worker threads.
+
+Output capture:
+  With --test-threads 1 a test's stdout and stderr are captured at the file
+  descriptor level and shown only if it fails, as libtest does. With several
+  threads a test's panic message is captured and shown under its name, but what
+  it prints to stdout/stderr goes straight to the terminal, in whole lines, never
+  under another test's name. Use --test-threads 1 for exact capture.
+"
+    )
+}
+
+#[cfg(test)]
+mod tests;

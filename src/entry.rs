@@ -1,0 +1,175 @@
+//! The entry point: parse → collect → select → list | run → report → exit code.
+//! Glue only; each step is a call into its module.
+
+use crate::cli::{self, Arguments, CliError, ColorConfig, Format};
+use crate::error::Error;
+use crate::filter::{self, Disposition};
+use crate::report::{self, list, Reporter, RunState, Style};
+use crate::runner::{self, panic_hook, CaptureMode, RunConfig};
+use crate::{fixtures, order, registry};
+use std::fs::File;
+use std::io::{self, IsTerminal};
+use std::process::ExitCode;
+
+/// libtest's exit code for failed tests and invalid invocations.
+const FAILURE_EXIT_CODE: u8 = 101;
+
+/// How a run ended.
+#[derive(Debug)]
+#[must_use = "a Conclusion carries the run's exit code"]
+pub struct Conclusion {
+    /// Tests that passed.
+    pub passed: usize,
+    /// Tests that failed.
+    pub failed: usize,
+    /// Tests reported as ignored.
+    pub ignored: usize,
+    /// Registered tests left out by filters.
+    pub filtered_out: usize,
+    /// What stopped the run, if something did.
+    pub error: Option<Error>,
+}
+
+impl Conclusion {
+    fn from_error(error: Error) -> Self {
+        Conclusion {
+            passed: 0,
+            failed: 0,
+            ignored: 0,
+            filtered_out: 0,
+            error: Some(error),
+        }
+    }
+
+    /// 0 when nothing failed and nothing went wrong, otherwise 101 (libtest's code).
+    pub fn exit_code(&self) -> ExitCode {
+        if self.failed == 0 && self.error.is_none() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(FAILURE_EXIT_CODE)
+        }
+    }
+}
+
+/// The whole `main` of a partest test binary: parses the command line, runs, exits.
+pub fn main() -> ExitCode {
+    let args = match Arguments::from_env() {
+        Ok(args) => args,
+        Err(CliError::Help) => {
+            let program = std::env::args()
+                .next()
+                .unwrap_or_else(|| "test-binary".into());
+            print!("{}", cli::help(&program));
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(FAILURE_EXIT_CODE);
+        }
+    };
+    let conclusion = run(&args);
+    if let Some(error) = &conclusion.error {
+        eprintln!("error: {error}");
+    }
+    conclusion.exit_code()
+}
+
+fn thread_count(args: &Arguments) -> usize {
+    args.test_threads
+        .map(|n| n.get())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Runs (or lists) the registered tests that `args` selects, printing to stdout.
+pub fn run(args: &Arguments) -> Conclusion {
+    match try_run(args) {
+        Ok(c) => c,
+        Err(e) => Conclusion::from_error(e),
+    }
+}
+
+fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
+    let tests = registry::collect()?;
+    let mut selection = filter::select(&tests, args);
+    let stdout = || -> report::Out { Box::new(io::stdout()) };
+    if args.list {
+        list::write_list(
+            &mut stdout(),
+            &selection.tests,
+            args.format == Format::Terse,
+        )?;
+        return Ok(Conclusion {
+            passed: 0,
+            failed: 0,
+            ignored: 0,
+            filtered_out: selection.filtered_out,
+            error: None,
+        });
+    }
+    let shuffle_seed = args
+        .shuffle_seed
+        .or_else(|| args.shuffle.then(order::fresh_seed));
+    if let Some(seed) = shuffle_seed {
+        order::shuffle(&mut selection.tests, seed);
+    }
+    let threads = thread_count(args);
+    let runnable = selection
+        .tests
+        .iter()
+        .filter(|p| p.disposition == Disposition::Run)
+        .count();
+    // Under nextest each process runs one test, on the main thread.
+    let inline = std::env::var_os("NEXTEST_RUN_ID").is_some() && runnable <= 1;
+    let capture = match (args.nocapture, threads) {
+        (true, _) => CaptureMode::Off,
+        (false, 1) => CaptureMode::FileDescriptors,
+        (false, _) => CaptureMode::PanicsOnly,
+    };
+    fixtures::init_run(threads, threads == 1);
+    panic_hook::install();
+    let style = Style {
+        color: match args.color {
+            ColorConfig::Always => true,
+            ColorConfig::Never => false,
+            ColorConfig::Auto => !args.nocapture && io::stdout().is_terminal(),
+        },
+        multithreaded: threads > 1,
+        report_time: args.report_time,
+        show_output: args.show_output,
+    };
+    let logfile = match &args.logfile {
+        Some(path) => {
+            eprintln!("warning: `--logfile` is deprecated");
+            Some(File::create(path)?)
+        }
+        None => None,
+    };
+    let state = RunState::new(
+        selection.tests.len(),
+        selection.filtered_out,
+        args.show_output,
+    );
+    let mut reporter = Reporter::new(
+        report::formatter_for(args.format, stdout(), style),
+        state,
+        logfile,
+    );
+    reporter.start(shuffle_seed)?;
+    let config = RunConfig {
+        threads,
+        capture,
+        fail_fast: args.fail_fast,
+        inline,
+    };
+    runner::run(&selection.tests, &config, &mut |event| {
+        reporter.on_event(event)
+    })?;
+    let state = reporter.finish()?;
+    Ok(Conclusion {
+        passed: state.passed,
+        failed: state.failed,
+        ignored: state.ignored,
+        filtered_out: state.filtered_out,
+        error: None,
+    })
+}

@@ -1,0 +1,50 @@
+//! The crate's [`Error`]: everything that stops a run before or outside the tests.
+
+use crate::cli::CliError;
+use crate::registry::RegistryError;
+use std::fmt;
+use std::io;
+
+/// Why a run could not be carried out.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// Invalid command line.
+    Cli(CliError),
+    /// Invalid set of registered tests.
+    Registry(RegistryError),
+    /// Writing the report or running the pool failed.
+    Io(io::Error),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Cli(e) => e.fmt(f),
+            Error::Registry(e) => e.fmt(f),
+            Error::Io(e) => write!(f, "i/o error while running tests: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Cli(e) => Some(e),
+            Error::Registry(e) => Some(e),
+            Error::Io(e) => Some(e),
+        }
+    }
+}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Self {
+        Error::Io(e)
+    }
+}
+
+impl From<RegistryError> for Error {
+    fn from(e: RegistryError) -> Self {
+        Error::Registry(e)
+    }
+}

@@ -1,0 +1,27 @@
+//! The interface between the runner and the reporter: an [`Event`] stream.
+
+use crate::outcome::Outcome;
+use crate::registry::Test;
+use std::time::Duration;
+
+/// One thing that happened during a run, in the order the coordinator saw it.
+#[derive(Debug)]
+pub(crate) enum Event {
+    /// A test was handed to a worker (or is about to be reported ignored).
+    Started(Test),
+    /// A test finished.
+    Finished(Completed),
+}
+
+/// A finished test.
+#[derive(Debug)]
+pub(crate) struct Completed {
+    /// Which test.
+    pub(crate) test: Test,
+    /// How it went.
+    pub(crate) outcome: Outcome,
+    /// Wall time of the body.
+    pub(crate) duration: Duration,
+    /// Captured stdout/stderr and panic text, in libtest's order.
+    pub(crate) output: Vec<u8>,
+}

@@ -1,0 +1,83 @@
+//! partest: a test harness for `harness = false` test targets that speaks libtest's
+//! command line and output, runs tests on an in-process pool of worker threads, and
+//! understands xdist-style markers (`serial`, `heavy_resource`, `redis_isolated`, groups,
+//! custom markers).
+//!
+//! ```toml
+//! [dev-dependencies]
+//! partest = "0.1"
+//!
+//! [[test]]
+//! name = "integration"
+//! harness = false
+//! ```
+//!
+//! ```no_run
+//! #[partest::test]
+//! fn adds() {
+//!     assert_eq!(1 + 1, 2);
+//! }
+//!
+//! #[partest::test(should_panic(expected = "out of range"))]
+//! fn rejects() {
+//!     panic!("index out of range");
+//! }
+//!
+//! partest::main!();
+//! ```
+//!
+//! # Output capture
+//! With `--test-threads 1`, each test's stdout and stderr are captured at the file
+//! descriptor level and shown only when it fails, exactly as libtest does. With several
+//! threads, panic messages (and `Err` returns) are captured per test and shown under the
+//! failing test's name; what tests print passes straight through to the terminal in whole
+//! lines. See the README's "Differences from libtest".
+
+mod cli;
+mod constraints;
+mod entry;
+mod error;
+mod event;
+mod filter;
+mod fixtures;
+mod order;
+mod outcome;
+mod registry;
+mod report;
+mod runner;
+
+pub use cli::{help, Arguments, CliError, ColorConfig, Format, RunIgnored};
+pub use entry::{main, run, Conclusion};
+pub use error::Error;
+pub use fixtures::{current_test_name, testrun_uid, worker_count, worker_id, worker_index};
+pub use outcome::IntoTestResult;
+pub use registry::RegistryError;
+
+/// Registers a function as a test.
+///
+/// Arguments (all optional, any order): `serial`, `serial(key, ...)`, `heavy_resource`,
+/// `redis_isolated`, `group = "name"`, `markers(name, ...)`, `ignore`, `ignore = "reason"`,
+/// `should_panic`, `should_panic(expected = "...")`, `timeout = "30s"`, `retries = N`,
+/// `resource(name)`, `resource(name, count = K)`. The function takes no arguments and returns
+/// `()` or `Result<(), E>` with `E: Debug`. Misuse is a compile error at the offending token.
+pub use partest_macros::test;
+
+/// Defines `fn main()` as [`main()`](crate::main()): the whole entry point of a test binary.
+#[macro_export]
+macro_rules! main {
+    () => {
+        fn main() -> $crate::__private::ExitCode {
+            $crate::main()
+        }
+    };
+}
+
+/// Support for the macros' generated code. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::constraints::{Concurrency, ResourceUse};
+    pub use crate::outcome::IntoTestResult;
+    pub use crate::registry::{Ignore, ShouldPanic, TestDef, TestFn};
+    pub use inventory;
+    pub use std::process::ExitCode;
+}

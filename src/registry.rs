@@ -1,0 +1,186 @@
+//! The static test descriptors the macro submits ([`TestDef`]) and their collection into
+//! the run's list of [`Test`]s, named and sorted exactly as libtest does.
+
+use crate::constraints::{Concurrency, ResourceUse};
+use std::fmt;
+use std::time::Duration;
+
+/// How a test body is called.
+#[derive(Clone, Copy, Debug)]
+pub enum TestFn {
+    /// `fn() -> ()`.
+    Plain(fn()),
+    /// `fn() -> Result<(), E>`, wrapped so that `Err(e)` becomes `Err("Error: {e:?}")`.
+    Fallible(fn() -> Result<(), String>),
+}
+
+/// Whether and why a test is ignored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ignore {
+    /// Not ignored.
+    No,
+    /// `ignore`.
+    Yes,
+    /// `ignore = "reason"`.
+    WithReason(&'static str),
+}
+
+/// What a test expects of a panic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShouldPanic {
+    /// It must not panic.
+    No,
+    /// `should_panic`: it must panic.
+    Yes,
+    /// `should_panic(expected = "...")`: its panic message must contain this text.
+    WithMessage(&'static str),
+}
+
+/// A test as the `#[partest::test]` macro registers it: const-constructed, one static per test.
+#[derive(Debug)]
+pub struct TestDef {
+    /// The function's name.
+    pub name: &'static str,
+    /// `module_path!()` at the function, crate name included.
+    pub module_path: &'static str,
+    /// `file!()` at the function.
+    pub file: &'static str,
+    /// Line of the function's name.
+    pub line: u32,
+    /// Column of the function's name.
+    pub column: u32,
+    /// The body.
+    pub run: TestFn,
+    /// `ignore` / `ignore = "reason"`.
+    pub ignore: Ignore,
+    /// `should_panic` / `should_panic(expected = "...")`.
+    pub should_panic: ShouldPanic,
+    /// `serial` / `serial(key, ...)`.
+    pub concurrency: Concurrency,
+    /// `heavy_resource`.
+    pub heavy_resource: bool,
+    /// `redis_isolated`.
+    pub redis_isolated: bool,
+    /// `group = "name"`.
+    pub group: Option<&'static str>,
+    /// `markers(name, ...)`: custom labels.
+    pub markers: &'static [&'static str],
+    /// `resource(name)` / `resource(name, count = K)`.
+    pub resources: &'static [ResourceUse],
+    /// `timeout = "30s"`.
+    pub timeout: Option<Duration>,
+    /// `retries = N`: extra attempts for a failing test.
+    pub retries: u32,
+}
+
+fn unset_body() {
+    panic!("partest: a TestDef was registered without a body");
+}
+
+impl TestDef {
+    /// Every optional field at its default; the macro fills in the rest with `..DEFAULT`.
+    pub const DEFAULT: TestDef = TestDef {
+        name: "",
+        module_path: "",
+        file: "",
+        line: 0,
+        column: 0,
+        run: TestFn::Plain(unset_body),
+        ignore: Ignore::No,
+        should_panic: ShouldPanic::No,
+        concurrency: Concurrency::Parallel,
+        heavy_resource: false,
+        redis_isolated: false,
+        group: None,
+        markers: &[],
+        resources: &[],
+        timeout: None,
+        retries: 0,
+    };
+}
+
+inventory::collect!(TestDef);
+
+/// One test of this run: its libtest name and its descriptor.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Test {
+    /// Module path without the crate name, `::`-joined with the function name.
+    pub(crate) name: &'static str,
+    /// The registered descriptor.
+    pub(crate) def: &'static TestDef,
+}
+
+impl Test {
+    /// Whether the test is marked to be ignored.
+    pub(crate) fn is_ignored(&self) -> bool {
+        self.def.ignore != Ignore::No
+    }
+}
+
+/// Two tests registered under one name.
+#[derive(Debug)]
+pub struct RegistryError {
+    name: String,
+    first: String,
+    second: String,
+}
+
+impl fmt::Display for RegistryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "two tests are named `{}` (at {} and {}); rename one of them",
+            self.name, self.first, self.second
+        )
+    }
+}
+
+impl std::error::Error for RegistryError {}
+
+/// libtest's name: the module path without its first segment (the crate), then the fn name.
+pub(crate) fn test_name(module_path: &str, fn_name: &str) -> String {
+    match module_path.split_once("::") {
+        Some((_, rest)) => format!("{rest}::{fn_name}"),
+        None => fn_name.to_owned(),
+    }
+}
+
+fn location(def: &TestDef) -> String {
+    format!("{}:{}:{}", def.file, def.line, def.column)
+}
+
+/// Every registered test, sorted by name. Names are leaked: they live for the whole run.
+pub(crate) fn collect() -> Result<Vec<Test>, RegistryError> {
+    let mut tests: Vec<Test> = inventory::iter::<TestDef>
+        .into_iter()
+        .map(|def| Test {
+            name: Box::leak(test_name(def.module_path, def.name).into_boxed_str()),
+            def,
+        })
+        .collect();
+    tests.sort_unstable_by(|a, b| a.name.cmp(b.name));
+    for pair in tests.windows(2) {
+        if pair[0].name == pair[1].name {
+            return Err(RegistryError {
+                name: pair[0].name.to_owned(),
+                first: location(pair[0].def),
+                second: location(pair[1].def),
+            });
+        }
+    }
+    Ok(tests)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_name;
+
+    #[test]
+    fn strips_the_crate_segment() {
+        assert_eq!(test_name("integration", "adds"), "adds");
+        assert_eq!(
+            test_name("integration::db::pool", "leases"),
+            "db::pool::leases"
+        );
+    }
+}

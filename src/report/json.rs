@@ -1,0 +1,92 @@
+//! libtest's JSON lines (`--format json`), one object per line:
+//!
+//! - `{ "type": "suite", "event": "started", "test_count": N }` (plus `"shuffle_seed"` when shuffled)
+//! - `{ "type": "test", "event": "started", "name": "..." }`
+//! - `{ "type": "test", "name": "...", "event": "ok" | "failed" | "ignored" }`, with
+//!   `"exec_time": seconds` under `--report-time`, `"stdout": "..."` for a failing test's
+//!   output (every test's with `--show-output`), and `"message": "..."` for a failure note
+//!   or an ignore reason
+//! - `{ "type": "suite", "event": "ok" | "failed", "passed": N, "failed": N, "ignored": N,
+//!   "measured": 0, "filtered_out": N, "exec_time": seconds }`
+
+use super::escape::Json as Esc;
+use super::{Out, OutputFormatter, RunState, Style};
+use crate::event::Completed;
+use crate::outcome::Outcome;
+use crate::registry::Test;
+use std::io::{self, Write};
+
+/// The JSON formatter.
+pub(crate) struct Json {
+    out: Out,
+    style: Style,
+}
+
+impl Json {
+    pub(crate) fn new(out: Out, style: Style) -> Self {
+        Json { out, style }
+    }
+
+    fn line(&mut self, text: &str) -> io::Result<()> {
+        self.out.write_all(text.as_bytes())?;
+        self.out.write_all(b"\n")?;
+        self.out.flush()
+    }
+}
+
+impl OutputFormatter for Json {
+    fn write_run_start(&mut self, total: usize, shuffle_seed: Option<u64>) -> io::Result<()> {
+        let seed = shuffle_seed
+            .map(|s| format!(", \"shuffle_seed\": {s}"))
+            .unwrap_or_default();
+        self.line(&format!(
+            r#"{{ "type": "suite", "event": "started", "test_count": {total}{seed} }}"#
+        ))
+    }
+
+    fn write_test_start(&mut self, test: &Test) -> io::Result<()> {
+        self.line(&format!(
+            r#"{{ "type": "test", "event": "started", "name": "{}" }}"#,
+            Esc(test.name)
+        ))
+    }
+
+    fn write_result(&mut self, done: &Completed, _: &RunState) -> io::Result<()> {
+        let (event, message) = match &done.outcome {
+            Outcome::Passed => ("ok", None),
+            Outcome::Failed { message } => ("failed", message.as_deref()),
+            Outcome::Ignored { reason } => ("ignored", *reason),
+        };
+        let mut text = format!(
+            r#"{{ "type": "test", "name": "{}", "event": "{event}""#,
+            Esc(done.test.name)
+        );
+        if self.style.report_time && !matches!(done.outcome, Outcome::Ignored { .. }) {
+            text.push_str(&format!(
+                r#", "exec_time": {}"#,
+                done.duration.as_secs_f64()
+            ));
+        }
+        let failed = matches!(done.outcome, Outcome::Failed { .. });
+        if !done.output.is_empty() && (failed || self.style.show_output) {
+            text.push_str(&format!(
+                r#", "stdout": "{}""#,
+                Esc(&String::from_utf8_lossy(&done.output))
+            ));
+        }
+        if let Some(message) = message {
+            text.push_str(&format!(r#", "message": "{}""#, Esc(message)));
+        }
+        text.push_str(" }");
+        self.line(&text)
+    }
+
+    fn write_run_finish(&mut self, state: &RunState) -> io::Result<()> {
+        let event = if state.success() { "ok" } else { "failed" };
+        let secs = state.exec_time.unwrap_or_default().as_secs_f64();
+        self.line(&format!(
+            r#"{{ "type": "suite", "event": "{event}", "passed": {}, "failed": {}, "ignored": {}, "measured": 0, "filtered_out": {}, "exec_time": {secs} }}"#,
+            state.passed, state.failed, state.ignored, state.filtered_out
+        ))
+    }
+}

@@ -1,0 +1,79 @@
+//! `--format junit`: one JUnit XML document on stdout, written when the run ends.
+//! A test `a::b::c` becomes `classname="a::b"`, `name="c"`.
+
+use super::escape::Xml;
+use super::{Out, OutputFormatter, RunState};
+use crate::event::Completed;
+use crate::outcome::Outcome;
+use crate::registry::Test;
+use std::io::{self, Write};
+
+/// The JUnit formatter: collects test cases, prints the document at the end.
+pub(crate) struct Junit {
+    out: Out,
+    cases: String,
+}
+
+impl Junit {
+    pub(crate) fn new(out: Out) -> Self {
+        Junit {
+            out,
+            cases: String::new(),
+        }
+    }
+}
+
+impl OutputFormatter for Junit {
+    fn write_run_start(&mut self, _: usize, _: Option<u64>) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn write_test_start(&mut self, _: &Test) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn write_result(&mut self, done: &Completed, _: &RunState) -> io::Result<()> {
+        let (class, name) = done
+            .test
+            .name
+            .rsplit_once("::")
+            .unwrap_or(("", done.test.name));
+        let case = format!(
+            r#"<testcase classname="{}" name="{}" time="{:.3}""#,
+            Xml(class),
+            Xml(name),
+            done.duration.as_secs_f64()
+        );
+        self.cases.push_str(&case);
+        match &done.outcome {
+            Outcome::Passed => self.cases.push_str("/>"),
+            Outcome::Ignored { .. } => self.cases.push_str("><skipped/></testcase>"),
+            Outcome::Failed { message } => {
+                self.cases.push('>');
+                match message {
+                    Some(m) => self
+                        .cases
+                        .push_str(&format!(r#"<failure type="assert" message="{}"/>"#, Xml(m))),
+                    None => self.cases.push_str(r#"<failure type="assert"/>"#),
+                }
+                let output = String::from_utf8_lossy(&done.output);
+                self.cases.push_str(&format!(
+                    "<system-out>{}</system-out></testcase>",
+                    Xml(&output)
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn write_run_finish(&mut self, state: &RunState) -> io::Result<()> {
+        let secs = state.exec_time.unwrap_or_default().as_secs_f64();
+        write!(
+            self.out,
+            r#"<?xml version="1.0" encoding="UTF-8"?><testsuites><testsuite name="test" package="test" id="0" errors="0" failures="{}" tests="{}" skipped="{}" time="{secs:.3}">{}</testsuite></testsuites>"#,
+            state.failed, state.total, state.ignored, self.cases
+        )?;
+        writeln!(self.out)?;
+        self.out.flush()
+    }
+}

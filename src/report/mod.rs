@@ -1,0 +1,147 @@
+//! Reporting: the [`Reporter`] folds [`Event`]s into a [`RunState`] and hands each one to
+//! the chosen [`OutputFormatter`] (pretty, terse, json, junit). Formatters never count.
+
+mod escape;
+mod json;
+mod junit;
+pub(crate) mod list;
+mod plural;
+mod pretty;
+mod state;
+mod terse;
+
+pub(crate) use state::RunState;
+
+use crate::cli::Format;
+use crate::event::{Completed, Event};
+use crate::outcome::Outcome;
+use crate::registry::Test;
+use std::fs::File;
+use std::io::{self, Write};
+use std::time::Duration;
+
+/// A destination for report text.
+pub(crate) type Out = Box<dyn Write + Send>;
+
+/// One output format.
+pub(crate) trait OutputFormatter {
+    /// Before the first test: the number of tests and the shuffle seed if any.
+    fn write_run_start(&mut self, total: usize, shuffle_seed: Option<u64>) -> io::Result<()>;
+    /// A test was handed to a worker.
+    fn write_test_start(&mut self, test: &Test) -> io::Result<()>;
+    /// A test finished (`state` already counts it).
+    fn write_result(&mut self, done: &Completed, state: &RunState) -> io::Result<()>;
+    /// After the last test.
+    fn write_run_finish(&mut self, state: &RunState) -> io::Result<()>;
+}
+
+/// Presentation options shared by the formatters.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Style {
+    /// Emit ANSI colours.
+    pub(crate) color: bool,
+    /// More than one test may run at once (results then carry their test's name).
+    pub(crate) multithreaded: bool,
+    /// `--report-time`.
+    pub(crate) report_time: bool,
+    /// `--show-output`.
+    pub(crate) show_output: bool,
+}
+
+/// Colours libtest uses for result words.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Color {
+    Green,
+    Red,
+    Yellow,
+}
+
+impl Style {
+    /// `word`, coloured when colour is on.
+    pub(crate) fn paint(&self, word: &str, color: Color) -> String {
+        if !self.color {
+            return word.to_owned();
+        }
+        let code = match color {
+            Color::Green => 32,
+            Color::Red => 31,
+            Color::Yellow => 33,
+        };
+        format!("\x1b[{code}m{word}\x1b[0m")
+    }
+}
+
+/// libtest's duration text: seconds with three decimals.
+pub(crate) fn exec_time(d: Duration) -> String {
+    format!("{:.3}s", d.as_secs_f64())
+}
+
+/// Chooses the formatter for `format`, writing to `out`.
+pub(crate) fn formatter_for(format: Format, out: Out, style: Style) -> Box<dyn OutputFormatter> {
+    match format {
+        Format::Pretty => Box::new(pretty::Pretty::new(out, style)),
+        Format::Terse => Box::new(terse::Terse::new(out, style)),
+        Format::Json => Box::new(json::Json::new(out, style)),
+        Format::Junit => Box::new(junit::Junit::new(out)),
+    }
+}
+
+/// Folds events into the run state and forwards them to the formatter and the log file.
+pub(crate) struct Reporter {
+    formatter: Box<dyn OutputFormatter>,
+    state: RunState,
+    logfile: Option<File>,
+}
+
+impl Reporter {
+    /// A reporter for a run that left `filtered_out` tests out.
+    pub(crate) fn new(
+        formatter: Box<dyn OutputFormatter>,
+        state: RunState,
+        logfile: Option<File>,
+    ) -> Self {
+        Reporter {
+            formatter,
+            state,
+            logfile,
+        }
+    }
+
+    /// Writes the run header.
+    pub(crate) fn start(&mut self, shuffle_seed: Option<u64>) -> io::Result<()> {
+        self.formatter
+            .write_run_start(self.state.total, shuffle_seed)
+    }
+
+    /// Handles one event.
+    pub(crate) fn on_event(&mut self, event: Event) -> io::Result<()> {
+        match event {
+            Event::Started(test) => self.formatter.write_test_start(&test),
+            Event::Finished(done) => {
+                self.state.record(&done);
+                if let Some(log) = &mut self.logfile {
+                    writeln!(log, "{} {}", log_word(&done.outcome), done.test.name)?;
+                }
+                self.formatter.write_result(&done, &self.state)?;
+                self.state.keep_output(done);
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes the summary and returns the final state.
+    pub(crate) fn finish(mut self) -> io::Result<RunState> {
+        self.state.stop_clock();
+        self.formatter.write_run_finish(&self.state)?;
+        Ok(self.state)
+    }
+}
+
+fn log_word(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Passed => "ok".into(),
+        Outcome::Failed { .. } => "failed".into(),
+        Outcome::Ignored { reason: None } => "ignored".into(),
+        Outcome::Ignored { reason: Some(why) } => format!("ignored: {why}"),
+    }
+}

@@ -1,0 +1,131 @@
+//! libtest's default output: `test name ... ok`, then failures and the summary line.
+//! Sequential runs print the name when a test starts (so a hang shows which test);
+//! parallel runs print name and result together.
+
+use super::{exec_time, Color, Out, OutputFormatter, RunState, Style};
+use crate::event::Completed;
+use crate::outcome::Outcome;
+use crate::registry::{ShouldPanic, Test};
+use std::io::{self, Write};
+
+/// The pretty formatter.
+pub(crate) struct Pretty {
+    out: Out,
+    style: Style,
+}
+
+impl Pretty {
+    pub(crate) fn new(out: Out, style: Style) -> Self {
+        Pretty { out, style }
+    }
+}
+
+/// `test NAME ... ` (with ` - should panic` for should_panic tests).
+pub(crate) fn test_line_start(test: &Test) -> String {
+    match test.def.should_panic {
+        ShouldPanic::No => format!("test {} ... ", test.name),
+        _ => format!("test {} - should panic ... ", test.name),
+    }
+}
+
+/// The `running N tests` header.
+pub(crate) fn run_header(total: usize, shuffle_seed: Option<u64>) -> String {
+    let noun = if total == 1 { "test" } else { "tests" };
+    let seed = shuffle_seed
+        .map(|s| format!(" (shuffle seed: {s})"))
+        .unwrap_or_default();
+    format!("\nrunning {total} {noun}{seed}\n")
+}
+
+fn write_section(
+    out: &mut Out,
+    title: &str,
+    entries: &[(&'static str, Vec<u8>)],
+) -> io::Result<()> {
+    let mut text = format!("\n{title}:\n");
+    let mut blocks = String::new();
+    for (name, output) in entries {
+        if !output.is_empty() {
+            blocks.push_str(&format!(
+                "---- {name} stdout ----\n{}\n",
+                String::from_utf8_lossy(output)
+            ));
+        }
+    }
+    if !blocks.is_empty() {
+        text.push('\n');
+        text.push_str(&blocks);
+    }
+    text.push_str(&format!("\n{title}:\n"));
+    let mut names: Vec<&str> = entries.iter().map(|(n, _)| *n).collect();
+    names.sort_unstable();
+    for name in names {
+        text.push_str(&format!("    {name}\n"));
+    }
+    out.write_all(text.as_bytes())
+}
+
+/// The successes (with `--show-output`) and failures sections and the summary line,
+/// shared by pretty and terse as in libtest.
+pub(crate) fn write_run_end(out: &mut Out, style: &Style, state: &RunState) -> io::Result<()> {
+    if !state.successes.is_empty() {
+        write_section(out, "successes", &state.successes)?;
+    }
+    if !state.failures.is_empty() {
+        write_section(out, "failures", &state.failures)?;
+    }
+    let verdict = if state.success() {
+        style.paint("ok", Color::Green)
+    } else {
+        style.paint("FAILED", Color::Red)
+    };
+    write!(
+        out,
+        "\ntest result: {verdict}{}\n\n",
+        state.summary_counts()
+    )?;
+    out.flush()
+}
+
+impl OutputFormatter for Pretty {
+    fn write_run_start(&mut self, total: usize, shuffle_seed: Option<u64>) -> io::Result<()> {
+        self.out
+            .write_all(run_header(total, shuffle_seed).as_bytes())?;
+        self.out.flush()
+    }
+
+    fn write_test_start(&mut self, test: &Test) -> io::Result<()> {
+        if !self.style.multithreaded {
+            self.out.write_all(test_line_start(test).as_bytes())?;
+            self.out.flush()?;
+        }
+        Ok(())
+    }
+
+    fn write_result(&mut self, done: &Completed, _: &RunState) -> io::Result<()> {
+        let mut line = if self.style.multithreaded {
+            test_line_start(&done.test)
+        } else {
+            String::new()
+        };
+        line.push_str(&match done.outcome {
+            Outcome::Passed => self.style.paint("ok", Color::Green),
+            Outcome::Failed { .. } => self.style.paint("FAILED", Color::Red),
+            Outcome::Ignored { reason: None } => self.style.paint("ignored", Color::Yellow),
+            Outcome::Ignored { reason: Some(why) } => {
+                self.style.paint(&format!("ignored, {why}"), Color::Yellow)
+            }
+        });
+        if self.style.report_time && !matches!(done.outcome, Outcome::Ignored { .. }) {
+            line.push_str(&format!(" <{}>", exec_time(done.duration)));
+        }
+        line.push('\n');
+        // One write per line, so output passing through from other threads cannot split it.
+        self.out.write_all(line.as_bytes())?;
+        self.out.flush()
+    }
+
+    fn write_run_finish(&mut self, state: &RunState) -> io::Result<()> {
+        write_run_end(&mut self.out, &self.style, state)
+    }
+}

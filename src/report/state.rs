@@ -1,0 +1,101 @@
+//! [`RunState`]: the counts and kept outputs of a run, the only place that counts.
+
+use crate::event::Completed;
+use crate::outcome::Outcome;
+use std::time::{Duration, Instant};
+
+/// What the run has produced so far.
+#[derive(Debug)]
+pub(crate) struct RunState {
+    /// Tests in the run (ignored included).
+    pub(crate) total: usize,
+    /// Passed tests.
+    pub(crate) passed: usize,
+    /// Failed tests.
+    pub(crate) failed: usize,
+    /// Ignored tests.
+    pub(crate) ignored: usize,
+    /// Registered tests left out by the selection.
+    pub(crate) filtered_out: usize,
+    /// Failing tests with what libtest shows under their name, in completion order.
+    pub(crate) failures: Vec<(&'static str, Vec<u8>)>,
+    /// Passing tests with their output, kept only for `--show-output`.
+    pub(crate) successes: Vec<(&'static str, Vec<u8>)>,
+    /// The reason of the last ignored test, if it had one (for the one-ignored-test note).
+    pub(crate) last_ignore_reason: Option<(&'static str, &'static str)>,
+    /// Keep passing tests' output.
+    show_output: bool,
+    started: Instant,
+    /// Wall time of the run, set when it ends.
+    pub(crate) exec_time: Option<Duration>,
+}
+
+impl RunState {
+    /// A fresh state for `total` tests.
+    pub(crate) fn new(total: usize, filtered_out: usize, show_output: bool) -> Self {
+        RunState {
+            total,
+            passed: 0,
+            failed: 0,
+            ignored: 0,
+            filtered_out,
+            failures: Vec::new(),
+            successes: Vec::new(),
+            last_ignore_reason: None,
+            show_output,
+            started: Instant::now(),
+            exec_time: None,
+        }
+    }
+
+    /// Counts a finished test.
+    pub(crate) fn record(&mut self, done: &Completed) {
+        match &done.outcome {
+            Outcome::Passed => self.passed += 1,
+            Outcome::Failed { .. } => self.failed += 1,
+            Outcome::Ignored { reason } => {
+                self.ignored += 1;
+                self.last_ignore_reason = reason.map(|r| (done.test.name, r));
+            }
+        }
+    }
+
+    /// Keeps the output a failing (or, with `--show-output`, passing) test leaves for the summary.
+    pub(crate) fn keep_output(&mut self, done: Completed) {
+        match done.outcome {
+            Outcome::Failed { message } => {
+                let mut output = done.output;
+                if let Some(message) = message {
+                    output.extend_from_slice(format!("note: {message}").as_bytes());
+                }
+                self.failures.push((done.test.name, output));
+            }
+            Outcome::Passed if self.show_output => {
+                self.successes.push((done.test.name, done.output))
+            }
+            _ => {}
+        }
+    }
+
+    /// Records the run's wall time.
+    pub(crate) fn stop_clock(&mut self) {
+        self.exec_time = Some(self.started.elapsed());
+    }
+
+    /// Whether nothing failed.
+    pub(crate) fn success(&self) -> bool {
+        self.failed == 0
+    }
+
+    /// libtest's `. N passed; N failed; …; finished in Ts` tail of the summary line.
+    pub(crate) fn summary_counts(&self) -> String {
+        let mut s = format!(
+            ". {} passed; {} failed; {} ignored; 0 measured; {} filtered out",
+            self.passed, self.failed, self.ignored, self.filtered_out
+        );
+        if let Some(t) = self.exec_time {
+            s.push_str(&format!("; finished in {:.2}s", t.as_secs_f64()));
+        }
+        s
+    }
+}

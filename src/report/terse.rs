@@ -1,0 +1,93 @@
+//! libtest's `-q` output: a character per result, a progress count every 88 results,
+//! failed tests on their own line (`name --- FAILED`), then pretty's summary.
+
+use super::pretty::{run_header, write_run_end};
+use super::{Color, Out, OutputFormatter, RunState, Style};
+use crate::event::Completed;
+use crate::outcome::Outcome;
+use crate::registry::Test;
+use std::io::{self, Write};
+
+/// Results per line before a progress count (leaves room for ` 11704/12853`).
+const MAX_COLUMN: usize = 88;
+
+/// The terse formatter.
+pub(crate) struct Terse {
+    out: Out,
+    style: Style,
+    total: usize,
+    count: usize,
+    column: usize,
+}
+
+impl Terse {
+    pub(crate) fn new(out: Out, style: Style) -> Self {
+        Terse {
+            out,
+            style,
+            total: 0,
+            count: 0,
+            column: 0,
+        }
+    }
+
+    fn progress(&mut self) -> String {
+        self.column = 0;
+        format!(" {}/{}\n", self.count, self.total)
+    }
+}
+
+impl OutputFormatter for Terse {
+    fn write_run_start(&mut self, total: usize, shuffle_seed: Option<u64>) -> io::Result<()> {
+        self.total = total;
+        self.out
+            .write_all(run_header(total, shuffle_seed).as_bytes())?;
+        self.out.flush()
+    }
+
+    fn write_test_start(&mut self, _: &Test) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn write_result(&mut self, done: &Completed, _: &RunState) -> io::Result<()> {
+        let mut text = String::new();
+        let short = match done.outcome {
+            Outcome::Passed => Some(self.style.paint(".", Color::Green)),
+            Outcome::Ignored { .. } => Some(self.style.paint("i", Color::Yellow)),
+            Outcome::Failed { .. } => None,
+        };
+        match short {
+            Some(mark) => {
+                text.push_str(&mark);
+                self.count += 1;
+                self.column += 1;
+                if self.column % MAX_COLUMN == MAX_COLUMN - 1 {
+                    text.push_str(&self.progress());
+                }
+            }
+            None => {
+                if self.column != 0 {
+                    text.push_str(&self.progress());
+                }
+                self.count += 1;
+                text.push_str(&format!(
+                    "{} --- {}\n",
+                    done.test.name,
+                    self.style.paint("FAILED", Color::Red)
+                ));
+            }
+        }
+        self.out.write_all(text.as_bytes())?;
+        self.out.flush()
+    }
+
+    fn write_run_finish(&mut self, state: &RunState) -> io::Result<()> {
+        write_run_end(&mut self.out, &self.style, state)?;
+        if let (1, Some((name, why))) = (self.total, state.last_ignore_reason) {
+            if state.ignored == 1 {
+                write!(self.out, "test: {name}, ignore_message: {why}\n\n")?;
+            }
+        }
+        self.out.flush()
+    }
+}

@@ -1,0 +1,144 @@
+//! Running one test body: capture set up, `catch_unwind`, the `should_panic` verdict.
+
+use super::panic_hook::{self, Sink};
+use crate::event::Completed;
+use crate::fixtures;
+use crate::outcome::Outcome;
+use crate::registry::{ShouldPanic, Test, TestFn};
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Instant;
+
+/// How a test's output is captured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CaptureMode {
+    /// `--nocapture`: everything, panic reports included, goes straight to the terminal.
+    Off,
+    /// One test at a time: fds 1 and 2 are redirected into the test's output.
+    FileDescriptors,
+    /// Parallel: panic reports and `Err` texts are kept per test; prints pass through.
+    PanicsOnly,
+}
+
+/// Per-worker capture state.
+#[derive(Debug)]
+pub(crate) struct Capture {
+    mode: CaptureMode,
+    #[cfg(unix)]
+    fds: Option<super::capture::FdCapture>,
+}
+
+impl Capture {
+    /// Prepares capture for `mode`; fd capture falls back to panics-only where unavailable.
+    pub(crate) fn new(mode: CaptureMode) -> Self {
+        #[cfg(unix)]
+        {
+            let fds = match mode {
+                CaptureMode::FileDescriptors => super::capture::FdCapture::new().ok(),
+                _ => None,
+            };
+            let mode = if mode == CaptureMode::FileDescriptors && fds.is_none() {
+                CaptureMode::PanicsOnly
+            } else {
+                mode
+            };
+            Capture { mode, fds }
+        }
+        #[cfg(not(unix))]
+        {
+            let mode = if mode == CaptureMode::FileDescriptors {
+                CaptureMode::PanicsOnly
+            } else {
+                mode
+            };
+            Capture { mode }
+        }
+    }
+
+    fn sink(&self) -> Sink {
+        match self.mode {
+            CaptureMode::PanicsOnly => Sink::Buffer,
+            CaptureMode::Off | CaptureMode::FileDescriptors => Sink::Stderr,
+        }
+    }
+
+    fn start(&mut self) {
+        #[cfg(unix)]
+        if let Some(fds) = &mut self.fds {
+            if fds.start().is_err() {
+                self.fds = None;
+            }
+        }
+    }
+
+    fn finish(&mut self) -> Vec<u8> {
+        #[cfg(unix)]
+        if let Some(fds) = &mut self.fds {
+            return fds.finish().unwrap_or_else(|e| {
+                format!("partest: could not read captured output: {e}\n").into_bytes()
+            });
+        }
+        Vec::new()
+    }
+}
+
+fn call(body: TestFn) -> Result<(), String> {
+    match body {
+        TestFn::Plain(f) => {
+            f();
+            Ok(())
+        }
+        TestFn::Fallible(f) => f(),
+    }
+}
+
+/// Runs `test` on the current thread and reports how it went.
+pub(crate) fn run(test: Test, capture: &mut Capture) -> Completed {
+    panic_hook::begin(test.name, capture.sink());
+    fixtures::set_current_test(Some(test.name));
+    capture.start();
+    let start = Instant::now();
+    let result = catch_unwind(AssertUnwindSafe(|| call(test.def.run)));
+    let duration = start.elapsed();
+    if let Ok(Err(text)) = &result {
+        panic_hook::emit(text);
+    }
+    let mut output = capture.finish();
+    fixtures::set_current_test(None);
+    output.extend(panic_hook::end());
+    let outcome = verdict(test, result);
+    Completed {
+        test,
+        outcome,
+        duration,
+        output,
+    }
+}
+
+fn failed(message: String) -> Outcome {
+    Outcome::Failed {
+        message: Some(message),
+    }
+}
+
+/// libtest's rules for combining the body's result with `should_panic`.
+fn verdict(test: Test, result: Result<Result<(), String>, Box<dyn Any + Send>>) -> Outcome {
+    let def = test.def;
+    match (def.should_panic, result) {
+        (ShouldPanic::No, Ok(Ok(()))) | (ShouldPanic::Yes, Err(_)) => Outcome::Passed,
+        (ShouldPanic::No, _) | (_, Ok(Err(_))) => Outcome::Failed { message: None },
+        (ShouldPanic::Yes | ShouldPanic::WithMessage(_), Ok(Ok(()))) => {
+            failed(format!("test did not panic as expected at {}:{}:{}", def.file, def.line, def.column))
+        }
+        (ShouldPanic::WithMessage(expected), Err(payload)) => match panic_hook::payload_text(&*payload) {
+            Some(text) if text.contains(expected) => Outcome::Passed,
+            Some(text) => failed(format!(
+                "panic did not contain expected string\n      panic message: {text:?}\n expected substring: {expected:?}"
+            )),
+            None => failed(format!(
+                "expected panic with string value,\n found non-string value: `{:?}`\n     expected substring: {expected:?}",
+                (*payload).type_id()
+            )),
+        },
+    }
+}

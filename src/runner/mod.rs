@@ -1,0 +1,12 @@
+//! Running tests: a coordinator and a pool of worker threads ([`pool`]), one test at a
+//! time per worker ([`execute`]), panic reports attributed to their test ([`panic_hook`]),
+//! and file-descriptor capture for sequential runs ([`capture`]).
+
+#[cfg(unix)]
+pub(crate) mod capture;
+pub(crate) mod execute;
+pub(crate) mod panic_hook;
+pub(crate) mod pool;
+
+pub(crate) use execute::CaptureMode;
+pub(crate) use pool::{run, RunConfig};
