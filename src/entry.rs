@@ -80,6 +80,23 @@ fn thread_count(args: &Arguments) -> usize {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
+#[cfg(unix)]
+type Diversion = Option<runner::capture::StdoutDiversion>;
+#[cfg(not(unix))]
+type Diversion = ();
+
+/// Where the report goes. Machine-readable reports own stdout: when tests' output is not
+/// captured, it is sent to stderr for the run so it cannot corrupt the document.
+fn report_out(format: Format, capture: CaptureMode) -> io::Result<(report::Out, Diversion)> {
+    #[cfg(unix)]
+    if matches!(format, Format::Json | Format::Junit) && capture != CaptureMode::FileDescriptors {
+        let diversion = runner::capture::StdoutDiversion::start()?;
+        return Ok((Box::new(diversion.report_out()?), Some(diversion)));
+    }
+    let _ = (format, capture);
+    Ok((Box::new(io::stdout()), Default::default()))
+}
+
 /// Runs (or lists) the registered tests that `args` selects, printing to stdout.
 pub fn run(args: &Arguments) -> Conclusion {
     match try_run(args) {
@@ -149,8 +166,9 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
         selection.filtered_out,
         args.show_output,
     );
+    let (out, _diversion) = report_out(args.format, capture)?;
     let mut reporter = Reporter::new(
-        report::formatter_for(args.format, stdout(), style),
+        report::formatter_for(args.format, out, style),
         state,
         logfile,
     );

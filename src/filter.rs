@@ -50,13 +50,12 @@ fn is_selected(test: &Test, args: &Arguments) -> bool {
 }
 
 fn disposition(test: &Test, args: &Arguments) -> Disposition {
-    if args.bench {
-        return Disposition::Ignore(None);
-    }
     match (test.def.ignore, args.run_ignored) {
-        (_, RunIgnored::Yes | RunIgnored::Only) | (Ignore::No, _) => Disposition::Run,
-        (Ignore::Yes, RunIgnored::No) => Disposition::Ignore(None),
         (Ignore::WithReason(why), RunIgnored::No) => Disposition::Ignore(Some(why)),
+        (Ignore::Yes, RunIgnored::No) => Disposition::Ignore(None),
+        // libtest's --bench runs benchmarks only: tests are reported ignored.
+        _ if args.bench => Disposition::Ignore(None),
+        _ => Disposition::Run,
     }
 }
 

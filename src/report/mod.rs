@@ -140,7 +140,8 @@ impl Reporter {
 fn log_word(outcome: &Outcome) -> String {
     match outcome {
         Outcome::Passed => "ok".into(),
-        Outcome::Failed { .. } => "failed".into(),
+        Outcome::Failed { message: None } => "failed".into(),
+        Outcome::Failed { message: Some(why) } => format!("failed: {why}"),
         Outcome::Ignored { reason: None } => "ignored".into(),
         Outcome::Ignored { reason: Some(why) } => format!("ignored: {why}"),
     }

@@ -67,3 +67,32 @@ impl FdCapture {
         Ok(out)
     }
 }
+
+/// While alive, fd 1 points at stderr so that what tests print cannot corrupt a
+/// machine-readable report; the report goes to [`StdoutDiversion::report_out`].
+#[derive(Debug)]
+pub(crate) struct StdoutDiversion {
+    saved_out: OwnedFd,
+}
+
+impl StdoutDiversion {
+    /// Sends fd 1 to stderr and keeps the original stdout for the report.
+    pub(crate) fn start() -> io::Result<Self> {
+        flush_std();
+        let saved_out = dup(1)?;
+        dup2(2, 1)?;
+        Ok(StdoutDiversion { saved_out })
+    }
+
+    /// A writer to the original stdout.
+    pub(crate) fn report_out(&self) -> io::Result<File> {
+        Ok(File::from(self.saved_out.try_clone()?))
+    }
+}
+
+impl Drop for StdoutDiversion {
+    fn drop(&mut self) {
+        flush_std();
+        let _ = dup2(self.saved_out.as_raw_fd(), 1);
+    }
+}

@@ -56,9 +56,12 @@ impl Capture {
     }
 
     fn sink(&self) -> Sink {
+        // With fd capture the report is appended after the captured output rather than
+        // written into it: writing would first need std's stdout buffer flushed, which can
+        // deadlock-panic when the panic came from inside a `print!`.
         match self.mode {
-            CaptureMode::PanicsOnly => Sink::Buffer,
-            CaptureMode::Off | CaptureMode::FileDescriptors => Sink::Stderr,
+            CaptureMode::PanicsOnly | CaptureMode::FileDescriptors => Sink::Buffer,
+            CaptureMode::Off => Sink::Stderr,
         }
     }
 

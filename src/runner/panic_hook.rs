@@ -14,7 +14,7 @@ use std::sync::Once;
 /// Where a test's panic reports (and `Err` return texts) go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Sink {
-    /// Written to stderr at once (uncaptured runs, and fd-captured runs where stderr is the capture).
+    /// Written to stderr at once (`--nocapture`).
     Stderr,
     /// Kept in the test's buffer and shown under its name.
     Buffer,

@@ -1,0 +1,132 @@
+//! Output capture: exact (fd-level) with one thread; with several, panic reports are
+//! attributed to their own test and prints pass through, never under another test's name.
+
+use crate::common::run;
+
+fn block<'a>(stdout: &'a str, test: &str) -> &'a str {
+    let header = format!("---- {test} stdout ----\n");
+    let start = stdout
+        .find(&header)
+        .unwrap_or_else(|| panic!("no block for {test} in:\n{stdout}"))
+        + header.len();
+    let rest = &stdout[start..];
+    let end = [rest.find("\n---- "), rest.find("\nfailures:\n")]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(rest.len());
+    &rest[..end]
+}
+
+#[test]
+fn one_thread_captures_everything_at_the_fd_level() {
+    let out = run("capture", &["--test-threads", "1", "--skip", "bulk"]);
+    assert_eq!(out.code, 101);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        !all.contains("NOISY-PASS"),
+        "a passing test's output leaked:\n{all}"
+    );
+    let noisy = block(&out.stdout, "noisy_fail");
+    assert!(
+        noisy.starts_with("NOISY-FAIL-OUT\nNOISY-FAIL-ERR\n\nthread 'noisy_fail'"),
+        "{noisy}"
+    );
+    assert!(noisy.contains("noisy failure"));
+    // Threads a test spawns are captured too, and partial lines are not lost.
+    assert!(block(&out.stdout, "spawned_thread_prints").contains("FROM-SPAWNED-THREAD"));
+    assert!(
+        block(&out.stdout, "partial_line").starts_with("PARTIAL-NO-NEWLINE\nthread 'partial_line'")
+    );
+    assert!(out.stderr.is_empty(), "stderr: {}", out.stderr);
+}
+
+#[test]
+fn show_output_prints_passing_tests_output_when_captured() {
+    let out = run(
+        "capture",
+        &["--test-threads", "1", "--show-output", "noisy_pass"],
+    );
+    assert_eq!(out.code, 0);
+    assert!(out
+        .stdout
+        .contains("successes:\n\n---- noisy_pass stdout ----\nNOISY-PASS-OUT\nNOISY-PASS-ERR\n"));
+}
+
+#[test]
+fn many_simultaneous_failures_are_each_attributed_to_their_test() {
+    for threads in ["4", "16", "32"] {
+        let out = run("capture", &["--test-threads", threads, "bulk"]);
+        assert_eq!(out.code, 101);
+        for i in 0..32 {
+            let name = format!("bulk::f{i:02}");
+            let text = block(&out.stdout, &name);
+            assert!(text.contains(&format!("thread '{name}'")), "{name}: {text}");
+            assert!(
+                text.contains(&format!("bulk failure from f{i:02}\n")),
+                "{name}: {text}"
+            );
+            assert_eq!(
+                text.matches("panicked at").count(),
+                1,
+                "{name} holds another test's panic: {text}"
+            );
+        }
+        assert!(out.stdout.contains("32 failed"), "{}", out.stdout);
+    }
+}
+
+#[test]
+fn parallel_prints_pass_through_but_never_under_another_name() {
+    let out = run("capture", &["--test-threads", "4", "--skip", "bulk"]);
+    assert_eq!(out.code, 101);
+    // Uncaptured output reaches the terminal ...
+    assert!(out.stdout.contains("NOISY-PASS-OUT\n") && out.stderr.contains("NOISY-PASS-ERR\n"));
+    // ... and the failure blocks hold only the failing tests' own panic reports.
+    for (test, msg) in [
+        ("noisy_fail", "noisy failure"),
+        ("spawned_thread_prints", "after spawn"),
+        ("partial_line", "partial"),
+    ] {
+        let text = block(&out.stdout, test);
+        assert!(
+            text.contains(msg) && !text.contains("NOISY"),
+            "{test}: {text}"
+        );
+    }
+    // Result lines stay whole even with tests printing at the same time.
+    for line in out.stdout.lines().filter(|l| l.contains(" ... ")) {
+        assert!(
+            line.starts_with("test ") && (line.ends_with(" ok") || line.ends_with(" FAILED")),
+            "torn: {line:?}"
+        );
+    }
+}
+
+#[test]
+fn nocapture_prints_panics_live_and_keeps_the_summary() {
+    let out = run("capture", &["--nocapture", "--test-threads", "1", "noisy"]);
+    assert_eq!(out.code, 101);
+    assert!(out.stdout.contains("NOISY-FAIL-OUT") && out.stderr.contains("thread 'noisy_fail'"));
+    assert!(
+        out.stdout.contains("\nfailures:\n    noisy_fail\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("---- noisy_fail stdout ----"));
+}
+
+#[test]
+fn json_stays_parseable_when_tests_print_in_parallel() {
+    let out = run(
+        "capture",
+        &["--format", "json", "--test-threads", "4", "--skip", "bulk"],
+    );
+    for line in out.stdout.lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+    }
+    assert!(
+        out.stderr.contains("NOISY-PASS-OUT"),
+        "test stdout is diverted to stderr"
+    );
+}

@@ -1,0 +1,167 @@
+//! Building the fixture workspace once and running its binaries.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+/// The fixture workspace.
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
+}
+
+/// The fixtures' own target dir: never the outer `cargo test`'s, whose lock is held.
+pub fn fixtures_target() -> PathBuf {
+    fixtures_dir().join("target")
+}
+
+/// A `cargo` command for the fixture workspace.
+pub fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(fixtures_dir())
+        .env("CARGO_TARGET_DIR", fixtures_target());
+    for (key, _) in std::env::vars() {
+        if key.starts_with("NEXTEST") || key.starts_with("RUST_TEST") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+/// Path of the fixture test binary `name` (a `[[test]]` target), building all once.
+pub fn binary(name: &str) -> PathBuf {
+    static BINARIES: OnceLock<HashMap<String, PathBuf>> = OnceLock::new();
+    let map = BINARIES.get_or_init(|| {
+        let out = cargo()
+            .args(["build", "--tests", "--message-format=json"])
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("cargo runs");
+        assert!(
+            out.status.success(),
+            "building the fixture workspace failed"
+        );
+        let mut map = HashMap::new();
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
+                continue;
+            };
+            if let (Some(exe), Some(target)) =
+                (msg["executable"].as_str(), msg["target"]["name"].as_str())
+            {
+                map.insert(target.to_owned(), PathBuf::from(exe));
+            }
+        }
+        map
+    });
+    map.get(name)
+        .unwrap_or_else(|| panic!("no fixture test binary named {name}"))
+        .clone()
+}
+
+/// What a run printed and how it exited.
+#[derive(Debug)]
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs fixture binary `name` with `args` and extra `env`, in a clean test environment.
+pub fn run_with_env(name: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(binary(name));
+    cmd.args(args)
+        .current_dir(fixtures_dir())
+        .env("RUST_BACKTRACE", "0")
+        .env("RUSTC_BOOTSTRAP", "1");
+    for (key, _) in std::env::vars() {
+        if key.starts_with("NEXTEST")
+            || key.starts_with("RUST_TEST")
+            || key == "PARTEST_TESTRUN_UID"
+        {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.envs(env.iter().copied());
+    let out = cmd.output().expect("fixture binary runs");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs fixture binary `name` with `args`.
+pub fn run(name: &str, args: &[&str]) -> Output {
+    run_with_env(name, args, &[])
+}
+
+/// Removes what legitimately differs between runs and between the two harnesses:
+/// timings, OS thread ids, source locations.
+pub fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let mut line = line.to_owned();
+        if let Some(i) = line.find("; finished in ") {
+            line.truncate(i + "; finished in".len());
+        }
+        line = replace_runs(&line, "' (", ')', "' (TID)");
+        line = replace_locations(&line);
+        if let Some(i) = line.find("\"exec_time\": ") {
+            let rest = &line[i + 13..];
+            let stop = rest.find([',', ' ']).unwrap_or(rest.len());
+            line = format!("{}\"exec_time\": T{}", &line[..i], &rest[stop..]);
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+fn replace_runs(line: &str, open: &str, close: char, with: &str) -> String {
+    match line.find(open) {
+        Some(i) => match line[i + open.len()..].find(close) {
+            Some(j)
+                if line[i + open.len()..i + open.len() + j]
+                    .chars()
+                    .all(|c| c.is_ascii_digit()) =>
+            {
+                format!("{}{with}{}", &line[..i], &line[i + open.len() + j + 1..])
+            }
+            _ => line.to_owned(),
+        },
+        None => line.to_owned(),
+    }
+}
+
+/// `suite/tests/x.rs:12:34` → `LOC` (the twins put a test on the same line, not column).
+fn replace_locations(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(i) = rest.find(".rs:") {
+        let start = rest[..i].rfind([' ', '"']).map_or(0, |s| s + 1);
+        let tail = &rest[i + 4..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_digit() || c == ':'))
+            .unwrap_or(tail.len());
+        let digits = tail[..end].trim_end_matches(':');
+        out.push_str(&rest[..start]);
+        out.push_str("LOC");
+        rest = &tail[digits.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The lines starting with `prefix`, sorted (for multithreaded runs, whose order varies).
+pub fn sorted_lines(text: &str, prefix: &str) -> Vec<String> {
+    let mut lines: Vec<String> = text
+        .lines()
+        .filter(|l| l.starts_with(prefix))
+        .map(str::to_owned)
+        .collect();
+    lines.sort();
+    lines
+}

@@ -1,0 +1,9 @@
+//! Drives real adopter crates (tests/fixtures) as a user would: builds their test
+//! binaries once, runs them as subprocesses, and compares partest with real libtest.
+
+mod common;
+
+mod capture;
+mod parity;
+mod runners;
+mod threads;
