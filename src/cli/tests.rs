@@ -37,10 +37,7 @@ fn values_inline_and_separate() {
     assert_eq!(a.format, Format::Json);
     assert!(a.unstable_options);
     assert_eq!(a.color, ColorConfig::Never);
-    assert_eq!(
-        parse(&["-Z", "unstable-options"]).unwrap().unstable_options,
-        true
-    );
+    assert!(parse(&["-Z", "unstable-options"]).unwrap().unstable_options);
 }
 
 #[test]

@@ -14,6 +14,7 @@ use super::{Out, OutputFormatter, RunState, Style};
 use crate::event::Completed;
 use crate::outcome::Outcome;
 use crate::registry::Test;
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 /// The JSON formatter.
@@ -62,20 +63,18 @@ impl OutputFormatter for Json {
             Esc(done.test.name)
         );
         if self.style.report_time && !matches!(done.outcome, Outcome::Ignored { .. }) {
-            text.push_str(&format!(
-                r#", "exec_time": {}"#,
-                done.duration.as_secs_f64()
-            ));
+            let _ = write!(text, r#", "exec_time": {}"#, done.duration.as_secs_f64());
         }
         let failed = matches!(done.outcome, Outcome::Failed { .. });
         if !done.output.is_empty() && (failed || self.style.show_output) {
-            text.push_str(&format!(
+            let _ = write!(
+                text,
                 r#", "stdout": "{}""#,
                 Esc(&String::from_utf8_lossy(&done.output))
-            ));
+            );
         }
         if let Some(message) = message {
-            text.push_str(&format!(r#", "message": "{}""#, Esc(message)));
+            let _ = write!(text, r#", "message": "{}""#, Esc(message));
         }
         text.push_str(" }");
         self.line(&text)

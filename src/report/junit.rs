@@ -6,6 +6,7 @@ use super::{Out, OutputFormatter, RunState};
 use crate::event::Completed;
 use crate::outcome::Outcome;
 use crate::registry::Test;
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 /// The JUnit formatter: collects test cases, prints the document at the end.
@@ -38,29 +39,34 @@ impl OutputFormatter for Junit {
             .name
             .rsplit_once("::")
             .unwrap_or(("", done.test.name));
-        let case = format!(
+        let _ = write!(
+            self.cases,
             r#"<testcase classname="{}" name="{}" time="{:.3}""#,
             Xml(class),
             Xml(name),
             done.duration.as_secs_f64()
         );
-        self.cases.push_str(&case);
         match &done.outcome {
             Outcome::Passed => self.cases.push_str("/>"),
             Outcome::Ignored { .. } => self.cases.push_str("><skipped/></testcase>"),
             Outcome::Failed { message } => {
                 self.cases.push('>');
                 match message {
-                    Some(m) => self
-                        .cases
-                        .push_str(&format!(r#"<failure type="assert" message="{}"/>"#, Xml(m))),
+                    Some(m) => {
+                        let _ = write!(
+                            self.cases,
+                            r#"<failure type="assert" message="{}"/>"#,
+                            Xml(m)
+                        );
+                    }
                     None => self.cases.push_str(r#"<failure type="assert"/>"#),
                 }
                 let output = String::from_utf8_lossy(&done.output);
-                self.cases.push_str(&format!(
+                let _ = write!(
+                    self.cases,
                     "<system-out>{}</system-out></testcase>",
                     Xml(&output)
-                ));
+                );
             }
         }
         Ok(())

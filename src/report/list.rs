@@ -2,6 +2,7 @@
 
 use super::plural::plural;
 use crate::filter::Planned;
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 /// Writes the list of `tests`; `terse` leaves out the count line (nextest reads this form).
@@ -15,11 +16,12 @@ pub(crate) fn write_list(out: &mut dyn Write, tests: &[Planned], terse: bool) ->
         if !tests.is_empty() {
             text.push('\n');
         }
-        text.push_str(&format!(
-            "{}, {}\n",
+        let _ = writeln!(
+            text,
+            "{}, {}",
             plural(tests.len(), "test"),
             plural(0, "benchmark")
-        ));
+        );
     }
     out.write_all(text.as_bytes())?;
     out.flush()

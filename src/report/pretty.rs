@@ -6,6 +6,7 @@ use super::{exec_time, Color, Out, OutputFormatter, RunState, Style};
 use crate::event::Completed;
 use crate::outcome::Outcome;
 use crate::registry::{ShouldPanic, Test};
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 /// The pretty formatter.
@@ -46,21 +47,22 @@ fn write_section(
     let mut blocks = String::new();
     for (name, output) in entries {
         if !output.is_empty() {
-            blocks.push_str(&format!(
-                "---- {name} stdout ----\n{}\n",
+            let _ = writeln!(
+                blocks,
+                "---- {name} stdout ----\n{}",
                 String::from_utf8_lossy(output)
-            ));
+            );
         }
     }
     if !blocks.is_empty() {
         text.push('\n');
         text.push_str(&blocks);
     }
-    text.push_str(&format!("\n{title}:\n"));
+    let _ = writeln!(text, "\n{title}:");
     let mut names: Vec<&str> = entries.iter().map(|(n, _)| *n).collect();
     names.sort_unstable();
     for name in names {
-        text.push_str(&format!("    {name}\n"));
+        let _ = writeln!(text, "    {name}");
     }
     out.write_all(text.as_bytes())
 }
@@ -79,11 +81,7 @@ pub(crate) fn write_run_end(out: &mut Out, style: &Style, state: &RunState) -> i
     } else {
         style.paint("FAILED", Color::Red)
     };
-    write!(
-        out,
-        "\ntest result: {verdict}{}\n\n",
-        state.summary_counts()
-    )?;
+    writeln!(out, "\ntest result: {verdict}{}\n", state.summary_counts())?;
     out.flush()
 }
 
@@ -117,7 +115,7 @@ impl OutputFormatter for Pretty {
             }
         });
         if self.style.report_time && !matches!(done.outcome, Outcome::Ignored { .. }) {
-            line.push_str(&format!(" <{}>", exec_time(done.duration)));
+            let _ = write!(line, " <{}>", exec_time(done.duration));
         }
         line.push('\n');
         // One write per line, so output passing through from other threads cannot split it.

@@ -2,6 +2,7 @@
 
 use crate::event::Completed;
 use crate::outcome::Outcome;
+use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 /// What the run has produced so far.
@@ -94,7 +95,7 @@ impl RunState {
             self.passed, self.failed, self.ignored, self.filtered_out
         );
         if let Some(t) = self.exec_time {
-            s.push_str(&format!("; finished in {:.2}s", t.as_secs_f64()));
+            let _ = write!(s, "; finished in {:.2}s", t.as_secs_f64());
         }
         s
     }

@@ -6,6 +6,7 @@ use super::{Color, Out, OutputFormatter, RunState, Style};
 use crate::event::Completed;
 use crate::outcome::Outcome;
 use crate::registry::Test;
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 /// Results per line before a progress count (leaves room for ` 11704/12853`).
@@ -70,11 +71,12 @@ impl OutputFormatter for Terse {
                     text.push_str(&self.progress());
                 }
                 self.count += 1;
-                text.push_str(&format!(
-                    "{} --- {}\n",
+                let _ = writeln!(
+                    text,
+                    "{} --- {}",
                     done.test.name,
                     self.style.paint("FAILED", Color::Red)
-                ));
+                );
             }
         }
         self.out.write_all(text.as_bytes())?;
@@ -85,7 +87,7 @@ impl OutputFormatter for Terse {
         write_run_end(&mut self.out, &self.style, state)?;
         if let (1, Some((name, why))) = (self.total, state.last_ignore_reason) {
             if state.ignored == 1 {
-                write!(self.out, "test: {name}, ignore_message: {why}\n\n")?;
+                writeln!(self.out, "test: {name}, ignore_message: {why}\n")?;
             }
         }
         self.out.flush()

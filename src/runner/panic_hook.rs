@@ -6,6 +6,7 @@
 use std::any::Any;
 use std::backtrace::{Backtrace, BacktraceStatus};
 use std::cell::RefCell;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::panic::{self, PanicHookInfo};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -112,7 +113,7 @@ fn format_report(test: &str, info: &PanicHookInfo<'_>) -> String {
     );
     let backtrace = Backtrace::capture();
     if backtrace.status() == BacktraceStatus::Captured {
-        text.push_str(&format!("stack backtrace:\n{backtrace}"));
+        let _ = write!(text, "stack backtrace:\n{backtrace}");
     } else if FIRST_PANIC.swap(false, Ordering::Relaxed) {
         text.push_str(
             "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n",

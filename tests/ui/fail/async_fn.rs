@@ -1,0 +1,3 @@
+#[partest::test]
+async fn t() {}
+partest::main!();

@@ -1,0 +1,3 @@
+#[partest::test]
+fn t() -> u32 { 7 }
+partest::main!();

@@ -1,0 +1,3 @@
+#[partest::test(timeout = "soon")]
+fn t() {}
+partest::main!();

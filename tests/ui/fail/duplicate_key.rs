@@ -1,0 +1,3 @@
+#[partest::test(serial, heavy_resource, serial)]
+fn t() {}
+partest::main!();

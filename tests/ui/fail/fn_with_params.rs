@@ -1,0 +1,3 @@
+#[partest::test]
+fn t(x: u32) { let _ = x; }
+partest::main!();

@@ -1,0 +1,3 @@
+#[partest::test]
+fn t<T: Default>() { let _ = T::default(); }
+partest::main!();

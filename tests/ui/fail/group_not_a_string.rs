@@ -1,0 +1,3 @@
+#[partest::test(group = db)]
+fn t() {}
+partest::main!();

@@ -1,0 +1,3 @@
+#[partest::test(heavy)]
+fn t() {}
+partest::main!();

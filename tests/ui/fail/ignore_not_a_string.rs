@@ -1,0 +1,3 @@
+#[partest::test(ignore = 5)]
+fn t() {}
+partest::main!();

@@ -1,0 +1,3 @@
+#[partest::test(ignore, ignore = "flaky")]
+fn t() {}
+partest::main!();

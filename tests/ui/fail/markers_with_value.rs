@@ -1,0 +1,3 @@
+#[partest::test(markers(slow = 1))]
+fn t() {}
+partest::main!();

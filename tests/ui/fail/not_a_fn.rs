@@ -1,0 +1,3 @@
+#[partest::test]
+struct NotATest;
+partest::main!();

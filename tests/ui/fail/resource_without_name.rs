@@ -1,0 +1,3 @@
+#[partest::test(resource(count = 2))]
+fn t() {}
+partest::main!();

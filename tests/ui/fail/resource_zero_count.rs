@@ -1,0 +1,3 @@
+#[partest::test(resource(postgres, count = 0))]
+fn t() {}
+partest::main!();

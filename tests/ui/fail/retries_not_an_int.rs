@@ -1,0 +1,3 @@
+#[partest::test(retries = "3")]
+fn t() {}
+partest::main!();

@@ -1,0 +1,3 @@
+#[partest::test(serial = "db")]
+fn t() {}
+partest::main!();

@@ -1,0 +1,3 @@
+#[partest::test(should_panic(message = "boom"))]
+fn t() {}
+partest::main!();

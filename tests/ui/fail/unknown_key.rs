@@ -1,0 +1,3 @@
+#[partest::test(flaky)]
+fn t() {}
+partest::main!();

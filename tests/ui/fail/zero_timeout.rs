@@ -1,0 +1,3 @@
+#[partest::test(timeout = "0s")]
+fn t() {}
+partest::main!();
