@@ -81,20 +81,25 @@ fn thread_count(args: &Arguments) -> usize {
 }
 
 #[cfg(unix)]
-type Diversion = Option<runner::capture::StdoutDiversion>;
+type ReportStdout = runner::capture::ReportStdout;
 #[cfg(not(unix))]
-type Diversion = ();
+type ReportStdout = ();
 
-/// Where the report goes. Machine-readable reports own stdout: when tests' output is not
-/// captured, it is sent to stderr for the run so it cannot corrupt the document.
-fn report_out(format: Format, capture: CaptureMode) -> io::Result<(report::Out, Diversion)> {
+/// Where the report goes: its own duplicate of stdout (unix). Machine-readable reports own
+/// stdout: when tests' output is not captured, it goes to stderr for the run.
+fn report_out(format: Format, capture: CaptureMode) -> io::Result<(report::Out, ReportStdout)> {
     #[cfg(unix)]
-    if matches!(format, Format::Json | Format::Junit) && capture != CaptureMode::FileDescriptors {
-        let diversion = runner::capture::StdoutDiversion::start()?;
-        return Ok((Box::new(diversion.report_out()?), Some(diversion)));
+    {
+        let machine_readable = matches!(format, Format::Json | Format::Junit);
+        let stdout =
+            ReportStdout::open(machine_readable && capture != CaptureMode::FileDescriptors)?;
+        Ok((Box::new(stdout.writer()?), stdout))
     }
-    let _ = (format, capture);
-    Ok((Box::new(io::stdout()), Default::default()))
+    #[cfg(not(unix))]
+    {
+        let _ = (format, capture);
+        Ok((Box::new(io::stdout()), ()))
+    }
 }
 
 /// Runs (or lists) the registered tests that `args` selects, printing to stdout.
@@ -166,7 +171,7 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
         selection.filtered_out,
         args.show_output,
     );
-    let (out, _diversion) = report_out(args.format, capture)?;
+    let (out, _stdout) = report_out(args.format, capture)?;
     let mut reporter = Reporter::new(
         report::formatter_for(args.format, out, style),
         state,

@@ -78,6 +78,5 @@ pub mod __private {
     pub use crate::constraints::{Concurrency, ResourceUse};
     pub use crate::outcome::IntoTestResult;
     pub use crate::registry::{Ignore, ShouldPanic, TestDef, TestFn};
-    pub use inventory;
     pub use std::process::ExitCode;
 }

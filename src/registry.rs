@@ -1,4 +1,5 @@
-//! The static test descriptors the macro submits ([`TestDef`]) and their collection into
+//! The static test descriptors the macro registers ([`TestDef`], one per test, in a linker
+//! section: see [`section`]) and their collection into
 //! the run's list of [`Test`]s, named and sorted exactly as libtest does.
 
 use crate::constraints::{Concurrency, ResourceUse};
@@ -99,7 +100,7 @@ impl TestDef {
     };
 }
 
-inventory::collect!(TestDef);
+mod section;
 
 /// One test of this run: its libtest name and its descriptor.
 #[derive(Clone, Copy, Debug)]
@@ -151,8 +152,8 @@ fn location(def: &TestDef) -> String {
 
 /// Every registered test, sorted by name. Names are leaked: they live for the whole run.
 pub(crate) fn collect() -> Result<Vec<Test>, RegistryError> {
-    let mut tests: Vec<Test> = inventory::iter::<TestDef>
-        .into_iter()
+    let mut tests: Vec<Test> = section::registered()
+        .iter()
         .map(|def| Test {
             name: Box::leak(test_name(def.module_path, def.name).into_boxed_str()),
             def,

@@ -1,5 +1,5 @@
 //! Turns a parsed and validated test into the user's function plus one
-//! `inventory::submit!` of a const `TestDef`. On error: the original item plus the error.
+//! `#[used]` static `TestDef` in partest's linker section. On error: the original item plus the error.
 
 use crate::args::{Serial, ShouldPanic, TestArgs};
 use crate::validate;
@@ -60,21 +60,26 @@ fn emit(item: &ItemFn, args: &TestArgs) -> TokenStream {
     // Spanned at the function name, so the location is the one libtest reports.
     let line = quote_spanned! {span=> ::core::line!()};
     let column = quote_spanned! {span=> ::core::column!()};
+    let static_name = quote::format_ident!("__PARTEST_TEST_{}", name);
     quote! {
         #ide_test_attr
         #item
-        ::partest::__private::inventory::submit! {
-            ::partest::__private::TestDef {
-                name: #name,
-                module_path: ::core::module_path!(),
-                file: ::core::file!(),
-                line: #line,
-                column: #column,
-                run: #run,
-                #fields
-                ..::partest::__private::TestDef::DEFAULT
-            }
-        }
+        #[used]
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals)]
+        #[cfg_attr(target_vendor = "apple", unsafe(link_section = "__DATA,__partest_tests,regular,no_dead_strip"))]
+        #[cfg_attr(windows, unsafe(link_section = ".partest$b"))]
+        #[cfg_attr(not(any(target_vendor = "apple", windows)), unsafe(link_section = "partest_tests"))]
+        static #static_name: ::partest::__private::TestDef = ::partest::__private::TestDef {
+            name: #name,
+            module_path: ::core::module_path!(),
+            file: ::core::file!(),
+            line: #line,
+            column: #column,
+            run: #run,
+            #fields
+            ..::partest::__private::TestDef::DEFAULT
+        };
     }
 }
 

@@ -68,31 +68,41 @@ impl FdCapture {
     }
 }
 
-/// While alive, fd 1 points at stderr so that what tests print cannot corrupt a
-/// machine-readable report; the report goes to [`StdoutDiversion::report_out`].
+/// The report's own handle on stdout: a duplicate of fd 1 taken before any test runs.
+/// Tests' buffered `print!` output never shares a buffer with it, so a test's partial line
+/// cannot be glued to a result line. Optionally, while alive, fd 1 points at stderr, so
+/// that uncaptured test output cannot corrupt a machine-readable report.
 #[derive(Debug)]
-pub(crate) struct StdoutDiversion {
-    saved_out: OwnedFd,
+pub(crate) struct ReportStdout {
+    original: OwnedFd,
+    diverted: bool,
 }
 
-impl StdoutDiversion {
-    /// Sends fd 1 to stderr and keeps the original stdout for the report.
-    pub(crate) fn start() -> io::Result<Self> {
+impl ReportStdout {
+    /// Duplicates fd 1; with `divert_tests`, points fd 1 at stderr until dropped.
+    pub(crate) fn open(divert_tests: bool) -> io::Result<Self> {
         flush_std();
-        let saved_out = dup(1)?;
-        dup2(2, 1)?;
-        Ok(StdoutDiversion { saved_out })
+        let original = dup(1)?;
+        if divert_tests {
+            dup2(2, 1)?;
+        }
+        Ok(ReportStdout {
+            original,
+            diverted: divert_tests,
+        })
     }
 
     /// A writer to the original stdout.
-    pub(crate) fn report_out(&self) -> io::Result<File> {
-        Ok(File::from(self.saved_out.try_clone()?))
+    pub(crate) fn writer(&self) -> io::Result<File> {
+        Ok(File::from(self.original.try_clone()?))
     }
 }
 
-impl Drop for StdoutDiversion {
+impl Drop for ReportStdout {
     fn drop(&mut self) {
-        flush_std();
-        let _ = dup2(self.saved_out.as_raw_fd(), 1);
+        if self.diverted {
+            flush_std();
+            let _ = dup2(self.original.as_raw_fd(), 1);
+        }
     }
 }

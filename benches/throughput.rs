@@ -1,0 +1,247 @@
+//! Throughput and compile-cost benchmark (`cargo bench --bench throughput`).
+//!
+//! Generates one suite of trivial tests three times — under partest, under libtest
+//! (`#[test]`) and under libtest-mimic (a bare thread pool: the floor for a harness that
+//! does more) — builds them in a workspace of their own, then:
+//! - runs the three binaries alternately at the same `--test-threads` and prints medians
+//!   and ratios (run and `--list`);
+//! - rebuilds each suite after touching it (dependencies already built) and prints medians;
+//! - prints the test binaries' sizes.
+//!
+//! Environment: `BENCH_TESTS` (default 10000), `BENCH_THREADS` (2), `BENCH_RUNS` (11),
+//! `BENCH_REBUILDS` (3).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const KINDS: [&str; 3] = ["partest", "libtest", "mimic"];
+
+fn env_num(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    if std::fs::read_to_string(path).ok().as_deref() != Some(text) {
+        std::fs::write(path, text).unwrap();
+    }
+}
+
+fn suite_source(kind: &str, tests: usize) -> String {
+    let mut s = String::new();
+    match kind {
+        "partest" => {
+            for i in 0..tests {
+                let _ = writeln!(
+                    s,
+                    "#[partest::test] fn t{i:05}() {{ assert!(std::hint::black_box(true)); }}"
+                );
+            }
+            s.push_str("partest::main!();\n");
+        }
+        "libtest" => {
+            for i in 0..tests {
+                let _ = writeln!(
+                    s,
+                    "#[test] fn t{i:05}() {{ assert!(std::hint::black_box(true)); }}"
+                );
+            }
+        }
+        _ => {
+            for i in 0..tests {
+                let _ = writeln!(s, "fn t{i:05}() {{ assert!(std::hint::black_box(true)); }}");
+            }
+            s.push_str("static TESTS: &[(&str, fn())] = &[\n");
+            for i in 0..tests {
+                let _ = writeln!(s, "    (\"t{i:05}\", t{i:05}),");
+            }
+            s.push_str("];\nfn main() {\n    let args = libtest_mimic::Arguments::from_args();\n");
+            s.push_str("    let trials = TESTS.iter().map(|&(name, f)| libtest_mimic::Trial::test(name, move || { f(); Ok(()) })).collect();\n");
+            s.push_str("    libtest_mimic::run(&args, trials).exit();\n}\n");
+        }
+    }
+    s
+}
+
+/// Writes the generated workspace; returns its directory.
+fn generate(root: &Path, tests: usize) -> PathBuf {
+    let ws = root.join("suites");
+    let partest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    write(
+        &ws.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"partest\", \"libtest\", \"mimic\"]\nresolver = \"2\"\n[profile.dev]\ndebug = 0\n",
+    );
+    for kind in KINDS {
+        let dep = match kind {
+            "partest" => format!("partest = {{ path = {:?} }}", partest.display().to_string()),
+            "mimic" => "libtest-mimic = \"0.8\"".to_owned(),
+            _ => String::new(),
+        };
+        let harness = if kind == "libtest" {
+            ""
+        } else {
+            "harness = false\n"
+        };
+        let manifest = format!(
+            "[package]\nname = \"bench-{kind}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+             [dev-dependencies]\n{dep}\n\n[[test]]\nname = \"suite\"\n{harness}"
+        );
+        write(&ws.join(kind).join("Cargo.toml"), &manifest);
+        write(&ws.join(kind).join("src/lib.rs"), "");
+        write(
+            &ws.join(kind).join("tests/suite.rs"),
+            &suite_source(kind, tests),
+        );
+    }
+    ws
+}
+
+fn cargo(ws: &Path, target: &Path) -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(ws).env("CARGO_TARGET_DIR", target);
+    cmd
+}
+
+/// Builds the suite of `kind` and returns its test binary.
+fn build(ws: &Path, target: &Path, kind: &str) -> PathBuf {
+    let out = cargo(ws, target)
+        .args([
+            "build",
+            "--tests",
+            "--message-format=json",
+            "-p",
+            &format!("bench-{kind}"),
+        ])
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "building bench-{kind} failed");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("\"executable\":\"") && l.contains("\"name\":\"suite\""))
+        .find_map(|l| {
+            let start = l.find("\"executable\":\"")? + 14;
+            Some(PathBuf::from(&l[start..start + l[start..].find('"')?]))
+        })
+        .expect("the suite's executable")
+}
+
+fn time(cmd: &mut Command) -> Duration {
+    let start = Instant::now();
+    let status = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    let elapsed = start.elapsed();
+    assert!(status.success(), "{cmd:?} failed");
+    elapsed
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:9.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn measure_runs(bins: &[PathBuf], extra: &[&str], threads: usize, runs: usize) -> Vec<Duration> {
+    let mut samples = vec![Vec::new(); bins.len()];
+    for _ in 0..runs {
+        for (i, bin) in bins.iter().enumerate() {
+            let mut cmd = Command::new(bin);
+            cmd.args(["--test-threads", &threads.to_string()])
+                .args(extra)
+                .env_remove("RUST_TEST_THREADS");
+            samples[i].push(time(&mut cmd));
+        }
+    }
+    samples.into_iter().map(median).collect()
+}
+
+fn measure_rebuilds(ws: &Path, target: &Path, rebuilds: usize) -> Vec<Duration> {
+    let mut samples = vec![Vec::new(); KINDS.len()];
+    for round in 0..rebuilds {
+        for (i, kind) in KINDS.iter().enumerate() {
+            let file = ws.join(kind).join("tests/suite.rs");
+            let text = std::fs::read_to_string(&file).unwrap();
+            std::fs::write(&file, format!("{text}// rebuild {round}\n")).unwrap();
+            let mut cmd = cargo(ws, target);
+            cmd.args(["build", "--tests", "-p", &format!("bench-{kind}")]);
+            samples[i].push(time(&mut cmd));
+            std::fs::write(&file, text).unwrap();
+        }
+    }
+    samples.into_iter().map(median).collect()
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo bench -- --list` / `cargo test --benches -- --list` probes.
+    }
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("throughput: run with `cargo bench --bench throughput`");
+        return;
+    }
+    let tests = env_num("BENCH_TESTS", 10_000);
+    let threads = env_num("BENCH_THREADS", 2);
+    let runs = env_num("BENCH_RUNS", 11);
+    let rebuilds = env_num("BENCH_REBUILDS", 3);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("partest-bench");
+    let target = root.join("target");
+    let ws = generate(&root, tests);
+    println!("suite: {tests} trivial tests; --test-threads {threads}; {runs} alternating runs; {rebuilds} rebuilds");
+    let bins: Vec<PathBuf> = KINDS.iter().map(|k| build(&ws, &target, k)).collect();
+
+    let run = measure_runs(&bins, &[], threads, runs);
+    let list = measure_runs(&bins, &["--list"], threads, runs);
+    let rebuild = measure_rebuilds(&ws, &target, rebuilds);
+    let sizes: Vec<u64> = bins
+        .iter()
+        .map(|b| std::fs::metadata(b).unwrap().len())
+        .collect();
+
+    println!(
+        "\n{:<10} {:>12} {:>12} {:>12} {:>12}",
+        "harness", "run", "--list", "rebuild", "binary"
+    );
+    for (i, kind) in KINDS.iter().enumerate() {
+        println!(
+            "{kind:<10} {} {} {} {:>9.1} MB",
+            ms(run[i]),
+            ms(list[i]),
+            ms(rebuild[i]),
+            sizes[i] as f64 / 1e6
+        );
+    }
+    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
+    println!(
+        "\nrun:     libtest / partest = {:.2}x (target >= 10)",
+        ratio(run[1], run[0])
+    );
+    println!(
+        "run:     partest / mimic   = {:.2}x (target <= 1.2)",
+        ratio(run[0], run[2])
+    );
+    println!(
+        "--list:  partest / libtest = {:.2}x (target <= 1.0)",
+        ratio(list[0], list[1])
+    );
+    println!(
+        "rebuild: partest / libtest = {:.2}x (target <= 1.5)",
+        ratio(rebuild[0], rebuild[1])
+    );
+    println!(
+        "binary:  partest / libtest = {:.2}x (target <= 2.0)",
+        sizes[0] as f64 / sizes[1] as f64
+    );
+}
