@@ -131,16 +131,33 @@ fn build(ws: &Path, target: &Path, kind: &str) -> PathBuf {
         .expect("the suite's executable")
 }
 
+/// Runs `cmd` with stdout read through a pipe (as CI logs and `cargo test` under a
+/// wrapper do; /dev/null would make output free) and returns its wall time.
 fn time(cmd: &mut Command) -> Duration {
+    let start = Instant::now();
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut sink = Vec::new();
+    std::io::Read::read_to_end(&mut child.stdout.take().unwrap(), &mut sink).unwrap();
+    let status = child.wait().unwrap();
+    let elapsed = start.elapsed();
+    assert!(status.success(), "{cmd:?} failed");
+    elapsed
+}
+
+/// Times a build (its output is not interesting).
+fn time_build(cmd: &mut Command) -> Duration {
     let start = Instant::now();
     let status = cmd
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .unwrap();
-    let elapsed = start.elapsed();
     assert!(status.success(), "{cmd:?} failed");
-    elapsed
+    start.elapsed()
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -175,7 +192,7 @@ fn measure_rebuilds(ws: &Path, target: &Path, rebuilds: usize) -> Vec<Duration> 
             std::fs::write(&file, format!("{text}// rebuild {round}\n")).unwrap();
             let mut cmd = cargo(ws, target);
             cmd.args(["build", "--tests", "-p", &format!("bench-{kind}")]);
-            samples[i].push(time(&mut cmd));
+            samples[i].push(time_build(&mut cmd));
             std::fs::write(&file, text).unwrap();
         }
     }

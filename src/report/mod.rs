@@ -77,7 +77,11 @@ pub(crate) fn exec_time(d: Duration) -> String {
 }
 
 /// Chooses the formatter for `format`, writing to `out`.
-pub(crate) fn formatter_for(format: Format, out: Out, style: Style) -> Box<dyn OutputFormatter> {
+pub(crate) fn formatter_for(
+    format: Format,
+    out: Out,
+    style: Style,
+) -> Box<dyn OutputFormatter + Send> {
     match format {
         Format::Pretty => Box::new(pretty::Pretty::new(out, style)),
         Format::Terse => Box::new(terse::Terse::new(out, style)),
@@ -88,7 +92,7 @@ pub(crate) fn formatter_for(format: Format, out: Out, style: Style) -> Box<dyn O
 
 /// Folds events into the run state and forwards them to the formatter and the log file.
 pub(crate) struct Reporter {
-    formatter: Box<dyn OutputFormatter>,
+    formatter: Box<dyn OutputFormatter + Send>,
     state: RunState,
     logfile: Option<File>,
 }
@@ -96,7 +100,7 @@ pub(crate) struct Reporter {
 impl Reporter {
     /// A reporter for a run that left `filtered_out` tests out.
     pub(crate) fn new(
-        formatter: Box<dyn OutputFormatter>,
+        formatter: Box<dyn OutputFormatter + Send>,
         state: RunState,
         logfile: Option<File>,
     ) -> Self {

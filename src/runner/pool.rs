@@ -1,6 +1,7 @@
-//! The coordinator and its worker threads (`gw0`…). The coordinator owns the queue and
-//! decides who runs what; workers run one test at a time and send back a [`Completed`].
-//! It blocks on a channel while tests run: no polling, no busy-waiting.
+//! The worker pool (`gw0`…). Workers take their next test from the shared [`Queue`] and
+//! hand each event to the reporter themselves, so a test costs two uncontended lock
+//! round trips and no thread hand-off. The calling thread only waits for the workers.
+//! Nothing polls: a worker with nothing to run exits.
 
 use super::execute::{self, Capture, CaptureMode};
 use crate::event::{Completed, Event};
@@ -9,7 +10,7 @@ use crate::fixtures;
 use crate::outcome::Outcome;
 use crate::registry::Test;
 use std::io;
-use std::sync::mpsc;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Duration;
 
@@ -26,6 +27,9 @@ pub(crate) struct RunConfig {
     pub(crate) inline: bool,
 }
 
+/// Receives every event of the run.
+pub(crate) type EventSink<'a> = dyn FnMut(Event) -> io::Result<()> + Send + 'a;
+
 fn ignored(test: Test, reason: Option<&'static str>) -> Completed {
     Completed {
         test,
@@ -35,113 +39,121 @@ fn ignored(test: Test, reason: Option<&'static str>) -> Completed {
     }
 }
 
-/// Hands out the plan in order, reporting ignored tests as it passes them.
+/// The plan in run order, plus whether to stop early.
 struct Queue<'a> {
     plan: std::slice::Iter<'a, Planned>,
     stopped: bool,
 }
 
-impl Queue<'_> {
-    fn next_runnable(
-        &mut self,
-        events: &mut dyn FnMut(Event) -> io::Result<()>,
-    ) -> io::Result<Option<Test>> {
-        if self.stopped {
-            return Ok(None);
-        }
-        for planned in self.plan.by_ref() {
-            events(Event::Started(planned.test))?;
-            match planned.disposition {
-                Disposition::Run => return Ok(Some(planned.test)),
-                Disposition::Ignore(reason) => {
-                    events(Event::Finished(ignored(planned.test, reason)))?
-                }
-            }
-        }
-        Ok(None)
-    }
-
-    fn record(&mut self, done: &Completed, config: &RunConfig) {
-        if config.fail_fast && matches!(done.outcome, Outcome::Failed { .. }) {
-            self.stopped = true;
-        }
-    }
+/// What the workers share. Lock order: `queue` before `sink`.
+struct Shared<'p, 's> {
+    queue: Mutex<Queue<'p>>,
+    sink: Mutex<Reporting<'s>>,
+    config: RunConfig,
 }
 
-/// Runs `plan`, sending every event to `events` from the calling thread.
-pub(crate) fn run(
-    plan: &[Planned],
-    config: &RunConfig,
-    events: &mut dyn FnMut(Event) -> io::Result<()>,
-) -> io::Result<()> {
-    let mut queue = Queue {
-        plan: plan.iter(),
-        stopped: false,
-    };
-    if config.inline {
-        let mut capture = Capture::new(config.capture);
-        while let Some(test) = queue.next_runnable(events)? {
-            let done = execute::run(test, &mut capture);
-            queue.record(&done, config);
-            events(Event::Finished(done))?;
+/// The event sink and the first error it returned.
+struct Reporting<'s> {
+    events: &'s mut EventSink<'s>,
+    error: Option<io::Error>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding these locks is a partest bug; the state is still consistent.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared<'_, '_> {
+    /// Sends `event` on; after an error, stops the run and drops further events.
+    fn emit(&self, event: Event) -> bool {
+        let mut reporting = lock(&self.sink);
+        if reporting.error.is_some() {
+            return false;
         }
-        return Ok(());
+        match (reporting.events)(event) {
+            Ok(()) => true,
+            Err(e) => {
+                reporting.error = Some(e);
+                false
+            }
+        }
     }
-    let runnable = plan
-        .iter()
-        .filter(|p| p.disposition == Disposition::Run)
-        .count();
-    let threads = config.threads.clamp(1, runnable.max(1));
-    thread::scope(|scope| {
-        let (done_tx, done_rx) = mpsc::channel::<(usize, Completed)>();
-        let mut workers = Vec::with_capacity(threads);
-        for index in 0..threads {
-            let (job_tx, job_rx) = mpsc::channel::<Test>();
-            let done_tx = done_tx.clone();
-            let capture_mode = config.capture;
-            thread::Builder::new()
-                .name(format!("gw{index}"))
-                .spawn_scoped(scope, move || {
-                    fixtures::enter_worker(index);
-                    let mut capture = Capture::new(capture_mode);
-                    for test in job_rx {
-                        if done_tx
-                            .send((index, execute::run(test, &mut capture)))
-                            .is_err()
-                        {
-                            break;
-                        }
-                    }
-                })?;
-            workers.push(job_tx);
-        }
-        drop(done_tx);
-        let mut busy = 0;
-        for worker in &workers {
-            let Some(test) = queue.next_runnable(events)? else {
+
+    /// The next test to run, reporting ignored tests passed over on the way.
+    fn next_runnable(&self) -> Option<Test> {
+        let mut queue = lock(&self.queue);
+        while !queue.stopped {
+            let Some(planned) = queue.plan.next() else {
                 break;
             };
-            send(worker, test)?;
-            busy += 1;
+            let reported = self.emit(Event::Started(planned.test))
+                && match planned.disposition {
+                    Disposition::Run => return Some(planned.test),
+                    Disposition::Ignore(reason) => {
+                        self.emit(Event::Finished(ignored(planned.test, reason)))
+                    }
+                };
+            queue.stopped |= !reported;
         }
-        while busy > 0 {
-            let Ok((index, done)) = done_rx.recv() else {
-                return Err(io::Error::other("a partest worker thread died"));
-            };
-            busy -= 1;
-            queue.record(&done, config);
-            events(Event::Finished(done))?;
-            if let Some(test) = queue.next_runnable(events)? {
-                send(&workers[index], test)?;
-                busy += 1;
-            }
+        None
+    }
+
+    fn finished(&self, done: Completed) {
+        let failed = matches!(done.outcome, Outcome::Failed { .. });
+        let reported = self.emit(Event::Finished(done));
+        if !reported || (failed && self.config.fail_fast) {
+            lock(&self.queue).stopped = true;
         }
-        Ok(())
-    })
+    }
+
+    fn work(&self, capture: &mut Capture) {
+        while let Some(test) = self.next_runnable() {
+            self.finished(execute::run(test, capture));
+        }
+    }
 }
 
-fn send(worker: &mpsc::Sender<Test>, test: Test) -> io::Result<()> {
-    worker
-        .send(test)
-        .map_err(|_| io::Error::other("a partest worker thread died"))
+/// Runs `plan`, handing every event to `events` (from whichever thread produced it).
+pub(crate) fn run<'s>(
+    plan: &[Planned],
+    config: &RunConfig,
+    events: &'s mut EventSink<'s>,
+) -> io::Result<()> {
+    let shared = Shared {
+        queue: Mutex::new(Queue {
+            plan: plan.iter(),
+            stopped: false,
+        }),
+        sink: Mutex::new(Reporting {
+            events,
+            error: None,
+        }),
+        config: *config,
+    };
+    if config.inline {
+        shared.work(&mut Capture::new(config.capture));
+    } else {
+        let runnable = plan
+            .iter()
+            .filter(|p| p.disposition == Disposition::Run)
+            .count();
+        let threads = config.threads.clamp(1, runnable.max(1));
+        thread::scope(|scope| -> io::Result<()> {
+            for index in 0..threads {
+                let shared = &shared;
+                thread::Builder::new()
+                    .name(format!("gw{index}"))
+                    .spawn_scoped(scope, move || {
+                        fixtures::enter_worker(index);
+                        shared.work(&mut Capture::new(shared.config.capture));
+                    })?;
+            }
+            Ok(())
+        })?;
+    }
+    let reporting = shared
+        .sink
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
+    reporting.error.map_or(Ok(()), Err)
 }
