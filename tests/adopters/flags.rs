@@ -1,0 +1,136 @@
+//! Flags whose behaviour is partest's own or cannot be diffed with libtest byte for byte.
+
+use crate::common::{run, sorted_lines};
+
+#[test]
+fn fail_fast_starts_no_test_after_the_first_failure() {
+    let out = run("capture", &["--fail-fast", "--test-threads", "1", "bulk"]);
+    assert_eq!(out.code, 101);
+    assert!(
+        out.stdout.contains("test bulk::f00 ... FAILED\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("bulk::f01"), "{}", out.stdout);
+    assert!(out.stdout.contains("0 passed; 1 failed;"), "{}", out.stdout);
+    // With four workers, at most the four tests already running finish.
+    let out = run("capture", &["--fail-fast", "--test-threads", "4", "bulk"]);
+    let results = sorted_lines(&out.stdout, "test bulk::");
+    assert!((1..=4).contains(&results.len()), "{results:?}");
+}
+
+#[test]
+fn shuffle_seed_gives_a_reproducible_permutation() {
+    let args = ["--shuffle-seed", "42", "--test-threads", "1"];
+    let a = run("integration", &args);
+    let b = run("integration", &args);
+    assert!(
+        a.stdout.contains("running 13 tests (shuffle seed: 42)\n"),
+        "{}",
+        a.stdout
+    );
+    let order = |s: &str| {
+        s.lines()
+            .filter(|l| l.starts_with("test "))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(order(&a.stdout), order(&b.stdout));
+    let sorted = sorted_lines(&a.stdout, "test ");
+    assert_eq!(
+        sorted,
+        sorted_lines(
+            &run("integration", &["--test-threads", "1"]).stdout,
+            "test "
+        )
+    );
+    assert_ne!(
+        order(&a.stdout),
+        sorted,
+        "seed 42 happens to keep name order"
+    );
+    let other = run(
+        "integration",
+        &["--shuffle-seed", "43", "--test-threads", "1"],
+    );
+    assert_ne!(order(&a.stdout), order(&other.stdout));
+}
+
+#[test]
+fn color_always_paints_result_words_and_never_does_not() {
+    let out = run(
+        "integration",
+        &["--color", "always", "--test-threads", "1", "math"],
+    );
+    assert!(
+        out.stdout
+            .contains("test math::mul ... \x1b[32mok\x1b[0m\n"),
+        "{:?}",
+        out.stdout
+    );
+    let out = run(
+        "integration",
+        &["--color", "never", "--test-threads", "1", "math"],
+    );
+    assert!(!out.stdout.contains('\x1b'));
+}
+
+#[test]
+fn report_time_shows_each_duration() {
+    let out = run(
+        "integration",
+        &[
+            "--report-time",
+            "-Zunstable-options",
+            "--test-threads",
+            "1",
+            "math::mul",
+        ],
+    );
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("test math::mul ... ok <"))
+        .expect("a timed line");
+    assert!(line.ends_with("s>"), "{line}");
+}
+
+#[test]
+fn junit_is_a_well_formed_document_with_the_right_counts() {
+    let out = run("integration", &["--format", "junit", "--test-threads", "4"]);
+    assert_eq!(out.code, 101);
+    let doc = roxmltree::Document::parse(out.stdout.trim_end()).expect("well-formed XML");
+    let suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .unwrap();
+    assert_eq!(suite.attribute("tests"), Some("13"));
+    assert_eq!(suite.attribute("failures"), Some("4"));
+    assert_eq!(suite.attribute("skipped"), Some("2"));
+    let cases: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    assert_eq!(cases.len(), 13);
+    let fails = cases
+        .iter()
+        .find(|c| c.attribute("name") == Some("fails"))
+        .unwrap();
+    let system_out = fails
+        .descendants()
+        .find(|n| n.has_tag_name("system-out"))
+        .unwrap();
+    assert!(system_out.text().unwrap_or_default().contains("custom msg"));
+    let nested = cases
+        .iter()
+        .find(|c| c.attribute("name") == Some("nested"))
+        .unwrap();
+    assert_eq!(nested.attribute("classname"), Some("math::deep"));
+}
+
+#[test]
+fn list_ignored_and_terse_list_are_what_nextest_reads() {
+    let out = run("integration", &["--list", "--format", "terse", "--ignored"]);
+    assert_eq!(out.stdout, "gpu: test\nplain_ignored: test\n");
+    assert!(out.stderr.is_empty());
+}
