@@ -2,6 +2,10 @@
 //! texts into [`Arguments`]. Environment fallbacks (`RUST_TEST_THREADS`,
 //! `RUST_TEST_NOCAPTURE`, `RUST_TEST_SHUFFLE[_SEED]`) are applied here too.
 
+mod scheduling;
+
+pub use scheduling::{Dist, SchedulingArgs};
+
 use std::fmt;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
@@ -90,6 +94,8 @@ pub struct Arguments {
     pub force_run_in_process: bool,
     /// `-Z unstable-options` (accepted; partest's json needs no nightly).
     pub unstable_options: bool,
+    /// partest's scheduling options.
+    pub scheduling: SchedulingArgs,
 }
 
 /// What the command line asked for instead of a run, or why it is invalid.
@@ -145,6 +151,14 @@ const OPTIONS: &[(&str, &str, Kind)] = &[
     ("ensure-time", "", Kind::Flag),
     ("shuffle", "", Kind::Flag),
     ("shuffle-seed", "", Kind::Value),
+    // partest's own (scheduling.rs)
+    ("dist", "", Kind::Value),
+    ("exitfirst", "x", Kind::Flag),
+    ("maxfail", "", Kind::Value),
+    ("heavy-limit", "", Kind::Value),
+    ("redis-dbs", "", Kind::Value),
+    ("max-concurrency", "", Kind::Multi),
+    ("resource-pool", "", Kind::Multi),
 ];
 
 /// Options as given: (option index, value) in order, plus free arguments.
@@ -338,6 +352,7 @@ impl Arguments {
             test: m.flag("test"),
             force_run_in_process: m.flag("force-run-in-process"),
             unstable_options,
+            scheduling: SchedulingArgs::from_matches(&m)?,
         })
     }
 }
@@ -397,8 +412,30 @@ Options:
                             Accepted for libtest compatibility (tests always run
                             in this process)
 
+Scheduling (partest):
+        --dist MODE         load (default; loadgroup and worksteal are the same
+                            algorithm here), loadscope (a module's tests on one
+                            worker), loadfile (a file's tests on one worker), no
+                            (sequential); env PARTEST_DIST
+    -x, --exitfirst         Same as --maxfail 1 (and libtest's --fail-fast)
+        --maxfail N         Start no test after N failures; the rest are reported
+                            as not run
+        --heavy-limit N     heavy_resource tests at once (default: a quarter of
+                            the workers, at least 1); env PARTEST_HEAVY_LIMIT
+        --redis-dbs N       Size of the redis_isolated pool (default 16); env
+                            PARTEST_REDIS_DBS
+        --max-concurrency MARKER=N
+                            At most N tests with MARKER at once (repeatable); env
+                            PARTEST_MAX_CONCURRENCY=a=1,b=2
+        --resource-pool NAME=K
+                            Size of pool NAME for resource(NAME) (repeatable); env
+                            PARTEST_RESOURCE_POOLS=a=1,b=2
+
 FILTERS select the tests whose names contain any of them; without filters every
-test is selected. Tests run in name order on a pool of worker threads.
+test is selected. Tests run on a pool of worker threads (gw0, gw1, ...): serial
+tests first, one at a time, then the rest, longest expected first (durations
+recorded by earlier runs of this binary under target/partest/), falling back to
+name order; every marker's constraint holds without holding a worker idle.
 
 Output capture:
   With --test-threads 1 a test's stdout and stderr are captured at the file

@@ -1,11 +1,13 @@
 //! The entry point: parse → collect → select → list | run → report → exit code.
 //! Glue only; each step is a call into its module.
 
-use crate::cli::{self, Arguments, CliError, ColorConfig, Format};
+use crate::cli::{self, Arguments, CliError, ColorConfig, Dist, Format};
 use crate::error::Error;
-use crate::filter::{self, Disposition};
+use crate::filter::{self, Disposition, Planned};
+use crate::history::History;
 use crate::report::{self, list, Reporter, RunState, Style};
 use crate::runner::{self, panic_hook, CaptureMode, RunConfig};
+use crate::scheduler::{self, Scheduler};
 use crate::{fixtures, order, registry};
 use std::fs::File;
 use std::io::{self, IsTerminal};
@@ -113,18 +115,18 @@ pub fn run(args: &Arguments) -> Conclusion {
 fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
     let tests = registry::collect()?;
     let mut selection = filter::select(&tests, args);
-    let stdout = || -> report::Out { Box::new(io::stdout()) };
     if args.list {
         list::write_list(
-            &mut stdout(),
+            &mut io::stdout(),
             &selection.tests,
             args.format == Format::Terse,
         )?;
+        let filtered_out = selection.filtered_out;
         return Ok(Conclusion {
             passed: 0,
             failed: 0,
             ignored: 0,
-            filtered_out: selection.filtered_out,
+            filtered_out,
             error: None,
         });
     }
@@ -134,14 +136,29 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
     if let Some(seed) = shuffle_seed {
         order::shuffle(&mut selection.tests, seed);
     }
-    let threads = thread_count(args);
+    let threads = if args.scheduling.dist == Dist::No {
+        1
+    } else {
+        thread_count(args)
+    };
     let runnable = selection
         .tests
         .iter()
         .filter(|p| p.disposition == Disposition::Run)
         .count();
-    // Under nextest each process runs one test, on the main thread.
-    let inline = std::env::var_os("NEXTEST_RUN_ID").is_some() && runnable <= 1;
+    // Under nextest each process runs one test, on the main thread, and records no history.
+    let under_nextest = std::env::var_os("NEXTEST_RUN_ID").is_some();
+    let (mut history, warning) = History::load();
+    if let Some(warning) = warning {
+        eprintln!("warning: {warning}");
+    }
+    let (scheduler, pool_names) = schedule(
+        &selection.tests,
+        args,
+        threads,
+        shuffle_seed.is_some(),
+        &history,
+    )?;
     let capture = match (args.nocapture, threads) {
         (true, _) => CaptureMode::Off,
         (false, 1) => CaptureMode::FileDescriptors,
@@ -149,16 +166,6 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
     };
     fixtures::init_run(threads, threads == 1);
     panic_hook::install();
-    let style = Style {
-        color: match args.color {
-            ColorConfig::Always => true,
-            ColorConfig::Never => false,
-            ColorConfig::Auto => !args.nocapture && io::stdout().is_terminal(),
-        },
-        multithreaded: threads > 1,
-        report_time: args.report_time,
-        show_output: args.show_output,
-    };
     let logfile = match &args.logfile {
         Some(path) => {
             eprintln!("warning: `--logfile` is deprecated");
@@ -172,22 +179,28 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
         args.show_output,
     );
     let (out, _stdout) = report_out(args.format, capture)?;
-    let mut reporter = Reporter::new(
-        report::formatter_for(args.format, out, style),
-        state,
-        logfile,
-    );
+    let formatter = report::formatter_for(args.format, out, style(args, threads));
+    let mut reporter = Reporter::new(formatter, state, logfile);
     reporter.start(shuffle_seed)?;
     let config = RunConfig {
-        threads,
+        threads: threads.min(runnable).max(1),
         capture,
-        fail_fast: args.fail_fast,
-        inline,
+        inline: under_nextest && runnable <= 1,
+        pool_names,
     };
-    runner::run(&selection.tests, &config, &mut |event| {
+    runner::run(&selection.tests, scheduler, &config, &mut |event| {
         reporter.on_event(event)
     })?;
     let state = reporter.finish()?;
+    if !under_nextest && !state.durations.is_empty() {
+        state
+            .durations
+            .iter()
+            .for_each(|(name, d)| history.record(name, *d));
+        if let Err(e) = history.save() {
+            eprintln!("warning: could not save partest's test durations: {e}");
+        }
+    }
     Ok(Conclusion {
         passed: state.passed,
         failed: state.failed,
@@ -195,4 +208,41 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
         filtered_out: state.filtered_out,
         error: None,
     })
+}
+
+fn style(args: &Arguments, threads: usize) -> Style {
+    Style {
+        color: match args.color {
+            ColorConfig::Always => true,
+            ColorConfig::Never => false,
+            ColorConfig::Auto => !args.nocapture && io::stdout().is_terminal(),
+        },
+        multithreaded: threads > 1,
+        report_time: args.report_time,
+        show_output: args.show_output,
+    }
+}
+
+/// The scheduler for `plan` (constraints, priorities from history) and its pool names.
+fn schedule(
+    plan: &[Planned],
+    args: &Arguments,
+    workers: usize,
+    shuffled: bool,
+    history: &History,
+) -> Result<(Scheduler, Vec<&'static str>), Error> {
+    let tests: Vec<_> = plan.iter().map(|p| p.test).collect();
+    let (limits, reqs) = scheduler::requirements(&tests, &args.scheduling, workers)?;
+    let runs: Vec<bool> = plan
+        .iter()
+        .map(|p| p.disposition == Disposition::Run)
+        .collect();
+    let estimates: Vec<_> = tests.iter().map(|t| history.estimate(t.name)).collect();
+    let order = scheduler::order(&reqs, &runs, &limits, &estimates, workers, shuffled);
+    let maxfail = args.scheduling.maxfail.map(|n| n.get());
+    let pool_names = limits.pools.iter().map(|p| p.name).collect();
+    Ok((
+        Scheduler::new(reqs, runs, order, &limits, maxfail),
+        pool_names,
+    ))
 }

@@ -2,6 +2,7 @@
 
 use crate::cli::CliError;
 use crate::registry::RegistryError;
+use crate::scheduler::ConstraintError;
 use std::fmt;
 use std::io;
 
@@ -13,6 +14,8 @@ pub enum Error {
     Cli(CliError),
     /// Invalid set of registered tests.
     Registry(RegistryError),
+    /// Constraints that cannot hold (e.g. one pool declared with two sizes).
+    Constraint(ConstraintError),
     /// Writing the report or running the pool failed.
     Io(io::Error),
 }
@@ -22,6 +25,7 @@ impl fmt::Display for Error {
         match self {
             Error::Cli(e) => e.fmt(f),
             Error::Registry(e) => e.fmt(f),
+            Error::Constraint(e) => e.fmt(f),
             Error::Io(e) => write!(f, "i/o error while running tests: {e}"),
         }
     }
@@ -32,6 +36,7 @@ impl std::error::Error for Error {
         match self {
             Error::Cli(e) => Some(e),
             Error::Registry(e) => Some(e),
+            Error::Constraint(e) => Some(e),
             Error::Io(e) => Some(e),
         }
     }
@@ -46,5 +51,11 @@ impl From<io::Error> for Error {
 impl From<RegistryError> for Error {
     fn from(e: RegistryError) -> Self {
         Error::Registry(e)
+    }
+}
+
+impl From<ConstraintError> for Error {
+    fn from(e: ConstraintError) -> Self {
+        Error::Constraint(e)
     }
 }

@@ -11,6 +11,8 @@ pub(crate) enum Event {
     Started(Test),
     /// A test finished.
     Finished(Completed),
+    /// A test that never started because the run stopped early (`--maxfail`).
+    NotRun(Test),
 }
 
 /// A finished test.

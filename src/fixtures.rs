@@ -93,3 +93,46 @@ pub fn testrun_uid() -> String {
 pub fn current_test_name() -> Option<&'static str> {
     TEST.with(Cell::get)
 }
+
+thread_local! {
+    static LEASES: std::cell::RefCell<Vec<(&'static str, u32)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Records the pool slots the current test holds (pool name, slot index).
+pub(crate) fn set_leases(slots: Vec<(&'static str, u32)>) {
+    LEASES.with(|l| *l.borrow_mut() = slots);
+}
+
+fn leased(pool: &str) -> Option<u32> {
+    LEASES.with(|l| l.borrow().iter().find(|(p, _)| *p == pool).map(|(_, s)| *s))
+}
+
+/// The Redis database index this test leased (`0..16` by default, see `--redis-dbs`).
+/// No two running tests hold the same index.
+///
+/// # Panics
+/// When the running test is not marked `redis_isolated`, or outside a test.
+pub fn redis_db() -> u32 {
+    leased(crate::scheduler::REDIS_POOL).unwrap_or_else(|| match current_test_name() {
+        Some(test) => panic!(
+            "partest::redis_db() was called by `{test}`, which is not marked redis_isolated; \
+             write #[partest::test(redis_isolated)] to lease a Redis database"
+        ),
+        None => panic!("partest::redis_db() was called outside a partest test"),
+    })
+}
+
+/// The slot of pool `name` this test leased (`0..K` for `resource(name, count = K)`).
+/// No two running tests hold the same slot of a pool.
+///
+/// # Panics
+/// When the running test did not declare `resource(name)`, or outside a test.
+pub fn resource_slot(name: &str) -> u32 {
+    leased(name).unwrap_or_else(|| match current_test_name() {
+        Some(test) => panic!(
+            "partest::resource_slot({name:?}) was called by `{test}`, which does not declare \
+             resource({name}); write #[partest::test(resource({name}))] to lease a slot"
+        ),
+        None => panic!("partest::resource_slot({name:?}) was called outside a partest test"),
+    })
+}

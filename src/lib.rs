@@ -40,18 +40,23 @@ mod error;
 mod event;
 mod filter;
 mod fixtures;
+mod history;
 mod order;
 mod outcome;
 mod registry;
 mod report;
 mod runner;
+mod scheduler;
 
-pub use cli::{help, Arguments, CliError, ColorConfig, Format, RunIgnored};
+pub use cli::{help, Arguments, CliError, ColorConfig, Dist, Format, RunIgnored, SchedulingArgs};
 pub use entry::{main, run, Conclusion};
 pub use error::Error;
-pub use fixtures::{current_test_name, testrun_uid, worker_count, worker_id, worker_index};
+pub use fixtures::{
+    current_test_name, redis_db, resource_slot, testrun_uid, worker_count, worker_id, worker_index,
+};
 pub use outcome::IntoTestResult;
 pub use registry::RegistryError;
+pub use scheduler::ConstraintError;
 
 /// Registers a function as a test.
 ///

@@ -65,7 +65,7 @@ fn ignored_modes() {
 #[test]
 fn libtest_error_texts() {
     assert_eq!(invalid(&["--foo"]), "Unrecognized option: 'foo'");
-    assert_eq!(invalid(&["-x"]), "Unrecognized option: 'x'");
+    assert_eq!(invalid(&["-y"]), "Unrecognized option: 'y'");
     assert_eq!(
         invalid(&["--exact", "--exact"]),
         "Option 'exact' given more than once"

@@ -7,7 +7,8 @@
 //!   output (every test's with `--show-output`), and `"message": "..."` for a failure note
 //!   or an ignore reason
 //! - `{ "type": "suite", "event": "ok" | "failed", "passed": N, "failed": N, "ignored": N,
-//!   "measured": 0, "filtered_out": N, "exec_time": seconds }`
+//!   "measured": 0, "filtered_out": N, "exec_time": seconds }`, plus `"not_run": N` when
+//!   the run stopped early (`--maxfail`); libtest consumers ignore the extra field
 
 use super::escape::Json as Esc;
 use super::{Out, OutputFormatter, RunState, Style};
@@ -83,8 +84,13 @@ impl OutputFormatter for Json {
     fn write_run_finish(&mut self, state: &RunState) -> io::Result<()> {
         let event = if state.success() { "ok" } else { "failed" };
         let secs = state.exec_time.unwrap_or_default().as_secs_f64();
+        let not_run = if state.not_run > 0 {
+            format!(r#", "not_run": {}"#, state.not_run)
+        } else {
+            String::new()
+        };
         self.line(&format!(
-            r#"{{ "type": "suite", "event": "{event}", "passed": {}, "failed": {}, "ignored": {}, "measured": 0, "filtered_out": {}, "exec_time": {secs} }}"#,
+            r#"{{ "type": "suite", "event": "{event}", "passed": {}, "failed": {}, "ignored": {}, "measured": 0, "filtered_out": {}, "exec_time": {secs}{not_run} }}"#,
             state.passed, state.failed, state.ignored, state.filtered_out
         ))
     }

@@ -72,12 +72,26 @@ impl OutputFormatter for Junit {
         Ok(())
     }
 
+    fn write_not_run(&mut self, test: &Test) -> io::Result<()> {
+        let (class, name) = test.name.rsplit_once("::").unwrap_or(("", test.name));
+        let _ = write!(
+            self.cases,
+            r#"<testcase classname="{}" name="{}" time="0"><skipped message="not run: the run stopped early"/></testcase>"#,
+            Xml(class),
+            Xml(name)
+        );
+        Ok(())
+    }
+
     fn write_run_finish(&mut self, state: &RunState) -> io::Result<()> {
         let secs = state.exec_time.unwrap_or_default().as_secs_f64();
         write!(
             self.out,
             r#"<?xml version="1.0" encoding="UTF-8"?><testsuites><testsuite name="test" package="test" id="0" errors="0" failures="{}" tests="{}" skipped="{}" time="{secs:.3}">{}</testsuite></testsuites>"#,
-            state.failed, state.total, state.ignored, self.cases
+            state.failed,
+            state.total,
+            state.ignored + state.not_run,
+            self.cases
         )?;
         writeln!(self.out)?;
         self.out.flush()

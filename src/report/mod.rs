@@ -31,6 +31,10 @@ pub(crate) trait OutputFormatter {
     fn write_test_start(&mut self, test: &Test) -> io::Result<()>;
     /// A test finished (`state` already counts it).
     fn write_result(&mut self, done: &Completed, state: &RunState) -> io::Result<()>;
+    /// A test that never started because the run stopped early.
+    fn write_not_run(&mut self, _test: &Test) -> io::Result<()> {
+        Ok(())
+    }
     /// After the last test.
     fn write_run_finish(&mut self, state: &RunState) -> io::Result<()>;
 }
@@ -121,6 +125,10 @@ impl Reporter {
     pub(crate) fn on_event(&mut self, event: Event) -> io::Result<()> {
         match event {
             Event::Started(test) => self.formatter.write_test_start(&test),
+            Event::NotRun(test) => {
+                self.state.not_run += 1;
+                self.formatter.write_not_run(&test)
+            }
             Event::Finished(done) => {
                 self.state.record(&done);
                 if let Some(log) = &mut self.logfile {

@@ -76,6 +76,9 @@ pub(crate) fn write_run_end(out: &mut Out, style: &Style, state: &RunState) -> i
     if !state.failures.is_empty() {
         write_section(out, "failures", &state.failures)?;
     }
+    if let Some(note) = state.not_run_note() {
+        writeln!(out, "\n{note}")?;
+    }
     let verdict = if state.success() {
         style.paint("ok", Color::Green)
     } else {

@@ -1,5 +1,6 @@
 //! [`RunState`]: the counts and kept outputs of a run, the only place that counts.
 
+use super::plural::plural;
 use crate::event::Completed;
 use crate::outcome::Outcome;
 use std::fmt::Write as _;
@@ -18,6 +19,10 @@ pub(crate) struct RunState {
     pub(crate) ignored: usize,
     /// Registered tests left out by the selection.
     pub(crate) filtered_out: usize,
+    /// Tests that never started because the run stopped early.
+    pub(crate) not_run: usize,
+    /// Duration of every test that ran, for the history.
+    pub(crate) durations: Vec<(&'static str, Duration)>,
     /// Failing tests with what libtest shows under their name, in completion order.
     pub(crate) failures: Vec<(&'static str, Vec<u8>)>,
     /// Passing tests with their output, kept only for `--show-output`.
@@ -40,6 +45,8 @@ impl RunState {
             failed: 0,
             ignored: 0,
             filtered_out,
+            not_run: 0,
+            durations: Vec::new(),
             failures: Vec::new(),
             successes: Vec::new(),
             last_ignore_reason: None,
@@ -51,6 +58,9 @@ impl RunState {
 
     /// Counts a finished test.
     pub(crate) fn record(&mut self, done: &Completed) {
+        if !matches!(done.outcome, Outcome::Ignored { .. }) {
+            self.durations.push((done.test.name, done.duration));
+        }
         match &done.outcome {
             Outcome::Passed => self.passed += 1,
             Outcome::Failed { .. } => self.failed += 1,
@@ -86,6 +96,17 @@ impl RunState {
     /// Whether nothing failed.
     pub(crate) fn success(&self) -> bool {
         self.failed == 0
+    }
+
+    /// The line saying how many tests never started, if any did not.
+    pub(crate) fn not_run_note(&self) -> Option<String> {
+        (self.not_run > 0).then(|| {
+            format!(
+                "stopped after {}: {} not run",
+                plural(self.failed, "failure"),
+                plural(self.not_run, "test")
+            )
+        })
     }
 
     /// libtest's `. N passed; N failed; …; finished in Ts` tail of the summary line.

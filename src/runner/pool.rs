@@ -1,55 +1,48 @@
-//! The worker pool (`gw0`…). Workers take their next test from the shared [`Queue`] and
-//! hand each event to the reporter themselves, so a test costs two uncontended lock
-//! round trips and no thread hand-off. The calling thread only waits for the workers.
-//! Nothing polls: a worker with nothing to run exits.
+//! The worker pool (`gw0`…). Each worker asks the shared [`Scheduler`] for its next test,
+//! runs it, hands the events to the reporter itself and tells the scheduler it finished.
+//! A worker with nothing admissible sleeps on a condition variable until a test finishes
+//! (never polls); the calling thread only waits for the workers.
 
 use super::execute::{self, Capture, CaptureMode};
 use crate::event::{Completed, Event};
-use crate::filter::{Disposition, Planned};
+use crate::filter::Planned;
 use crate::fixtures;
 use crate::outcome::Outcome;
-use crate::registry::Test;
+use crate::scheduler::{Next, Scheduler};
 use std::io;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Duration;
 
 /// How to run a plan.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct RunConfig {
     /// Number of worker threads (at least 1).
     pub(crate) threads: usize,
     /// Output capture.
     pub(crate) capture: CaptureMode,
-    /// Start no test after the first failure.
-    pub(crate) fail_fast: bool,
     /// Run on the calling thread (one test per process under nextest).
     pub(crate) inline: bool,
+    /// Names of the scheduler's pools, by pool id (for `redis_db()` / `resource_slot()`).
+    pub(crate) pool_names: Vec<&'static str>,
 }
 
 /// Receives every event of the run.
 pub(crate) type EventSink<'a> = dyn FnMut(Event) -> io::Result<()> + Send + 'a;
 
-fn ignored(test: Test, reason: Option<&'static str>) -> Completed {
-    Completed {
-        test,
-        outcome: Outcome::Ignored { reason },
-        duration: Duration::ZERO,
-        output: Vec::new(),
-    }
+struct State {
+    scheduler: Scheduler,
+    /// Workers asleep waiting for a test to finish.
+    waiting: usize,
 }
 
-/// The plan in run order, plus whether to stop early.
-struct Queue<'a> {
-    plan: std::slice::Iter<'a, Planned>,
-    stopped: bool,
-}
-
-/// What the workers share. Lock order: `queue` before `sink`.
+/// What the workers share. Lock order: `state` is never held while taking `sink`.
 struct Shared<'p, 's> {
-    queue: Mutex<Queue<'p>>,
+    plan: &'p [Planned],
+    state: Mutex<State>,
+    wake: Condvar,
     sink: Mutex<Reporting<'s>>,
-    config: RunConfig,
+    config: &'p RunConfig,
 }
 
 /// The event sink and the first error it returned.
@@ -64,7 +57,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared<'_, '_> {
-    /// Sends `event` on; after an error, stops the run and drops further events.
+    /// Sends `event` on; false once the sink has failed (the run then stops).
     fn emit(&self, event: Event) -> bool {
         let mut reporting = lock(&self.sink);
         if reporting.error.is_some() {
@@ -79,77 +72,117 @@ impl Shared<'_, '_> {
         }
     }
 
-    /// The next test to run, reporting ignored tests passed over on the way.
-    fn next_runnable(&self) -> Option<Test> {
-        let mut queue = lock(&self.queue);
-        while !queue.stopped {
-            let Some(planned) = queue.plan.next() else {
-                break;
-            };
-            let reported = self.emit(Event::Started(planned.test))
-                && match planned.disposition {
-                    Disposition::Run => return Some(planned.test),
-                    Disposition::Ignore(reason) => {
-                        self.emit(Event::Finished(ignored(planned.test, reason)))
+    fn next_for(&self, worker: usize) -> Next {
+        let mut state = lock(&self.state);
+        loop {
+            match state.scheduler.next_for(worker) {
+                Next::Wait => {
+                    state.waiting += 1;
+                    state = self
+                        .wake
+                        .wait(state)
+                        .unwrap_or_else(PoisonError::into_inner);
+                    state.waiting -= 1;
+                }
+                next => return next,
+            }
+        }
+    }
+
+    fn finish(&self, index: usize, lease: crate::scheduler::Lease, failed: bool, reported: bool) {
+        let mut state = lock(&self.state);
+        state.scheduler.finish(index, lease, failed);
+        if !reported {
+            state.scheduler.stop();
+        }
+        if state.waiting > 0 {
+            self.wake.notify_all();
+        }
+    }
+
+    fn work(&self, worker: usize, capture: &mut Capture) {
+        loop {
+            match self.next_for(worker) {
+                Next::Run(index, lease) => {
+                    let test = self.plan[index].test;
+                    let started = self.emit(Event::Started(test));
+                    let names = lease
+                        .slots
+                        .iter()
+                        .map(|&(p, s)| (self.config.pool_names[p as usize], s))
+                        .collect();
+                    fixtures::set_leases(names);
+                    let done = execute::run(test, capture);
+                    fixtures::set_leases(Vec::new());
+                    let failed = matches!(done.outcome, Outcome::Failed { .. });
+                    let reported = started && self.emit(Event::Finished(done));
+                    self.finish(index, lease, failed, reported);
+                }
+                Next::Skip(index) => {
+                    let test = self.plan[index].test;
+                    let reason = match self.plan[index].disposition {
+                        crate::filter::Disposition::Ignore(reason) => reason,
+                        crate::filter::Disposition::Run => None,
+                    };
+                    let outcome = Outcome::Ignored { reason };
+                    let done = Completed {
+                        test,
+                        outcome,
+                        duration: Duration::ZERO,
+                        output: Vec::new(),
+                    };
+                    if !(self.emit(Event::Started(test)) && self.emit(Event::Finished(done))) {
+                        lock(&self.state).scheduler.stop();
                     }
-                };
-            queue.stopped |= !reported;
-        }
-        None
-    }
-
-    fn finished(&self, done: Completed) {
-        let failed = matches!(done.outcome, Outcome::Failed { .. });
-        let reported = self.emit(Event::Finished(done));
-        if !reported || (failed && self.config.fail_fast) {
-            lock(&self.queue).stopped = true;
-        }
-    }
-
-    fn work(&self, capture: &mut Capture) {
-        while let Some(test) = self.next_runnable() {
-            self.finished(execute::run(test, capture));
+                }
+                Next::Wait | Next::Done => return,
+            }
         }
     }
 }
 
-/// Runs `plan`, handing every event to `events` (from whichever thread produced it).
+/// Runs `plan` under `scheduler`, handing every event to `events` (from whichever thread
+/// produced it), then reports the tests that never started as not run.
 pub(crate) fn run<'s>(
     plan: &[Planned],
+    scheduler: Scheduler,
     config: &RunConfig,
     events: &'s mut EventSink<'s>,
 ) -> io::Result<()> {
     let shared = Shared {
-        queue: Mutex::new(Queue {
-            plan: plan.iter(),
-            stopped: false,
+        plan,
+        state: Mutex::new(State {
+            scheduler,
+            waiting: 0,
         }),
+        wake: Condvar::new(),
         sink: Mutex::new(Reporting {
             events,
             error: None,
         }),
-        config: *config,
+        config,
     };
     if config.inline {
-        shared.work(&mut Capture::new(config.capture));
+        shared.work(0, &mut Capture::new(config.capture));
     } else {
-        let runnable = plan
-            .iter()
-            .filter(|p| p.disposition == Disposition::Run)
-            .count();
-        let threads = config.threads.clamp(1, runnable.max(1));
         thread::scope(|scope| -> io::Result<()> {
-            for index in 0..threads {
+            for index in 0..config.threads.max(1) {
                 let shared = &shared;
                 thread::Builder::new()
                     .name(format!("gw{index}"))
                     .spawn_scoped(scope, move || {
                         fixtures::enter_worker(index);
-                        shared.work(&mut Capture::new(shared.config.capture));
+                        shared.work(index, &mut Capture::new(shared.config.capture));
                     })?;
             }
             Ok(())
         })?;
+    }
+    let not_run = lock(&shared.state).scheduler.not_run();
+    for index in not_run {
+        if !shared.emit(Event::NotRun(plan[index].test)) {
+            break;
+        }
     }
     let reporting = shared
         .sink

@@ -137,7 +137,7 @@ fn exit_code_zero_when_everything_selected_passes() {
 fn bad_command_lines_fail_like_libtest() {
     let cases: &[&[&str]] = &[
         &["--foo"],
-        &["-x"],
+        &["-y"],
         &["--test-threads", "0"],
         &["--test-threads", "many"],
         &["--test-threads"],

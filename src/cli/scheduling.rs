@@ -1,0 +1,119 @@
+//! partest's own scheduling options ([`SchedulingArgs`]), with pytest-xdist's names where
+//! one exists. Each falls back to an environment variable: command line > env > default.
+
+use super::{env_var, parse_threads, Matches};
+use std::num::NonZeroUsize;
+
+/// `--dist`: how tests are spread over workers (pytest-xdist's modes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Dist {
+    /// A dynamic queue: a free worker takes the next test (default). `worksteal` and
+    /// `loadgroup` are the same algorithm here (groups always hold).
+    #[default]
+    Load,
+    /// Tests of one module run on one worker.
+    LoadScope,
+    /// Tests of one source file run on one worker.
+    LoadFile,
+    /// No workers: tests run one at a time (`worker_id()` is `master`).
+    No,
+}
+
+/// Options of the constraint-aware scheduler.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct SchedulingArgs {
+    /// `--dist` / `PARTEST_DIST`.
+    pub dist: Dist,
+    /// `--maxfail N` / `-x` (= 1) / `--fail-fast` (= 1): start no test after N failures.
+    pub maxfail: Option<NonZeroUsize>,
+    /// `--heavy-limit N` / `PARTEST_HEAVY_LIMIT`: heavy_resource tests at once
+    /// (default: a quarter of the workers, at least 1).
+    pub heavy_limit: Option<NonZeroUsize>,
+    /// `--redis-dbs N` / `PARTEST_REDIS_DBS`: size of the redis_isolated pool (default 16).
+    pub redis_dbs: Option<NonZeroUsize>,
+    /// `--max-concurrency MARKER=N` (repeatable) / `PARTEST_MAX_CONCURRENCY=a=1,b=2`:
+    /// at most N tests carrying the marker at once.
+    pub caps: Vec<(String, NonZeroUsize)>,
+    /// `--resource-pool NAME=K` (repeatable) / `PARTEST_RESOURCE_POOLS=a=1,b=2`: pool sizes
+    /// for `resource(NAME)` that do not state `count`.
+    pub pools: Vec<(String, NonZeroUsize)>,
+}
+
+fn number(m: &Matches, flag: &str, env: &str) -> Result<Option<NonZeroUsize>, String> {
+    match m.value(flag) {
+        Some(text) => parse_threads(text, &format!("argument for --{flag}")).map(Some),
+        None => match env_var(env) {
+            Some(text) => parse_threads(&text, env).map(Some),
+            None => Ok(None),
+        },
+    }
+}
+
+/// `NAME=N` pairs from a repeatable flag, or else from a comma-separated env variable.
+fn pairs(m: &Matches, flag: &str, env: &str) -> Result<Vec<(String, NonZeroUsize)>, String> {
+    let given = m.values(flag);
+    let (items, what) = if given.is_empty() {
+        let text = env_var(env).unwrap_or_default();
+        (
+            text.split(',')
+                .filter(|s| !s.trim().is_empty())
+                .map(str::to_owned)
+                .collect(),
+            env.to_owned(),
+        )
+    } else {
+        (given, format!("argument for --{flag}"))
+    };
+    items
+        .iter()
+        .map(|item| {
+            let (name, n) = item
+                .split_once('=')
+                .ok_or_else(|| format!("{what} must look like NAME=N (was {item})"))?;
+            let name = name.trim();
+            if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                return Err(format!(
+                    "{what}: `{name}` is not a marker or pool name (was {item})"
+                ));
+            }
+            Ok((
+                name.to_owned(),
+                parse_threads(n.trim(), &format!("{what} ({name})"))?,
+            ))
+        })
+        .collect()
+}
+
+impl SchedulingArgs {
+    pub(super) fn from_matches(m: &Matches) -> Result<Self, String> {
+        let dist_text = m
+            .value("dist")
+            .map(str::to_owned)
+            .or_else(|| env_var("PARTEST_DIST"));
+        let dist = match dist_text.as_deref() {
+            None | Some("load" | "worksteal" | "loadgroup") => Dist::Load,
+            Some("loadscope") => Dist::LoadScope,
+            Some("loadfile") => Dist::LoadFile,
+            Some("no") => Dist::No,
+            Some(other) => {
+                return Err(format!(
+                    "argument for --dist must be load, loadscope, loadfile, loadgroup, worksteal or no (was {other})"
+                ))
+            }
+        };
+        let maxfail = match m.value("maxfail") {
+            Some(text) => Some(parse_threads(text, "argument for --maxfail")?),
+            None if m.flag("exitfirst") || m.flag("fail-fast") => Some(NonZeroUsize::MIN),
+            None => None,
+        };
+        Ok(SchedulingArgs {
+            dist,
+            maxfail,
+            heavy_limit: number(m, "heavy-limit", "PARTEST_HEAVY_LIMIT")?,
+            redis_dbs: number(m, "redis-dbs", "PARTEST_REDIS_DBS")?,
+            caps: pairs(m, "max-concurrency", "PARTEST_MAX_CONCURRENCY")?,
+            pools: pairs(m, "resource-pool", "PARTEST_RESOURCE_POOLS")?,
+        })
+    }
+}

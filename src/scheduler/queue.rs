@@ -1,0 +1,135 @@
+//! [`Scheduler`]: pending tests in priority order plus the [`Admission`] state. A free
+//! worker asks [`Scheduler::next_for`] and gets a test to run, a test to report ignored,
+//! "wait" (something pending cannot start yet; a finishing test will wake it) or "done".
+
+use super::admission::{Admission, Lease};
+use super::requirements::{Limits, Requirements};
+
+/// The scheduler's answer to a free worker.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Next {
+    /// Run test `index` holding `lease`.
+    Run(usize, Lease),
+    /// Report test `index` as ignored.
+    Skip(usize),
+    /// Nothing can start now; ask again after a test finishes.
+    Wait,
+    /// Nothing more for any worker.
+    Done,
+}
+
+/// Pending tests and what running ones hold.
+#[derive(Debug)]
+pub(crate) struct Scheduler {
+    reqs: Vec<Requirements>,
+    runs: Vec<bool>,
+    order: Vec<usize>,
+    taken: Vec<bool>,
+    /// First position in `order` not yet taken.
+    cursor: usize,
+    pending: usize,
+    serial_pending: usize,
+    admission: Admission,
+    failures: usize,
+    maxfail: Option<usize>,
+    stopped: bool,
+}
+
+impl Scheduler {
+    /// A scheduler over tests `reqs` (with `runs[i]` false for ignored ones), considered in `order`.
+    pub(crate) fn new(
+        reqs: Vec<Requirements>,
+        runs: Vec<bool>,
+        order: Vec<usize>,
+        limits: &Limits,
+        maxfail: Option<usize>,
+    ) -> Self {
+        let serial_pending = reqs
+            .iter()
+            .zip(&runs)
+            .filter(|(r, run)| **run && r.serial)
+            .count();
+        Scheduler {
+            pending: reqs.len(),
+            taken: vec![false; reqs.len()],
+            admission: Admission::new(limits),
+            reqs,
+            runs,
+            order,
+            cursor: 0,
+            serial_pending,
+            failures: 0,
+            maxfail,
+            stopped: false,
+        }
+    }
+
+    /// The next thing `worker` should do.
+    pub(crate) fn next_for(&mut self, worker: usize) -> Next {
+        if self.stopped || self.pending == 0 {
+            return Next::Done;
+        }
+        while self.cursor < self.order.len() && self.taken[self.order[self.cursor]] {
+            self.cursor += 1;
+        }
+        for pos in self.cursor..self.order.len() {
+            let i = self.order[pos];
+            if self.taken[i] {
+                continue;
+            }
+            if !self.runs[i] {
+                self.take(i);
+                return Next::Skip(i);
+            }
+            let req = &self.reqs[i];
+            // Serial tests go first: nothing else starts while one is pending.
+            if self.serial_pending > 0 && !req.serial {
+                continue;
+            }
+            if self.admission.admissible(req, worker) {
+                let lease = self.admission.admit(req, worker);
+                self.serial_pending -= usize::from(req.serial);
+                self.take(i);
+                return Next::Run(i, lease);
+            }
+        }
+        Next::Wait
+    }
+
+    fn take(&mut self, i: usize) {
+        self.taken[i] = true;
+        self.pending -= 1;
+    }
+
+    /// Records that test `index` finished; returns whether the run must stop (max failures).
+    pub(crate) fn finish(&mut self, index: usize, lease: Lease, failed: bool) -> bool {
+        self.admission.release(&self.reqs[index], lease);
+        if failed {
+            self.failures += 1;
+            if self.maxfail.is_some_and(|m| self.failures >= m) {
+                self.stop();
+            }
+        }
+        self.stopped
+    }
+
+    /// Starts no further test.
+    pub(crate) fn stop(&mut self) {
+        self.stopped = true;
+    }
+
+    /// Number of running tests.
+    #[cfg(test)]
+    pub(crate) fn running(&self) -> usize {
+        self.admission.running()
+    }
+
+    /// Tests that will never start because the run stopped (in priority order).
+    pub(crate) fn not_run(&self) -> Vec<usize> {
+        self.order
+            .iter()
+            .copied()
+            .filter(|&i| !self.taken[i])
+            .collect()
+    }
+}

@@ -1,0 +1,190 @@
+//! What each test needs from the scheduler ([`Requirements`]), with names interned into
+//! small ids, and the run's capacities ([`Limits`]). Impossible or contradictory
+//! constraints are a [`ConstraintError`] before any test runs.
+
+use crate::cli::{Dist, SchedulingArgs};
+use crate::constraints::Concurrency;
+use crate::registry::Test;
+use std::collections::HashMap;
+use std::fmt;
+
+/// Name of the pool `redis_isolated` leases from.
+pub(crate) const REDIS_POOL: &str = "redis";
+/// Redis' default number of databases.
+const DEFAULT_REDIS_DBS: usize = 16;
+
+/// One test's needs. Empty for a plain test (no allocation).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Requirements {
+    /// Runs alone.
+    pub(crate) serial: bool,
+    /// Serial keys held while running.
+    pub(crate) keys: Box<[u32]>,
+    /// Counts against the heavy limit.
+    pub(crate) heavy: bool,
+    /// Pools it leases one slot of.
+    pub(crate) pools: Box<[u32]>,
+    /// Capped markers it carries.
+    pub(crate) caps: Box<[u32]>,
+    /// Its group (explicit, or its module/file under loadscope/loadfile).
+    pub(crate) group: Option<u32>,
+}
+
+/// A named pool of slots.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Pool {
+    /// The pool's name (`redis` for redis_isolated).
+    pub(crate) name: &'static str,
+    /// Number of slots.
+    pub(crate) size: usize,
+}
+
+/// Capacities of the run, indexed by the ids in [`Requirements`].
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Limits {
+    /// Serial keys (names only; each is a mutex).
+    pub(crate) keys: Vec<&'static str>,
+    /// heavy_resource tests at once.
+    pub(crate) heavy_limit: usize,
+    /// Pools.
+    pub(crate) pools: Vec<Pool>,
+    /// Capped markers: (name, limit).
+    pub(crate) caps: Vec<(String, usize)>,
+    /// Groups (names for messages).
+    pub(crate) groups: Vec<String>,
+}
+
+/// Constraints that cannot hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConstraintError(String);
+
+impl fmt::Display for ConstraintError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConstraintError {}
+
+fn intern<K: Eq + std::hash::Hash>(map: &mut HashMap<K, u32>, key: K) -> u32 {
+    let next = map.len() as u32;
+    *map.entry(key).or_insert(next)
+}
+
+/// The default heavy limit: a quarter of the workers, at least one.
+pub(crate) fn default_heavy_limit(workers: usize) -> usize {
+    (workers / 4).max(1)
+}
+
+/// Builds every test's requirements and the run's limits.
+pub(crate) fn build(
+    tests: &[Test],
+    args: &SchedulingArgs,
+    workers: usize,
+) -> Result<(Limits, Vec<Requirements>), ConstraintError> {
+    let mut keys = HashMap::new();
+    let mut groups: HashMap<String, u32> = HashMap::new();
+    let mut pools: HashMap<&'static str, u32> = HashMap::new();
+    let mut pool_sizes: Vec<(Option<usize>, String)> = Vec::new();
+    let caps: HashMap<&str, u32> = args
+        .caps
+        .iter()
+        .enumerate()
+        .map(|(i, (m, _))| (m.as_str(), i as u32))
+        .collect();
+    let mut reqs = Vec::with_capacity(tests.len());
+    for test in tests {
+        let def = test.def;
+        let mut req = Requirements {
+            heavy: def.heavy_resource,
+            ..Requirements::default()
+        };
+        match def.concurrency {
+            Concurrency::Parallel => {}
+            Concurrency::Serial => req.serial = true,
+            Concurrency::SerialKeys(list) => {
+                req.keys = list.iter().map(|k| intern(&mut keys, *k)).collect()
+            }
+        }
+        let mut uses: Vec<(&'static str, Option<usize>)> = def
+            .resources
+            .iter()
+            .map(|r| (r.pool, r.count.map(|c| c as usize)))
+            .collect();
+        if def.redis_isolated {
+            uses.push((REDIS_POOL, None));
+        }
+        let mut pool_ids = Vec::with_capacity(uses.len());
+        for (name, count) in uses {
+            let id = intern(&mut pools, name) as usize;
+            if id == pool_sizes.len() {
+                pool_sizes.push((None, String::new()));
+            }
+            if let Some(count) = count {
+                let here = format!("{}:{}", def.file, def.line);
+                match &pool_sizes[id] {
+                    (Some(other), there) if *other != count => {
+                        return Err(ConstraintError(format!(
+                            "pool `{name}` is declared with count = {other} at {there} but count = {count} at {here}; \
+                             give every `resource({name}, count = K)` the same K"
+                        )))
+                    }
+                    _ => pool_sizes[id] = (Some(count), here),
+                }
+            }
+            pool_ids.push(id as u32);
+        }
+        req.pools = pool_ids.into();
+        req.caps = def
+            .markers
+            .iter()
+            .filter_map(|m| caps.get(m).copied())
+            .collect();
+        let group = match (def.group, args.dist) {
+            (Some(g), _) => Some(format!("group {g}")),
+            (None, Dist::LoadScope) => Some(format!(
+                "module {}",
+                test.name.rsplit_once("::").map_or("", |(m, _)| m)
+            )),
+            (None, Dist::LoadFile) => Some(format!("file {}", def.file)),
+            (None, _) => None,
+        };
+        req.group = group.map(|g| intern(&mut groups, g));
+        reqs.push(req);
+    }
+    let mut pool_list: Vec<Pool> = Vec::with_capacity(pools.len());
+    let mut by_id: Vec<(&'static str, u32)> = pools.into_iter().collect();
+    by_id.sort_by_key(|(_, id)| *id);
+    for (name, id) in by_id {
+        let from_args = args
+            .pools
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, k)| k.get());
+        let redis_default =
+            (name == REDIS_POOL).then(|| args.redis_dbs.map_or(DEFAULT_REDIS_DBS, |n| n.get()));
+        let size = from_args
+            .or(pool_sizes[id as usize].0)
+            .or(redis_default)
+            .unwrap_or(1);
+        pool_list.push(Pool { name, size });
+    }
+    let mut key_list: Vec<(&'static str, u32)> = keys.into_iter().collect();
+    key_list.sort_by_key(|(_, id)| *id);
+    let mut group_list: Vec<(String, u32)> = groups.into_iter().collect();
+    group_list.sort_by_key(|(_, id)| *id);
+    let limits = Limits {
+        keys: key_list.into_iter().map(|(k, _)| k).collect(),
+        heavy_limit: args
+            .heavy_limit
+            .map_or_else(|| default_heavy_limit(workers), |n| n.get()),
+        pools: pool_list,
+        caps: args
+            .caps
+            .iter()
+            .map(|(m, n)| (m.clone(), n.get()))
+            .collect(),
+        groups: group_list.into_iter().map(|(g, _)| g).collect(),
+    };
+    Ok((limits, reqs))
+}
