@@ -71,6 +71,23 @@ fn intern<K: Eq + std::hash::Hash>(map: &mut HashMap<K, u32>, key: K) -> u32 {
     *map.entry(key).or_insert(next)
 }
 
+/// For each of `n` ids, the smallest id it is linked to (directly or not).
+fn union_roots(n: usize, links: &[(u32, u32)]) -> Vec<u32> {
+    let mut parent: Vec<u32> = (0..n as u32).collect();
+    fn find(parent: &mut [u32], mut x: u32) -> u32 {
+        while parent[x as usize] != x {
+            parent[x as usize] = parent[parent[x as usize] as usize];
+            x = parent[x as usize];
+        }
+        x
+    }
+    for &(a, b) in links {
+        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+        parent[ra.max(rb) as usize] = ra.min(rb);
+    }
+    (0..n as u32).map(|x| find(&mut parent, x)).collect()
+}
+
 /// The default heavy limit: a quarter of the workers, at least one.
 pub(crate) fn default_heavy_limit(workers: usize) -> usize {
     (workers / 4).max(1)
@@ -93,6 +110,7 @@ pub(crate) fn build(
         .map(|(i, (m, _))| (m.as_str(), i as u32))
         .collect();
     let mut reqs = Vec::with_capacity(tests.len());
+    let mut links: Vec<(u32, u32)> = Vec::new();
     for test in tests {
         let def = test.def;
         let mut req = Requirements {
@@ -140,16 +158,26 @@ pub(crate) fn build(
             .iter()
             .filter_map(|m| caps.get(m).copied())
             .collect();
-        let group = match (def.group, args.dist) {
-            (Some(g), _) => Some(format!("group {g}")),
-            (None, Dist::LoadScope) => Some(format!(
+        // A test's explicit group and its scope (loadscope/loadfile) must share one worker:
+        // link them, so a group spanning scopes merges those scopes.
+        let scope = match args.dist {
+            Dist::LoadScope => Some(format!(
                 "module {}",
                 test.name.rsplit_once("::").map_or("", |(m, _)| m)
             )),
-            (None, Dist::LoadFile) => Some(format!("file {}", def.file)),
-            (None, _) => None,
+            Dist::LoadFile => Some(format!("file {}", def.file)),
+            Dist::Load | Dist::No => None,
         };
-        req.group = group.map(|g| intern(&mut groups, g));
+        let explicit = def.group.map(|g| format!("group {g}"));
+        let ids: Vec<u32> = [explicit, scope]
+            .into_iter()
+            .flatten()
+            .map(|g| intern(&mut groups, g))
+            .collect();
+        if let [a, b] = ids[..] {
+            links.push((a, b));
+        }
+        req.group = ids.first().copied();
         reqs.push(req);
     }
     let mut pool_list: Vec<Pool> = Vec::with_capacity(pools.len());
@@ -173,6 +201,10 @@ pub(crate) fn build(
     key_list.sort_by_key(|(_, id)| *id);
     let mut group_list: Vec<(String, u32)> = groups.into_iter().collect();
     group_list.sort_by_key(|(_, id)| *id);
+    let roots = union_roots(group_list.len(), &links);
+    for req in &mut reqs {
+        req.group = req.group.map(|g| roots[g as usize]);
+    }
     let limits = Limits {
         keys: key_list.into_iter().map(|(k, _)| k).collect(),
         heavy_limit: args

@@ -7,4 +7,5 @@ mod capture;
 mod flags;
 mod parity;
 mod runners;
+mod scheduling;
 mod threads;

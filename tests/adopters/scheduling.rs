@@ -1,0 +1,298 @@
+//! The scheduler's invariants, checked from what really happened: the stress fixture's
+//! tests record their own start/end instants, worker and leased slots; nothing here
+//! trusts partest's bookkeeping.
+
+use crate::common::run_with_env;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone)]
+struct Record {
+    name: String,
+    start: u128,
+    end: u128,
+    worker: String,
+    redis: Option<u32>,
+    pg: Option<u32>,
+}
+
+impl Record {
+    fn module(&self) -> &str {
+        self.name.split("::").next().unwrap()
+    }
+    fn overlaps(&self, other: &Record) -> bool {
+        self.name != other.name && self.start < other.end && other.start < self.end
+    }
+}
+
+fn stress_run(args: &[&str], seed: u64) -> Vec<Record> {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = seed.to_string();
+    let history = tempfile::tempdir().unwrap();
+    let env = [
+        ("PARTEST_RECORD_DIR", dir.path().to_str().unwrap()),
+        ("PARTEST_STRESS_SEED", seed.as_str()),
+        ("PARTEST_HISTORY_DIR", history.path().to_str().unwrap()),
+    ];
+    let out = run_with_env("stress", args, &env);
+    assert_eq!(out.code, 0, "{args:?}\n{}{}", out.stdout, out.stderr);
+    let slot = |s: &str| (s != "-").then(|| s.parse().unwrap());
+    std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| {
+            let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+            let f: Vec<&str> = text.split_whitespace().collect();
+            Record {
+                name: f[0].into(),
+                start: f[1].parse().unwrap(),
+                end: f[2].parse().unwrap(),
+                worker: f[3].into(),
+                redis: slot(f[4]),
+                pg: slot(f[5]),
+            }
+        })
+        .collect()
+}
+
+fn peak(records: &[&Record]) -> usize {
+    let mut edges: Vec<(u128, i32)> = records
+        .iter()
+        .flat_map(|r| [(r.end, -1), (r.start, 1)])
+        .collect();
+    edges.sort();
+    let (mut now, mut peak) = (0i32, 0i32);
+    for (_, d) in edges {
+        now += d;
+        peak = peak.max(now);
+    }
+    peak as usize
+}
+
+fn keys(r: &Record) -> &'static [&'static str] {
+    match r.module() {
+        "key_db" | "group_c" => &["db"],
+        "key_db_cache" => &["db", "cache"],
+        "key_cache" => &["cache"],
+        _ => &[],
+    }
+}
+
+fn check_invariants(recs: &[Record], threads: usize, heavy_limit: usize, cap: usize, what: &str) {
+    let listed = crate::common::run("stress", &["--list", "--format", "terse"])
+        .stdout
+        .lines()
+        .count();
+    assert_eq!(recs.len(), listed, "{what}: every test ran exactly once");
+    let workers: Vec<String> = (0..threads).map(|i| format!("gw{i}")).collect();
+    for r in recs {
+        assert!(r.start < r.end);
+        if threads == 1 {
+            assert_eq!(r.worker, "master", "{what}");
+        } else {
+            assert!(
+                workers.contains(&r.worker),
+                "{what}: worker {} with {threads} threads",
+                r.worker
+            );
+        }
+    }
+    for a in recs {
+        for b in recs.iter().filter(|b| a.overlaps(b)) {
+            assert_ne!(
+                a.worker, b.worker,
+                "{what}: {} and {} overlap on one worker",
+                a.name, b.name
+            );
+            let serial = |r: &Record| r.module() == "serial" || r.module() == "group_serial";
+            assert!(!serial(a), "{what}: serial {} overlaps {}", a.name, b.name);
+            for k in keys(a) {
+                assert!(
+                    !keys(b).contains(k),
+                    "{what}: {} and {} share key {k}",
+                    a.name,
+                    b.name
+                );
+            }
+            if let (Some(x), Some(y)) = (a.redis, b.redis) {
+                assert_ne!(x, y, "{what}: {} and {} share redis db {x}", a.name, b.name);
+            }
+            if let (Some(x), Some(y)) = (a.pg, b.pg) {
+                assert_ne!(x, y, "{what}: {} and {} share pg slot {x}", a.name, b.name);
+            }
+        }
+        assert!(
+            a.redis.is_none_or(|d| d < 16) && a.pg.is_none_or(|s| s < 3),
+            "{what}: {a:?}"
+        );
+    }
+    let heavy: Vec<&Record> = recs
+        .iter()
+        .filter(|r| ["heavy", "heavy_redis", "group_b"].contains(&r.module()))
+        .collect();
+    assert!(
+        peak(&heavy) <= heavy_limit,
+        "{what}: heavy peak {} > {heavy_limit}",
+        peak(&heavy)
+    );
+    let capped: Vec<&Record> = recs.iter().filter(|r| r.module() == "capped").collect();
+    assert!(
+        peak(&capped) <= cap,
+        "{what}: integration peak {} > {cap}",
+        peak(&capped)
+    );
+    let mut group_workers: HashMap<&str, Vec<&Record>> = HashMap::new();
+    for r in recs {
+        let group = match r.module() {
+            "group_a" | "group_serial" => "a",
+            "group_b" => "b",
+            "group_c" => "c",
+            _ => continue,
+        };
+        group_workers.entry(group).or_default().push(r);
+    }
+    for (group, members) in group_workers {
+        assert!(
+            members.iter().all(|m| m.worker == members[0].worker),
+            "{what}: group {group} on several workers"
+        );
+        assert_eq!(peak(&members), 1, "{what}: group {group} overlaps itself");
+    }
+}
+
+#[test]
+fn every_constraint_holds_at_every_width_and_seed() {
+    for threads in [1usize, 2, 4, 16, 64] {
+        for seed in 0..3u64 {
+            let t = threads.to_string();
+            let heavy = if threads >= 16 { 3 } else { 1 };
+            let h = heavy.to_string();
+            let args = [
+                "--test-threads",
+                &t,
+                "--heavy-limit",
+                &h,
+                "--max-concurrency",
+                "integration=2",
+            ];
+            let recs = stress_run(&args, seed);
+            check_invariants(
+                &recs,
+                threads,
+                heavy,
+                2,
+                &format!("{threads} threads, seed {seed}"),
+            );
+        }
+    }
+}
+
+#[test]
+fn constraints_hold_in_shuffled_and_scoped_modes() {
+    let cases: [&[&str]; 3] = [
+        &[
+            "--test-threads",
+            "8",
+            "--shuffle-seed",
+            "7",
+            "--max-concurrency",
+            "integration=2",
+        ],
+        &[
+            "--test-threads",
+            "8",
+            "--dist",
+            "loadfile",
+            "--max-concurrency",
+            "integration=2",
+        ],
+        &[
+            "--test-threads",
+            "8",
+            "--dist",
+            "loadscope",
+            "--max-concurrency",
+            "integration=2",
+        ],
+    ];
+    for args in cases {
+        let recs = stress_run(args, 11);
+        check_invariants(&recs, 8, 2, 2, &format!("{args:?}"));
+        if args.contains(&"loadscope") {
+            let mut by_module: HashMap<&str, &str> = HashMap::new();
+            for r in &recs {
+                let w = by_module.entry(r.module()).or_insert(&r.worker);
+                assert_eq!(
+                    *w,
+                    r.worker,
+                    "loadscope: module {} on several workers",
+                    r.module()
+                );
+            }
+        }
+        if args.contains(&"loadfile") {
+            assert!(
+                recs.iter().all(|r| r.worker == recs[0].worker),
+                "loadfile: one file, one worker"
+            );
+        }
+    }
+}
+
+#[test]
+fn dist_no_runs_sequentially_as_master() {
+    let recs = stress_run(&["--dist", "no", "--test-threads", "8", "serial::"], 0);
+    assert!(recs.iter().all(|r| r.worker == "master"));
+    assert_eq!(peak(&recs.iter().collect::<Vec<_>>()), 1);
+}
+
+#[test]
+fn maxfail_reports_the_rest_as_not_run() {
+    let out = crate::common::run(
+        "capture",
+        &["--maxfail", "2", "--test-threads", "1", "bulk"],
+    );
+    assert_eq!(out.code, 101);
+    assert!(
+        out.stdout
+            .contains("\nstopped after 2 failures: 30 tests not run\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("0 passed; 2 failed;"), "{}", out.stdout);
+    let out = crate::common::run(
+        "capture",
+        &["-x", "--format", "json", "--test-threads", "1", "bulk"],
+    );
+    let last = out.stdout.lines().last().unwrap();
+    let suite: serde_json::Value = serde_json::from_str(last).unwrap();
+    assert_eq!(
+        (suite["failed"].as_u64(), suite["not_run"].as_u64()),
+        (Some(1), Some(31))
+    );
+}
+
+#[test]
+fn redis_db_without_the_marker_is_a_clear_failure() {
+    let out = crate::common::run("integration", &["--test-threads", "1", "misuses_redis_db"]);
+    assert_eq!(out.code, 101);
+    assert!(
+        out.stdout
+            .contains("not marked redis_isolated; write #[partest::test(redis_isolated)]"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn bad_scheduling_options_are_errors() {
+    for (args, message) in [
+        (&["--heavy-limit", "0"][..], "error: argument for --heavy-limit must not be 0\n"),
+        (&["--max-concurrency", "integration"], "error: argument for --max-concurrency must look like NAME=N (was integration)\n"),
+        (&["--max-concurrency", "integration=0"], "error: argument for --max-concurrency (integration) must not be 0\n"),
+        (&["--dist", "each"], "error: argument for --dist must be load, loadscope, loadfile, loadgroup, worksteal or no (was each)\n"),
+        (&["--maxfail", "x"], "error: argument for --maxfail must be a number > 0 (error: invalid digit found in string)\n"),
+    ] {
+        let out = crate::common::run("stress", args);
+        assert_eq!((out.code, out.stderr.as_str()), (101, message), "{args:?}");
+        assert!(out.stdout.is_empty());
+    }
+}
