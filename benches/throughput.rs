@@ -11,26 +11,18 @@
 //! Environment: `BENCH_TESTS` (default 10000), `BENCH_THREADS` (2), `BENCH_RUNS` (11),
 //! `BENCH_REBUILDS` (3).
 
+mod common;
+
+use common::{
+    bench_root, benchmarking, build, cargo, env_num, median, ms, partest_path, time, time_build,
+    write,
+};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 const KINDS: [&str; 3] = ["partest", "libtest", "mimic"];
-
-fn env_num(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    if std::fs::read_to_string(path).ok().as_deref() != Some(text) {
-        std::fs::write(path, text).unwrap();
-    }
-}
 
 fn suite_source(kind: &str, tests: usize) -> String {
     let mut s = String::new();
@@ -69,16 +61,14 @@ fn suite_source(kind: &str, tests: usize) -> String {
 }
 
 /// Writes the generated workspace; returns its directory.
-fn generate(root: &Path, tests: usize) -> PathBuf {
-    let ws = root.join("suites");
-    let partest = Path::new(env!("CARGO_MANIFEST_DIR"));
+fn generate(ws: &Path, tests: usize) -> PathBuf {
     write(
         &ws.join("Cargo.toml"),
         "[workspace]\nmembers = [\"partest\", \"libtest\", \"mimic\"]\nresolver = \"2\"\n[profile.dev]\ndebug = 0\n",
     );
     for kind in KINDS {
         let dep = match kind {
-            "partest" => format!("partest = {{ path = {:?} }}", partest.display().to_string()),
+            "partest" => format!("partest = {{ path = {} }}", partest_path()),
             "mimic" => "libtest-mimic = \"0.8\"".to_owned(),
             _ => String::new(),
         };
@@ -98,75 +88,7 @@ fn generate(root: &Path, tests: usize) -> PathBuf {
             &suite_source(kind, tests),
         );
     }
-    ws
-}
-
-fn cargo(ws: &Path, target: &Path) -> Command {
-    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cmd.current_dir(ws).env("CARGO_TARGET_DIR", target);
-    cmd
-}
-
-/// Builds the suite of `kind` and returns its test binary.
-fn build(ws: &Path, target: &Path, kind: &str) -> PathBuf {
-    let out = cargo(ws, target)
-        .args([
-            "build",
-            "--tests",
-            "--message-format=json",
-            "-p",
-            &format!("bench-{kind}"),
-        ])
-        .stderr(Stdio::inherit())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "building bench-{kind} failed");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| l.contains("\"executable\":\"") && l.contains("\"name\":\"suite\""))
-        .find_map(|l| {
-            let start = l.find("\"executable\":\"")? + 14;
-            Some(PathBuf::from(&l[start..start + l[start..].find('"')?]))
-        })
-        .expect("the suite's executable")
-}
-
-/// Runs `cmd` with stdout read through a pipe (as CI logs and `cargo test` under a
-/// wrapper do; /dev/null would make output free) and returns its wall time.
-fn time(cmd: &mut Command) -> Duration {
-    let start = Instant::now();
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut sink = Vec::new();
-    std::io::Read::read_to_end(&mut child.stdout.take().unwrap(), &mut sink).unwrap();
-    let status = child.wait().unwrap();
-    let elapsed = start.elapsed();
-    assert!(status.success(), "{cmd:?} failed");
-    elapsed
-}
-
-/// Times a build (its output is not interesting).
-fn time_build(cmd: &mut Command) -> Duration {
-    let start = Instant::now();
-    let status = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "{cmd:?} failed");
-    start.elapsed()
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:9.1} ms", d.as_secs_f64() * 1000.0)
+    ws.to_owned()
 }
 
 fn measure_runs(bins: &[PathBuf], extra: &[&str], threads: usize, runs: usize) -> Vec<Duration> {
@@ -200,24 +122,20 @@ fn measure_rebuilds(ws: &Path, target: &Path, rebuilds: usize) -> Vec<Duration> 
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--list") {
-        return; // `cargo bench -- --list` / `cargo test --benches -- --list` probes.
-    }
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("throughput: run with `cargo bench --bench throughput`");
-        return;
+    if !benchmarking() {
+        return; // `cargo test --benches` or a `--list` probe: nothing to check here.
     }
     let tests = env_num("BENCH_TESTS", 10_000);
     let threads = env_num("BENCH_THREADS", 2);
     let runs = env_num("BENCH_RUNS", 11);
     let rebuilds = env_num("BENCH_REBUILDS", 3);
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("target")
-        .join("partest-bench");
-    let target = root.join("target");
+    let (root, target) = bench_root("throughput");
     let ws = generate(&root, tests);
     println!("suite: {tests} trivial tests; --test-threads {threads}; {runs} alternating runs; {rebuilds} rebuilds");
-    let bins: Vec<PathBuf> = KINDS.iter().map(|k| build(&ws, &target, k)).collect();
+    let bins: Vec<PathBuf> = KINDS
+        .iter()
+        .map(|k| build(&ws, &target, &format!("bench-{k}"), "suite"))
+        .collect();
 
     let run = measure_runs(&bins, &[], threads, runs);
     let list = measure_runs(&bins, &["--list"], threads, runs);

@@ -4,7 +4,7 @@
 use crate::cli::{self, Arguments, CliError, ColorConfig, Dist, Format};
 use crate::error::Error;
 use crate::filter::{self, Disposition, Planned};
-use crate::history::History;
+use crate::history::{self, History};
 use crate::report::{self, list, Reporter, RunState, Style};
 use crate::runner::{self, panic_hook, CaptureMode, RunConfig};
 use crate::scheduler::{self, Scheduler};
@@ -173,11 +173,14 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
         }
         None => None,
     };
+    // A history with nothing recorded has nothing to forget: only long tests matter.
+    let threshold = history.is_empty().then_some(history::RECORD_THRESHOLD);
     let state = RunState::new(
         selection.tests.len(),
         selection.filtered_out,
         args.show_output,
-    );
+    )
+    .keep_durations_from(threshold);
     let (out, _stdout) = report_out(args.format, capture)?;
     let formatter = report::formatter_for(args.format, out, style(args, threads));
     let mut reporter = Reporter::new(formatter, state, logfile);
@@ -232,17 +235,21 @@ fn schedule(
     history: &History,
 ) -> Result<(Scheduler, Vec<&'static str>), Error> {
     let tests: Vec<_> = plan.iter().map(|p| p.test).collect();
-    let (limits, reqs) = scheduler::requirements(&tests, &args.scheduling, workers)?;
+    let (limits, needs) = scheduler::requirements(&tests, &args.scheduling, workers)?;
     let runs: Vec<bool> = plan
         .iter()
         .map(|p| p.disposition == Disposition::Run)
         .collect();
-    let estimates: Vec<_> = tests.iter().map(|t| history.estimate(t.name)).collect();
-    let order = scheduler::order(&reqs, &runs, &limits, &estimates, workers, shuffled);
+    // Without recorded durations every estimate is the same: skip the look-ups.
+    let estimates: Vec<_> = match history.is_empty() {
+        true => Vec::new(),
+        false => tests.iter().map(|t| history.estimate(t.name)).collect(),
+    };
+    let order = scheduler::order(&needs, &runs, &limits, &estimates, workers, shuffled);
     let maxfail = args.scheduling.maxfail.map(|n| n.get());
     let pool_names = limits.pools.iter().map(|p| p.name).collect();
     Ok((
-        Scheduler::new(reqs, runs, order, &limits, maxfail),
+        Scheduler::new(needs, runs, order, &limits, maxfail),
         pool_names,
     ))
 }

@@ -1,5 +1,6 @@
 //! Durations recorded by earlier runs of the same test binary, used to start the longest
-//! tests first. Stored in `<target>/partest/<binary>/durations.tsv` (or
+//! tests first. Only tests of at least [`RECORD_THRESHOLD`] are kept: below that, order
+//! does not matter, and a 10,000-test suite of quick tests keeps a tiny file. Stored in `<target>/partest/<binary>/durations.tsv` (or
 //! `$PARTEST_HISTORY_DIR/durations.tsv`), written atomically (a temp file renamed over the
 //! old one). A missing file is a fresh start; a corrupt one is a warning and a fresh start.
 
@@ -11,12 +12,18 @@ use std::time::Duration;
 
 const HEADER: &str = "# partest durations v1 (microseconds<TAB>test name)";
 const FILE: &str = "durations.tsv";
+/// Shorter tests are not recorded; a history that exists but lacks a test means "quick".
+pub(crate) const RECORD_THRESHOLD: Duration = Duration::from_millis(1);
 
-/// Known durations, by test name.
+type Map = HashMap<&'static str, Duration>;
+
+/// Known durations, by test name (names and the loaded file live for the whole run).
 #[derive(Debug, Default)]
 pub(crate) struct History {
     dir: Option<PathBuf>,
-    durations: HashMap<String, Duration>,
+    /// Whether an earlier run left a readable history.
+    known: bool,
+    durations: Map,
 }
 
 /// The directory for this binary's history: `$PARTEST_HISTORY_DIR`, else
@@ -33,12 +40,12 @@ fn history_dir() -> Option<PathBuf> {
     Some(target.join("partest").join(exe.file_stem()?))
 }
 
-fn parse(text: &str) -> Result<HashMap<String, Duration>, String> {
+fn parse(text: &'static str) -> Result<Map, String> {
     let mut lines = text.lines();
     if lines.next() != Some(HEADER) {
         return Err("unknown header".into());
     }
-    let mut map = HashMap::new();
+    let mut map = Map::default();
     for (n, line) in lines.enumerate() {
         let (micros, name) = line
             .split_once('\t')
@@ -46,7 +53,7 @@ fn parse(text: &str) -> Result<HashMap<String, Duration>, String> {
         let micros: u64 = micros
             .parse()
             .map_err(|_| format!("line {}: `{micros}` is not a number", n + 2))?;
-        map.insert(name.to_owned(), Duration::from_micros(micros));
+        map.insert(name, Duration::from_micros(micros));
     }
     Ok(map)
 }
@@ -63,15 +70,12 @@ impl History {
     fn load_from(dir: PathBuf) -> (Self, Option<String>) {
         let path = dir.join(FILE);
         let (durations, warning) = match fs::read_to_string(&path) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => (HashMap::new(), None),
-            Err(e) => (
-                HashMap::new(),
-                Some(format!("cannot read {}: {e}", path.display())),
-            ),
-            Ok(text) => match parse(&text) {
-                Ok(map) => (map, None),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => (None, None),
+            Err(e) => (None, Some(format!("cannot read {}: {e}", path.display()))),
+            Ok(text) => match parse(Box::leak(text.into_boxed_str())) {
+                Ok(map) => (Some(map), None),
                 Err(why) => (
-                    HashMap::new(),
+                    None,
                     Some(format!(
                         "ignoring corrupt {} ({why}); starting afresh",
                         path.display()
@@ -79,35 +83,49 @@ impl History {
                 ),
             },
         };
+        let known = durations.is_some();
+        let durations = durations.unwrap_or_default();
         (
             History {
                 dir: Some(dir),
+                known,
                 durations,
             },
             warning,
         )
     }
 
-    /// The last recorded duration of `name`.
+    /// The expected duration of `name`: the last one recorded, zero for a test the last
+    /// run found quick, `None` when there is no history at all.
     pub(crate) fn estimate(&self, name: &str) -> Option<Duration> {
-        self.durations.get(name).copied()
+        match self.durations.get(name) {
+            Some(d) => Some(*d),
+            None => self.known.then_some(Duration::ZERO),
+        }
+    }
+
+    /// Whether no test has a recorded duration (every estimate is then the same).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.durations.is_empty()
     }
 
     /// Records the duration of a test that ran.
-    pub(crate) fn record(&mut self, name: &str, duration: Duration) {
-        self.durations.insert(name.to_owned(), duration);
+    pub(crate) fn record(&mut self, name: &'static str, duration: Duration) {
+        if duration >= RECORD_THRESHOLD {
+            self.durations.insert(name, duration);
+        } else if !self.durations.is_empty() {
+            self.durations.remove(name);
+        }
     }
 
     /// Writes the history atomically; nothing to do without a history directory.
     pub(crate) fn save(&self) -> io::Result<()> {
         let Some(dir) = &self.dir else { return Ok(()) };
         fs::create_dir_all(dir)?;
-        let mut entries: Vec<(&String, &Duration)> = self.durations.iter().collect();
-        entries.sort();
-        let mut text = String::with_capacity(entries.len() * 40);
+        let mut text = String::with_capacity(self.durations.len() * 40);
         text.push_str(HEADER);
         text.push('\n');
-        for (name, d) in entries {
+        for (name, d) in &self.durations {
             text.push_str(&d.as_micros().to_string());
             text.push('\t');
             text.push_str(name);
@@ -119,9 +137,9 @@ impl History {
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-    let mut file = fs::File::create(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
+    // No fsync: a torn file after a power cut is read back as corrupt, which only costs the
+    // ordering of one run.
+    fs::File::create(&tmp)?.write_all(bytes)?;
     fs::rename(&tmp, path)
 }
 
@@ -135,15 +153,28 @@ mod tests {
         let (mut h, warning) = History::load_from(dir.path().to_owned());
         assert!(warning.is_none() && h.estimate("a").is_none());
         h.record("a::b", Duration::from_millis(12));
-        h.record("weird name\twith tab?", Duration::from_micros(5));
+        h.record("weird name\twith tab?", Duration::from_millis(5));
+        h.record("quick", Duration::from_micros(5));
         h.save().unwrap();
         let (h, warning) = History::load_from(dir.path().to_owned());
         assert!(warning.is_none());
         assert_eq!(h.estimate("a::b"), Some(Duration::from_millis(12)));
+        assert_eq!(
+            h.estimate("weird name\twith tab?"),
+            Some(Duration::from_millis(5))
+        );
+        assert_eq!(
+            h.estimate("quick"),
+            Some(Duration::ZERO),
+            "known to be quick"
+        );
         fs::write(dir.path().join(FILE), "garbage").unwrap();
         let (h, warning) = History::load_from(dir.path().to_owned());
         assert!(warning.unwrap().contains("corrupt"));
-        assert!(h.estimate("a::b").is_none());
+        assert!(
+            h.estimate("a::b").is_none(),
+            "a corrupt history knows nothing"
+        );
         fs::write(
             dir.path().join(FILE),
             format!("{HEADER}\nnot-a-number\tx\n"),

@@ -61,17 +61,23 @@ pub(crate) enum Color {
 }
 
 impl Style {
+    /// The escape codes around a word of `color`: empty when colour is off.
+    pub(crate) fn color_codes(&self, color: Color) -> (&'static str, &'static str) {
+        if !self.color {
+            return ("", "");
+        }
+        let on = match color {
+            Color::Green => "\x1b[32m",
+            Color::Red => "\x1b[31m",
+            Color::Yellow => "\x1b[33m",
+        };
+        (on, "\x1b[0m")
+    }
+
     /// `word`, coloured when colour is on.
     pub(crate) fn paint(&self, word: &str, color: Color) -> String {
-        if !self.color {
-            return word.to_owned();
-        }
-        let code = match color {
-            Color::Green => 32,
-            Color::Red => 31,
-            Color::Yellow => 33,
-        };
-        format!("\x1b[{code}m{word}\x1b[0m")
+        let (on, off) = self.color_codes(color);
+        format!("{on}{word}{off}")
     }
 }
 

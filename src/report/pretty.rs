@@ -6,6 +6,7 @@ use super::{exec_time, Color, Out, OutputFormatter, RunState, Style};
 use crate::event::Completed;
 use crate::outcome::Outcome;
 use crate::registry::{ShouldPanic, Test};
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -21,11 +22,12 @@ impl Pretty {
     }
 }
 
-/// `test NAME ... ` (with ` - should panic` for should_panic tests).
-pub(crate) fn test_line_start(test: &Test) -> String {
-    match test.def.should_panic {
-        ShouldPanic::No => format!("test {} ... ", test.name),
-        _ => format!("test {} - should panic ... ", test.name),
+/// The ` - should panic` libtest puts after a should_panic test's name.
+fn mode(test: &Test) -> &'static str {
+    if test.def.should_panic == ShouldPanic::No {
+        ""
+    } else {
+        " - should panic"
     }
 }
 
@@ -97,31 +99,41 @@ impl OutputFormatter for Pretty {
 
     fn write_test_start(&mut self, test: &Test) -> io::Result<()> {
         if !self.style.multithreaded {
-            self.out.write_all(test_line_start(test).as_bytes())?;
+            write!(self.out, "test {}{} ... ", test.name, mode(test))?;
             self.out.flush()?;
         }
         Ok(())
     }
 
     fn write_result(&mut self, done: &Completed, _: &RunState) -> io::Result<()> {
-        let mut line = if self.style.multithreaded {
-            test_line_start(&done.test)
-        } else {
-            String::new()
-        };
-        line.push_str(&match done.outcome {
-            Outcome::Passed => self.style.paint("ok", Color::Green),
-            Outcome::Failed { .. } => self.style.paint("FAILED", Color::Red),
-            Outcome::Ignored { reason: None } => self.style.paint("ignored", Color::Yellow),
+        let (word, color) = match done.outcome {
+            Outcome::Passed => (Cow::Borrowed("ok"), Color::Green),
+            Outcome::Failed { .. } => (Cow::Borrowed("FAILED"), Color::Red),
+            Outcome::Ignored { reason: None } => (Cow::Borrowed("ignored"), Color::Yellow),
             Outcome::Ignored { reason: Some(why) } => {
-                self.style.paint(&format!("ignored, {why}"), Color::Yellow)
+                (Cow::Owned(format!("ignored, {why}")), Color::Yellow)
             }
-        });
-        if self.style.report_time && !matches!(done.outcome, Outcome::Ignored { .. }) {
-            let _ = write!(line, " <{}>", exec_time(done.duration));
-        }
-        line.push('\n');
-        // One write per line, so output passing through from other threads cannot split it.
+        };
+        let (on, off) = self.style.color_codes(color);
+        let time = match self.style.report_time && !matches!(done.outcome, Outcome::Ignored { .. })
+        {
+            true => format!(" <{}>", exec_time(done.duration)),
+            false => String::new(),
+        };
+        // One write per line (one formatting call: cheap in debug builds), so output passing
+        // through from other threads cannot split it.
+        let line = match (
+            self.style.multithreaded,
+            self.style.color || !time.is_empty(),
+        ) {
+            (true, false) => format!("test {}{} ... {word}\n", done.test.name, mode(&done.test)),
+            (true, true) => format!(
+                "test {}{} ... {on}{word}{off}{time}\n",
+                done.test.name,
+                mode(&done.test)
+            ),
+            (false, _) => format!("{on}{word}{off}{time}\n"),
+        };
         self.out.write_all(line.as_bytes())?;
         self.out.flush()
     }

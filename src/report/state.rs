@@ -21,8 +21,10 @@ pub(crate) struct RunState {
     pub(crate) filtered_out: usize,
     /// Tests that never started because the run stopped early.
     pub(crate) not_run: usize,
-    /// Duration of every test that ran, for the history.
+    /// Durations for the history: of every test that ran, or (when `long_only`) of those
+    /// that took at least the history's recording threshold.
     pub(crate) durations: Vec<(&'static str, Duration)>,
+    long_only: Option<Duration>,
     /// Failing tests with what libtest shows under their name, in completion order.
     pub(crate) failures: Vec<(&'static str, Vec<u8>)>,
     /// Passing tests with their output, kept only for `--show-output`.
@@ -47,6 +49,7 @@ impl RunState {
             filtered_out,
             not_run: 0,
             durations: Vec::new(),
+            long_only: None,
             failures: Vec::new(),
             successes: Vec::new(),
             last_ignore_reason: None,
@@ -56,9 +59,16 @@ impl RunState {
         }
     }
 
+    /// Keeps only durations of at least `threshold` (when the history has nothing to forget).
+    pub(crate) fn keep_durations_from(mut self, threshold: Option<Duration>) -> Self {
+        self.long_only = threshold;
+        self
+    }
+
     /// Counts a finished test.
     pub(crate) fn record(&mut self, done: &Completed) {
-        if !matches!(done.outcome, Outcome::Ignored { .. }) {
+        let ran = !matches!(done.outcome, Outcome::Ignored { .. });
+        if ran && self.long_only.is_none_or(|t| done.duration >= t) {
             self.durations.push((done.test.name, done.duration));
         }
         match &done.outcome {

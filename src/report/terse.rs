@@ -53,13 +53,13 @@ impl OutputFormatter for Terse {
     fn write_result(&mut self, done: &Completed, _: &RunState) -> io::Result<()> {
         let mut text = String::new();
         let short = match done.outcome {
-            Outcome::Passed => Some(self.style.paint(".", Color::Green)),
-            Outcome::Ignored { .. } => Some(self.style.paint("i", Color::Yellow)),
+            Outcome::Passed => Some((".", Color::Green)),
+            Outcome::Ignored { .. } => Some(("i", Color::Yellow)),
             Outcome::Failed { .. } => None,
         };
         match short {
-            Some(mark) => {
-                text.push_str(&mark);
+            Some((mark, color)) => {
+                text.push_str(&self.style.paint(mark, color));
                 self.count += 1;
                 self.column += 1;
                 if self.column % MAX_COLUMN == MAX_COLUMN - 1 {

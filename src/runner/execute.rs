@@ -97,8 +97,8 @@ fn call(body: TestFn) -> Result<(), String> {
 
 /// Runs `test` on the current thread and reports how it went.
 pub(crate) fn run(test: Test, capture: &mut Capture) -> Completed {
-    panic_hook::begin(test.name, capture.sink());
     fixtures::set_current_test(Some(test.name));
+    panic_hook::begin(capture.sink());
     capture.start();
     let start = Instant::now();
     let result = catch_unwind(AssertUnwindSafe(|| call(test.def.run)));
@@ -107,8 +107,8 @@ pub(crate) fn run(test: Test, capture: &mut Capture) -> Completed {
         panic_hook::emit(text);
     }
     let mut output = capture.finish();
-    fixtures::set_current_test(None);
     output.extend(panic_hook::end());
+    fixtures::set_current_test(None);
     let outcome = verdict(test, result);
     Completed {
         test,

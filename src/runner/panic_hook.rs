@@ -5,7 +5,7 @@
 
 use std::any::Any;
 use std::backtrace::{Backtrace, BacktraceStatus};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt::Write as _;
 use std::io::Write;
 use std::panic::{self, PanicHookInfo};
@@ -21,14 +21,13 @@ pub(crate) enum Sink {
     Buffer,
 }
 
-struct Scope {
-    test: &'static str,
-    sink: Sink,
-    buffer: Vec<u8>,
-}
-
 thread_local! {
-    static SCOPE: RefCell<Option<Scope>> = const { RefCell::new(None) };
+    /// Where the running test's reports go; `None` outside tests.
+    static SINK: Cell<Option<Sink>> = const { Cell::new(None) };
+    /// Reports kept for the running test (`Sink::Buffer`).
+    static KEPT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// Whether `KEPT` holds anything (checked without borrowing on the hot path).
+    static HAS_KEPT: Cell<bool> = const { Cell::new(false) };
 }
 
 static INSTALL: Once = Once::new();
@@ -46,40 +45,48 @@ pub(crate) fn install() {
     });
 }
 
-/// Starts attributing this thread's panics to `test`.
-pub(crate) fn begin(test: &'static str, sink: Sink) {
-    SCOPE.with(|s| {
-        *s.borrow_mut() = Some(Scope {
-            test,
-            sink,
-            buffer: Vec::new(),
-        })
-    });
+/// Starts attributing this thread's panics to the running test (see
+/// [`fixtures::current_test_name`](crate::fixtures::current_test_name)).
+pub(crate) fn begin(sink: Sink) {
+    SINK.with(|s| s.set(Some(sink)));
+}
+
+/// Appends `text` to the kept reports, or writes it to stderr; `false` outside a test.
+fn deliver(text: &str) -> bool {
+    match SINK.with(Cell::get) {
+        Some(Sink::Buffer) => {
+            let kept = KEPT.with(|k| {
+                k.try_borrow_mut()
+                    .map(|mut k| k.extend_from_slice(text.as_bytes()))
+                    .is_ok()
+            });
+            HAS_KEPT.with(|h| h.set(h.get() | kept));
+            kept
+        }
+        Some(Sink::Stderr) => {
+            let _ = std::io::stderr().lock().write_all(text.as_bytes());
+            true
+        }
+        None => false,
+    }
 }
 
 /// Writes `text` (plus a newline) where the current test's panic reports go.
 pub(crate) fn emit(text: &str) {
     let line = format!("{text}\n");
-    let kept = SCOPE.with(|s| match s.try_borrow_mut().ok().as_deref_mut() {
-        Some(Some(scope)) if scope.sink == Sink::Buffer => {
-            scope.buffer.extend_from_slice(line.as_bytes());
-            true
-        }
-        _ => false,
-    });
-    if !kept {
+    if !deliver(&line) {
         let _ = std::io::stderr().lock().write_all(line.as_bytes());
     }
 }
 
-/// Stops attributing and returns what was buffered.
+/// Stops attributing and returns what was kept.
 pub(crate) fn end() -> Vec<u8> {
-    SCOPE.with(|s| {
-        s.borrow_mut()
-            .take()
-            .map(|scope| scope.buffer)
-            .unwrap_or_default()
-    })
+    SINK.with(|s| s.set(None));
+    if !HAS_KEPT.with(Cell::get) {
+        return Vec::new();
+    }
+    HAS_KEPT.with(|h| h.set(false));
+    KEPT.with(|k| std::mem::take(&mut *k.borrow_mut()))
 }
 
 /// The panic payload as text, the way std's hook shows it.
@@ -124,20 +131,8 @@ fn format_report(test: &str, info: &PanicHookInfo<'_>) -> String {
 
 /// Handles a panic on a test thread; `false` when the thread runs no test.
 fn report(info: &PanicHookInfo<'_>) -> bool {
-    SCOPE.with(|s| {
-        let Ok(mut guard) = s.try_borrow_mut() else {
-            return false;
-        };
-        let Some(scope) = guard.as_mut() else {
-            return false;
-        };
-        let text = format_report(scope.test, info);
-        match scope.sink {
-            Sink::Buffer => scope.buffer.extend_from_slice(text.as_bytes()),
-            Sink::Stderr => {
-                let _ = std::io::stderr().lock().write_all(text.as_bytes());
-            }
-        }
-        true
-    })
+    let Some(test) = crate::fixtures::current_test_name() else {
+        return false;
+    };
+    SINK.with(Cell::get).is_some() && deliver(&format_report(test, info))
 }

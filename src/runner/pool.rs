@@ -5,10 +5,10 @@
 
 use super::execute::{self, Capture, CaptureMode};
 use crate::event::{Completed, Event};
-use crate::filter::Planned;
+use crate::filter::{Disposition, Planned};
 use crate::fixtures;
 use crate::outcome::Outcome;
-use crate::scheduler::{Next, Scheduler};
+use crate::scheduler::{Lease, Next, Scheduler};
 use std::io;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
@@ -72,8 +72,16 @@ impl Shared<'_, '_> {
         }
     }
 
-    fn next_for(&self, worker: usize) -> Next {
+    /// The next thing for `worker` to do, after recording (when given) the test it just
+    /// finished: one lock round trip per test.
+    fn finish_and_next(&self, worker: usize, finished: Option<(usize, Lease, bool)>) -> Next {
         let mut state = lock(&self.state);
+        if let Some((index, lease, failed)) = finished {
+            state.scheduler.finish(index, lease, failed);
+            if state.waiting > 0 {
+                self.wake.notify_all();
+            }
+        }
         loop {
             match state.scheduler.next_for(worker) {
                 Next::Wait => {
@@ -89,50 +97,55 @@ impl Shared<'_, '_> {
         }
     }
 
-    fn finish(&self, index: usize, lease: crate::scheduler::Lease, failed: bool, reported: bool) {
+    fn stop(&self) {
         let mut state = lock(&self.state);
-        state.scheduler.finish(index, lease, failed);
-        if !reported {
-            state.scheduler.stop();
-        }
+        state.scheduler.stop();
         if state.waiting > 0 {
             self.wake.notify_all();
         }
     }
 
     fn work(&self, worker: usize, capture: &mut Capture) {
+        let mut finished = None;
         loop {
-            match self.next_for(worker) {
+            match self.finish_and_next(worker, finished.take()) {
                 Next::Run(index, lease) => {
                     let test = self.plan[index].test;
                     let started = self.emit(Event::Started(test));
-                    let names = lease
-                        .slots
-                        .iter()
-                        .map(|&(p, s)| (self.config.pool_names[p as usize], s))
-                        .collect();
-                    fixtures::set_leases(names);
+                    let leased = !lease.slots.is_empty();
+                    if leased {
+                        let pool = |p: u32| self.config.pool_names[p as usize];
+                        fixtures::set_leases(
+                            lease.slots.iter().map(|&(p, s)| (pool(p), s)).collect(),
+                        );
+                    }
                     let done = execute::run(test, capture);
-                    fixtures::set_leases(Vec::new());
+                    if leased {
+                        fixtures::set_leases(Vec::new());
+                    }
                     let failed = matches!(done.outcome, Outcome::Failed { .. });
-                    let reported = started && self.emit(Event::Finished(done));
-                    self.finish(index, lease, failed, reported);
+                    if !(started && self.emit(Event::Finished(done))) {
+                        self.stop();
+                    }
+                    finished = Some((index, lease, failed));
                 }
                 Next::Skip(index) => {
-                    let test = self.plan[index].test;
-                    let reason = match self.plan[index].disposition {
-                        crate::filter::Disposition::Ignore(reason) => reason,
-                        crate::filter::Disposition::Run => None,
+                    let planned = self.plan[index];
+                    let reason = match planned.disposition {
+                        Disposition::Ignore(reason) => reason,
+                        Disposition::Run => None,
                     };
                     let outcome = Outcome::Ignored { reason };
                     let done = Completed {
-                        test,
+                        test: planned.test,
                         outcome,
                         duration: Duration::ZERO,
                         output: Vec::new(),
                     };
-                    if !(self.emit(Event::Started(test)) && self.emit(Event::Finished(done))) {
-                        lock(&self.state).scheduler.stop();
+                    if !(self.emit(Event::Started(planned.test))
+                        && self.emit(Event::Finished(done)))
+                    {
+                        self.stop();
                     }
                 }
                 Next::Wait | Next::Done => return,

@@ -71,6 +71,20 @@ impl Admission {
                 .is_none_or(|g| self.group_owner[g as usize].is_none_or(|w| w == worker))
     }
 
+    /// Starts a test that needs nothing, if no serial test runs; returns whether it started.
+    pub(crate) fn admit_plain(&mut self) -> bool {
+        if self.serial_running {
+            return false;
+        }
+        self.running += 1;
+        true
+    }
+
+    /// Records the end of a test that needed nothing.
+    pub(crate) fn release_plain(&mut self) {
+        self.running -= 1;
+    }
+
     /// Records the start of a test needing `req` on `worker`; call only when admissible.
     pub(crate) fn admit(&mut self, req: &Requirements, worker: usize) -> Lease {
         debug_assert!(self.admissible(req, worker));

@@ -6,7 +6,7 @@
 //! tests divided by the heavy limit, a pool's tests divided by its size, a capped marker's
 //! tests divided by its cap), so long chains start early and the run ends packed.
 
-use super::requirements::{Limits, Requirements};
+use super::requirements::{Limits, Needs};
 use std::time::Duration;
 
 /// Expected duration of tests without history: the mean of those with, or 1 ms.
@@ -27,33 +27,41 @@ fn fill_unknown(estimates: &[Option<Duration>]) -> Vec<f64> {
         .collect()
 }
 
-/// Positions of `reqs` in the order workers should consider them. `runs[i]` is false for
-/// tests reported without running (ignored). With one worker, or a shuffled plan, the given
-/// order is kept (serial tests first when there are several workers).
+/// Positions of the tests in the order workers should consider them. `runs[i]` is false for
+/// tests reported without running (ignored); `estimates` is empty when nothing is known.
+/// With one worker, or a shuffled plan, the given order is kept (serial tests first when
+/// there are several workers).
 pub(crate) fn order(
-    reqs: &[Requirements],
+    needs: &Needs,
     runs: &[bool],
     limits: &Limits,
     estimates: &[Option<Duration>],
     workers: usize,
     keep_order: bool,
 ) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..reqs.len()).collect();
+    let mut order: Vec<usize> = (0..needs.len()).collect();
     if workers <= 1 {
         return order;
     }
     if keep_order {
-        order.sort_by_key(|&i| !reqs[i].serial);
+        order.sort_by_key(|&i| !needs.get(i).is_some_and(|r| r.serial));
         return order;
     }
-    let est = fill_unknown(estimates);
+    if needs.all_plain() && estimates.is_empty() {
+        return order; // nothing to prefer: name order
+    }
+    let est = if estimates.is_empty() {
+        vec![0.001; needs.len()]
+    } else {
+        fill_unknown(estimates)
+    };
     let est = |i: usize| if runs[i] { est[i] } else { 0.0 };
     let mut key_sum = vec![0.0; limits.keys.len()];
     let mut group_sum = vec![0.0; limits.groups.len()];
     let mut pool_sum = vec![0.0; limits.pools.len()];
     let mut cap_sum = vec![0.0; limits.caps.len()];
     let mut heavy_sum = 0.0;
-    for (i, r) in reqs.iter().enumerate() {
+    for (i, r) in (0..needs.len()).filter_map(|i| Some((i, needs.get(i)?))) {
         let d = est(i);
         r.keys.iter().for_each(|&k| key_sum[k as usize] += d);
         r.pools.iter().for_each(|&p| pool_sum[p as usize] += d);
@@ -65,11 +73,10 @@ pub(crate) fn order(
             heavy_sum += d;
         }
     }
-    let criticality: Vec<f64> = reqs
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
+    let criticality: Vec<f64> = (0..needs.len())
+        .map(|i| {
             let mut c = est(i);
+            let Some(r) = needs.get(i) else { return c };
             for &k in r.keys.iter() {
                 c = c.max(key_sum[k as usize]);
             }
@@ -89,7 +96,8 @@ pub(crate) fn order(
         })
         .collect();
     order.sort_by(|&a, &b| {
-        (reqs[b].serial.cmp(&reqs[a].serial))
+        let serial = |i: usize| needs.get(i).is_some_and(|r| r.serial);
+        (serial(b).cmp(&serial(a)))
             .then(criticality[b].total_cmp(&criticality[a]))
             .then(est(b).total_cmp(&est(a)))
             .then(a.cmp(&b))

@@ -3,7 +3,7 @@
 //! "wait" (something pending cannot start yet; a finishing test will wake it) or "done".
 
 use super::admission::{Admission, Lease};
-use super::requirements::{Limits, Requirements};
+use super::requirements::{Limits, Needs};
 
 /// The scheduler's answer to a free worker.
 #[derive(Debug, PartialEq, Eq)]
@@ -21,7 +21,7 @@ pub(crate) enum Next {
 /// Pending tests and what running ones hold.
 #[derive(Debug)]
 pub(crate) struct Scheduler {
-    reqs: Vec<Requirements>,
+    needs: Needs,
     runs: Vec<bool>,
     order: Vec<usize>,
     taken: Vec<bool>,
@@ -36,24 +36,25 @@ pub(crate) struct Scheduler {
 }
 
 impl Scheduler {
-    /// A scheduler over tests `reqs` (with `runs[i]` false for ignored ones), considered in `order`.
+    /// A scheduler over tests with `needs` (and `runs[i]` false for ignored ones), considered in `order`.
     pub(crate) fn new(
-        reqs: Vec<Requirements>,
+        needs: Needs,
         runs: Vec<bool>,
         order: Vec<usize>,
         limits: &Limits,
         maxfail: Option<usize>,
     ) -> Self {
-        let serial_pending = reqs
-            .iter()
-            .zip(&runs)
-            .filter(|(r, run)| **run && r.serial)
-            .count();
+        let serial = |i: usize| runs[i] && needs.get(i).is_some_and(|r| r.serial);
+        let serial_pending = if needs.all_plain() {
+            0
+        } else {
+            (0..needs.len()).filter(|&i| serial(i)).count()
+        };
         Scheduler {
-            pending: reqs.len(),
-            taken: vec![false; reqs.len()],
+            pending: needs.len(),
+            taken: vec![false; needs.len()],
             admission: Admission::new(limits),
-            reqs,
+            needs,
             runs,
             order,
             cursor: 0,
@@ -72,6 +73,17 @@ impl Scheduler {
         while self.cursor < self.order.len() && self.taken[self.order[self.cursor]] {
             self.cursor += 1;
         }
+        // The common case, kept short: the next test in order needs nothing.
+        if let Some(&i) = self.order.get(self.cursor) {
+            if self.serial_pending == 0
+                && self.runs[i]
+                && self.needs.get(i).is_none()
+                && self.admission.admit_plain()
+            {
+                self.take(i);
+                return Next::Run(i, Lease::default());
+            }
+        }
         for pos in self.cursor..self.order.len() {
             let i = self.order[pos];
             if self.taken[i] {
@@ -81,7 +93,14 @@ impl Scheduler {
                 self.take(i);
                 return Next::Skip(i);
             }
-            let req = &self.reqs[i];
+            let Some(req) = self.needs.get(i) else {
+                // A plain test: only a pending or running serial test holds it back.
+                if self.serial_pending > 0 || !self.admission.admit_plain() {
+                    continue;
+                }
+                self.take(i);
+                return Next::Run(i, Lease::default());
+            };
             // Serial tests go first: nothing else starts while one is pending.
             if self.serial_pending > 0 && !req.serial {
                 continue;
@@ -103,7 +122,10 @@ impl Scheduler {
 
     /// Records that test `index` finished; returns whether the run must stop (max failures).
     pub(crate) fn finish(&mut self, index: usize, lease: Lease, failed: bool) -> bool {
-        self.admission.release(&self.reqs[index], lease);
+        match self.needs.get(index) {
+            Some(req) => self.admission.release(req, lease),
+            None => self.admission.release_plain(),
+        }
         if failed {
             self.failures += 1;
             if self.maxfail.is_some_and(|m| self.failures >= m) {
@@ -126,6 +148,9 @@ impl Scheduler {
 
     /// Tests that will never start because the run stopped (in priority order).
     pub(crate) fn not_run(&self) -> Vec<usize> {
+        if !self.stopped {
+            return Vec::new();
+        }
         self.order
             .iter()
             .copied()

@@ -30,6 +30,55 @@ pub(crate) struct Requirements {
     pub(crate) group: Option<u32>,
 }
 
+/// Every test's requirements, by test position. Plain tests (the common case) cost one
+/// index and no allocation.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Needs {
+    /// Position in `list`, or `PLAIN`.
+    of: Vec<u32>,
+    list: Vec<Requirements>,
+}
+
+const PLAIN: u32 = u32::MAX;
+
+impl Needs {
+    /// Appends the next test's requirements.
+    pub(crate) fn push(&mut self, req: Requirements) {
+        if req.is_plain() {
+            self.of.push(PLAIN);
+        } else {
+            self.of.push(self.list.len() as u32);
+            self.list.push(req);
+        }
+    }
+
+    /// What test `i` needs; `None` for a plain test.
+    pub(crate) fn get(&self, i: usize) -> Option<&Requirements> {
+        match self.of[i] {
+            PLAIN => None,
+            at => Some(&self.list[at as usize]),
+        }
+    }
+
+    /// Number of tests.
+    pub(crate) fn len(&self) -> usize {
+        self.of.len()
+    }
+
+    /// Whether no test needs anything.
+    pub(crate) fn all_plain(&self) -> bool {
+        self.list.is_empty()
+    }
+}
+
+impl From<Vec<Requirements>> for Needs {
+    fn from(reqs: Vec<Requirements>) -> Self {
+        let mut needs = Needs::default();
+        reqs.into_iter().for_each(|r| needs.push(r));
+        needs
+    }
+}
+
 /// A named pool of slots.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Pool {
@@ -71,6 +120,29 @@ fn intern<K: Eq + std::hash::Hash>(map: &mut HashMap<K, u32>, key: K) -> u32 {
     *map.entry(key).or_insert(next)
 }
 
+/// Whether `test` needs nothing from the scheduler (the common case, kept cheap).
+fn is_unconstrained(test: &Test, caps: &HashMap<&str, u32>) -> bool {
+    let def = test.def;
+    def.concurrency == Concurrency::Parallel
+        && !def.heavy_resource
+        && !def.redis_isolated
+        && def.group.is_none()
+        && def.resources.is_empty()
+        && (caps.is_empty() || def.markers.is_empty())
+}
+
+impl Requirements {
+    /// Whether the test needs nothing from the scheduler.
+    pub(crate) fn is_plain(&self) -> bool {
+        !self.serial
+            && !self.heavy
+            && self.group.is_none()
+            && self.keys.is_empty()
+            && self.pools.is_empty()
+            && self.caps.is_empty()
+    }
+}
+
 /// For each of `n` ids, the smallest id it is linked to (directly or not).
 fn union_roots(n: usize, links: &[(u32, u32)]) -> Vec<u32> {
     let mut parent: Vec<u32> = (0..n as u32).collect();
@@ -98,7 +170,7 @@ pub(crate) fn build(
     tests: &[Test],
     args: &SchedulingArgs,
     workers: usize,
-) -> Result<(Limits, Vec<Requirements>), ConstraintError> {
+) -> Result<(Limits, Needs), ConstraintError> {
     let mut keys = HashMap::new();
     let mut groups: HashMap<String, u32> = HashMap::new();
     let mut pools: HashMap<&'static str, u32> = HashMap::new();
@@ -109,10 +181,18 @@ pub(crate) fn build(
         .enumerate()
         .map(|(i, (m, _))| (m.as_str(), i as u32))
         .collect();
-    let mut reqs = Vec::with_capacity(tests.len());
+    let mut needs = Needs {
+        of: Vec::with_capacity(tests.len()),
+        list: Vec::new(),
+    };
     let mut links: Vec<(u32, u32)> = Vec::new();
+    let scoped = matches!(args.dist, Dist::LoadScope | Dist::LoadFile);
     for test in tests {
         let def = test.def;
+        if !scoped && is_unconstrained(test, &caps) {
+            needs.of.push(PLAIN);
+            continue;
+        }
         let mut req = Requirements {
             heavy: def.heavy_resource,
             ..Requirements::default()
@@ -178,7 +258,7 @@ pub(crate) fn build(
             links.push((a, b));
         }
         req.group = ids.first().copied();
-        reqs.push(req);
+        needs.push(req);
     }
     let mut pool_list: Vec<Pool> = Vec::with_capacity(pools.len());
     let mut by_id: Vec<(&'static str, u32)> = pools.into_iter().collect();
@@ -202,7 +282,7 @@ pub(crate) fn build(
     let mut group_list: Vec<(String, u32)> = groups.into_iter().collect();
     group_list.sort_by_key(|(_, id)| *id);
     let roots = union_roots(group_list.len(), &links);
-    for req in &mut reqs {
+    for req in &mut needs.list {
         req.group = req.group.map(|g| roots[g as usize]);
     }
     let limits = Limits {
@@ -218,5 +298,5 @@ pub(crate) fn build(
             .collect(),
         groups: group_list.into_iter().map(|(g, _)| g).collect(),
     };
-    Ok((limits, reqs))
+    Ok((limits, needs))
 }

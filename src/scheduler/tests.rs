@@ -4,7 +4,7 @@
 
 use super::admission::Lease;
 use super::priority::order;
-use super::requirements::{Limits, Pool, Requirements};
+use super::requirements::{Limits, Needs, Pool, Requirements};
 use super::{Next, Scheduler};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -149,8 +149,9 @@ fn simulate(seed: u64) {
                 .then(|| Duration::from_millis(1 + rng.below(60)))
         })
         .collect();
-    let ord = order(&reqs, &runs, &limits, &estimates, workers, rng.chance(20));
-    let mut sched = Scheduler::new(reqs.clone(), runs.clone(), ord, &limits, None);
+    let needs = Needs::from(reqs.clone());
+    let ord = order(&needs, &runs, &limits, &estimates, workers, rng.chance(20));
+    let mut sched = Scheduler::new(needs, runs.clone(), ord, &limits, None);
     let mut obs = Observer::default();
     let mut started = vec![0u32; reqs.len()];
     let mut done_workers = vec![false; workers];
@@ -211,7 +212,13 @@ fn maxfail_stops_starting_and_lists_the_rest() {
         heavy_limit: 1,
         ..Limits::default()
     };
-    let mut sched = Scheduler::new(reqs, vec![true; 5], (0..5).collect(), &limits, Some(1));
+    let mut sched = Scheduler::new(
+        reqs.into(),
+        vec![true; 5],
+        (0..5).collect(),
+        &limits,
+        Some(1),
+    );
     let Next::Run(0, lease) = sched.next_for(0) else {
         panic!()
     };
@@ -247,6 +254,7 @@ fn serial_tests_come_first_then_the_longest_chain() {
             ..Default::default()
         },
     ];
+    let reqs = Needs::from(reqs);
     let ms = |n| Some(Duration::from_millis(n));
     let ord = order(
         &reqs,
@@ -295,7 +303,13 @@ fn pool_slots_are_the_lowest_free_ones() {
         pools: vec![0].into(),
         ..Default::default()
     };
-    let mut sched = Scheduler::new(vec![r; 4], vec![true; 4], (0..4).collect(), &limits, None);
+    let mut sched = Scheduler::new(
+        vec![r; 4].into(),
+        vec![true; 4],
+        (0..4).collect(),
+        &limits,
+        None,
+    );
     let slots: Vec<Lease> = (0..3)
         .map(|w| match sched.next_for(w) {
             Next::Run(_, lease) => lease,
