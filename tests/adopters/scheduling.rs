@@ -296,3 +296,85 @@ fn bad_scheduling_options_are_errors() {
         assert!(out.stdout.is_empty());
     }
 }
+
+#[test]
+fn contradictory_pool_sizes_are_an_error_before_the_run() {
+    let out = crate::common::run("conflict", &[]);
+    assert_eq!(out.code, 101);
+    assert!(out.stdout.is_empty(), "nothing ran: {}", out.stdout);
+    assert!(
+        out.stderr
+            .starts_with("error: pool `pg` is declared with count = ")
+            && out
+                .stderr
+                .contains("give every `resource(pg, count = K)` the same K"),
+        "{}",
+        out.stderr
+    );
+}
+
+const HISTORY_HEADER: &str = "# partest durations v1 (microseconds<TAB>test name)\n";
+
+#[test]
+fn recorded_durations_start_the_longest_test_first() {
+    let history = tempfile::tempdir().unwrap();
+    let text = format!("{HISTORY_HEADER}9000000\tplain::t79\n8000000\tplain::t41\n");
+    std::fs::write(history.path().join("durations.tsv"), text).unwrap();
+    let records = tempfile::tempdir().unwrap();
+    let env = [
+        ("PARTEST_RECORD_DIR", records.path().to_str().unwrap()),
+        ("PARTEST_HISTORY_DIR", history.path().to_str().unwrap()),
+    ];
+    let out = run_with_env("stress", &["--test-threads", "2", "plain::"], &env);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let start = |name: &str| {
+        let text = std::fs::read_to_string(records.path().join(name)).unwrap();
+        text.split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse::<u128>()
+            .unwrap()
+    };
+    let (t79, t41) = (start("plain::t79"), start("plain::t41"));
+    for i in 0..80 {
+        let name = format!("plain::t{i:02}");
+        if i != 79 && i != 41 {
+            assert!(
+                start(&name) > t79.max(t41),
+                "{name} started before the two long tests"
+            );
+        }
+    }
+    // The run recorded what it measured (1-6 ms), replacing the made-up 9 s.
+    let saved = std::fs::read_to_string(history.path().join("durations.tsv")).unwrap();
+    assert!(saved.starts_with(HISTORY_HEADER));
+    let t79 = saved
+        .lines()
+        .find(|l| l.ends_with("\tplain::t79"))
+        .expect("t79 recorded");
+    let micros: u64 = t79.split('\t').next().unwrap().parse().unwrap();
+    assert!((1_000..1_000_000).contains(&micros), "{t79}");
+}
+
+#[test]
+fn a_corrupt_history_is_a_warning_and_a_fresh_start() {
+    let history = tempfile::tempdir().unwrap();
+    std::fs::write(
+        history.path().join("durations.tsv"),
+        "\u{0}garbage\u{ff}\n12\tx",
+    )
+    .unwrap();
+    let env = [("PARTEST_HISTORY_DIR", history.path().to_str().unwrap())];
+    let out = run_with_env("timing", &["--test-threads", "2"], &env);
+    assert_eq!(out.code, 0);
+    assert!(
+        out.stderr.contains("warning: ignoring corrupt") && out.stderr.contains("starting afresh"),
+        "{}",
+        out.stderr
+    );
+    let saved = std::fs::read_to_string(history.path().join("durations.tsv")).unwrap();
+    assert!(
+        saved.starts_with(HISTORY_HEADER) && saved.contains("\tsleep_0\n"),
+        "rewritten: {saved}"
+    );
+}
