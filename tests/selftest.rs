@@ -12,7 +12,7 @@ fn plain_test_runs() {
 }
 
 #[partest::test]
-fn result_test_runs() -> Result<(), String> {
+fn fallible_test_runs() -> Result<(), String> {
     "12".parse::<u32>().map_err(|e| e.to_string())?;
     Ok(())
 }
