@@ -3,7 +3,9 @@
 
 use crate::cli::{self, Arguments, CliError, ColorConfig, Dist, Format};
 use crate::error::Error;
+use crate::event::Event;
 use crate::filter::{self, Disposition, Planned};
+use crate::fixtures::{rate_limit, resources, temp};
 use crate::history::{self, History};
 use crate::report::{self, list, Reporter, RunState, Style};
 use crate::runner::{self, panic_hook, CaptureMode, RunConfig};
@@ -194,6 +196,13 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
     runner::run(&selection.tests, scheduler, &config, &mut |event| {
         reporter.on_event(event)
     })?;
+    for (what, report) in resources::tear_down_run() {
+        reporter.on_event(Event::TeardownFailed { what, report })?;
+    }
+    temp::finish_run();
+    if let Some(line) = rate_limit::summary() {
+        reporter.note(line);
+    }
     let state = reporter.finish()?;
     if !under_nextest && !state.durations.is_empty() {
         state
@@ -206,7 +215,7 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
     }
     Ok(Conclusion {
         passed: state.passed,
-        failed: state.failed,
+        failed: state.failed + state.teardown_failures.len(),
         ignored: state.ignored,
         filtered_out: state.filtered_out,
         error: None,

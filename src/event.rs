@@ -13,6 +13,8 @@ pub(crate) enum Event {
     Finished(Completed),
     /// A test that never started because the run stopped early (`--maxfail`).
     NotRun(Test),
+    /// Dropping a `per_worker` / `per_run` resource panicked: `report` is the panic report.
+    TeardownFailed { what: String, report: String },
 }
 
 /// A finished test.

@@ -35,6 +35,7 @@
 
 mod cli;
 mod constraints;
+mod duration;
 mod entry;
 mod error;
 mod event;
@@ -51,9 +52,14 @@ mod scheduler;
 pub use cli::{help, Arguments, CliError, ColorConfig, Dist, Format, RunIgnored, SchedulingArgs};
 pub use entry::{main, run, Conclusion};
 pub use error::Error;
-pub use fixtures::{
+pub use fixtures::env;
+pub use fixtures::identity::{
     current_test_name, redis_db, resource_slot, testrun_uid, worker_count, worker_id, worker_index,
 };
+pub use fixtures::rate_limit::{rate_limiter, Attempt, Permit, RateLimiter, RetryPolicy};
+pub use fixtures::resources::{per_run, per_worker};
+pub use fixtures::temp::temp_dir;
+pub use fixtures::unique::{unique_name, unique_test_id};
 pub use outcome::IntoTestResult;
 pub use registry::RegistryError;
 pub use scheduler::ConstraintError;

@@ -8,7 +8,8 @@
 //!   or an ignore reason
 //! - `{ "type": "suite", "event": "ok" | "failed", "passed": N, "failed": N, "ignored": N,
 //!   "measured": 0, "filtered_out": N, "exec_time": seconds }`, plus `"not_run": N` when
-//!   the run stopped early (`--maxfail`); libtest consumers ignore the extra field
+//!   the run stopped early (`--maxfail`) and `"teardown_failures": N` when resource
+//!   teardowns panicked; libtest consumers ignore the extra fields
 
 use super::escape::Json as Esc;
 use super::{Out, OutputFormatter, RunState, Style};
@@ -84,13 +85,19 @@ impl OutputFormatter for Json {
     fn write_run_finish(&mut self, state: &RunState) -> io::Result<()> {
         let event = if state.success() { "ok" } else { "failed" };
         let secs = state.exec_time.unwrap_or_default().as_secs_f64();
-        let not_run = if state.not_run > 0 {
-            format!(r#", "not_run": {}"#, state.not_run)
-        } else {
-            String::new()
-        };
+        let mut extra = String::new();
+        if state.not_run > 0 {
+            let _ = write!(extra, r#", "not_run": {}"#, state.not_run);
+        }
+        if !state.teardown_failures.is_empty() {
+            let _ = write!(
+                extra,
+                r#", "teardown_failures": {}"#,
+                state.teardown_failures.len()
+            );
+        }
         self.line(&format!(
-            r#"{{ "type": "suite", "event": "{event}", "passed": {}, "failed": {}, "ignored": {}, "measured": 0, "filtered_out": {}, "exec_time": {secs}{not_run} }}"#,
+            r#"{{ "type": "suite", "event": "{event}", "passed": {}, "failed": {}, "ignored": {}, "measured": 0, "filtered_out": {}, "exec_time": {secs}{extra} }}"#,
             state.passed, state.failed, state.ignored, state.filtered_out
         ))
     }

@@ -135,6 +135,10 @@ impl Reporter {
                 self.state.not_run += 1;
                 self.formatter.write_not_run(&test)
             }
+            Event::TeardownFailed { what, report } => {
+                self.state.teardown_failures.push((what, report));
+                Ok(())
+            }
             Event::Finished(done) => {
                 self.state.record(&done);
                 if let Some(log) = &mut self.logfile {
@@ -145,6 +149,11 @@ impl Reporter {
                 Ok(())
             }
         }
+    }
+
+    /// Adds a line printed before the summary (e.g. the rate limiter's counters).
+    pub(crate) fn note(&mut self, line: String) {
+        self.state.notes.push(line);
     }
 
     /// Writes the summary and returns the final state.

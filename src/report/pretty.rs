@@ -78,7 +78,17 @@ pub(crate) fn write_run_end(out: &mut Out, style: &Style, state: &RunState) -> i
     if !state.failures.is_empty() {
         write_section(out, "failures", &state.failures)?;
     }
+    if !state.teardown_failures.is_empty() {
+        let mut text = String::from("\nteardown failures:\n");
+        for (what, report) in &state.teardown_failures {
+            let _ = write!(text, "\n---- {what} ----\n{report}");
+        }
+        out.write_all(text.as_bytes())?;
+    }
     if let Some(note) = state.not_run_note() {
+        writeln!(out, "\n{note}")?;
+    }
+    for note in &state.notes {
         writeln!(out, "\n{note}")?;
     }
     let verdict = if state.success() {

@@ -21,6 +21,10 @@ pub(crate) struct RunState {
     pub(crate) filtered_out: usize,
     /// Tests that never started because the run stopped early.
     pub(crate) not_run: usize,
+    /// Resource teardowns that panicked: (what, panic report). They fail the run.
+    pub(crate) teardown_failures: Vec<(String, String)>,
+    /// Lines printed before the summary.
+    pub(crate) notes: Vec<String>,
     /// Durations for the history: of every test that ran, or (when `long_only`) of those
     /// that took at least the history's recording threshold.
     pub(crate) durations: Vec<(&'static str, Duration)>,
@@ -48,6 +52,8 @@ impl RunState {
             ignored: 0,
             filtered_out,
             not_run: 0,
+            teardown_failures: Vec::new(),
+            notes: Vec::new(),
             durations: Vec::new(),
             long_only: None,
             failures: Vec::new(),
@@ -103,9 +109,9 @@ impl RunState {
         self.exec_time = Some(self.started.elapsed());
     }
 
-    /// Whether nothing failed.
+    /// Whether nothing failed (tests or teardowns).
     pub(crate) fn success(&self) -> bool {
-        self.failed == 0
+        self.failed == 0 && self.teardown_failures.is_empty()
     }
 
     /// The line saying how many tests never started, if any did not.

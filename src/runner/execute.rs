@@ -2,7 +2,7 @@
 
 use super::panic_hook::{self, Sink};
 use crate::event::Completed;
-use crate::fixtures;
+use crate::fixtures::{self, temp};
 use crate::outcome::Outcome;
 use crate::registry::{ShouldPanic, Test, TestFn};
 use std::any::Any;
@@ -108,8 +108,11 @@ pub(crate) fn run(test: Test, capture: &mut Capture) -> Completed {
     }
     let mut output = capture.finish();
     output.extend(panic_hook::end());
-    fixtures::set_current_test(None);
     let outcome = verdict(test, result);
+    if let Some(note) = temp::finish(outcome == Outcome::Passed) {
+        output.extend_from_slice(note.as_bytes());
+    }
+    fixtures::set_current_test(None);
     Completed {
         test,
         outcome,

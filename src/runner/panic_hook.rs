@@ -46,7 +46,7 @@ pub(crate) fn install() {
 }
 
 /// Starts attributing this thread's panics to the running test (see
-/// [`fixtures::current_test_name`](crate::fixtures::current_test_name)).
+/// [`current_test_name`](crate::current_test_name)).
 pub(crate) fn begin(sink: Sink) {
     SINK.with(|s| s.set(Some(sink)));
 }
@@ -87,6 +87,22 @@ pub(crate) fn end() -> Vec<u8> {
     }
     HAS_KEPT.with(|h| h.set(false));
     KEPT.with(|k| std::mem::take(&mut *k.borrow_mut()))
+}
+
+/// Runs `f` with its panics reported under `label` and kept (not printed); returns the
+/// report when `f` panicked. For code that runs outside tests, e.g. teardowns.
+pub(crate) fn capture(label: &str, f: impl FnOnce()) -> Result<(), String> {
+    let label: &'static str = Box::leak(label.to_owned().into_boxed_str());
+    let outer = crate::fixtures::identity::current_test_name();
+    crate::fixtures::set_current_test(Some(label));
+    begin(Sink::Buffer);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    let kept = end();
+    crate::fixtures::set_current_test(outer);
+    match result {
+        Ok(()) => Ok(()),
+        Err(_) => Err(String::from_utf8_lossy(&kept).into_owned()),
+    }
 }
 
 /// The panic payload as text, the way std's hook shows it.
@@ -131,7 +147,7 @@ fn format_report(test: &str, info: &PanicHookInfo<'_>) -> String {
 
 /// Handles a panic on a test thread; `false` when the thread runs no test.
 fn report(info: &PanicHookInfo<'_>) -> bool {
-    let Some(test) = crate::fixtures::current_test_name() else {
+    let Some(test) = crate::fixtures::identity::current_test_name() else {
         return false;
     };
     SINK.with(Cell::get).is_some() && deliver(&format_report(test, info))

@@ -6,7 +6,7 @@
 use super::execute::{self, Capture, CaptureMode};
 use crate::event::{Completed, Event};
 use crate::filter::{Disposition, Planned};
-use crate::fixtures;
+use crate::fixtures::{self, resources};
 use crate::outcome::Outcome;
 use crate::scheduler::{Lease, Next, Scheduler};
 use std::io;
@@ -148,8 +148,11 @@ impl Shared<'_, '_> {
                         self.stop();
                     }
                 }
-                Next::Wait | Next::Done => return,
+                Next::Wait | Next::Done => break,
             }
+        }
+        for (what, report) in resources::tear_down_worker() {
+            self.emit(Event::TeardownFailed { what, report });
         }
     }
 }

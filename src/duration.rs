@@ -1,0 +1,52 @@
+//! Durations as people write them: `250ms`, `30s`, `2m`, `1h` (a bare number is seconds).
+
+use std::time::Duration;
+
+/// Parses a duration; the error names the text and the accepted forms.
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let bad = || format!("`{text}` is not a duration (expected e.g. 250ms, 30s, 2m, 1h)");
+    let value: f64 = number.parse().map_err(|_| bad())?;
+    let seconds = match unit.trim() {
+        "ms" => value / 1000.0,
+        "" | "s" => value,
+        "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return Err(bad()),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|_| bad())
+}
+
+/// A duration the way reports show it: `250ms`, `1.50s`, `2m05s`.
+pub(crate) fn show(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs < 1.0 {
+        format!("{}ms", d.as_millis())
+    } else if secs < 60.0 {
+        format!("{secs:.2}s")
+    } else {
+        format!("{}m{:02}s", d.as_secs() / 60, d.as_secs() % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_units_and_rejects_nonsense() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration(" 2m "), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("soon")
+            .unwrap_err()
+            .contains("`soon` is not a duration"));
+        assert!(parse_duration("-1s").is_err() && parse_duration("5 parsecs").is_err());
+        assert_eq!(show(Duration::from_millis(1500)), "1.50s");
+    }
+}
