@@ -88,6 +88,6 @@ macro_rules! main {
 pub mod __private {
     pub use crate::constraints::{Concurrency, ResourceUse};
     pub use crate::outcome::IntoTestResult;
-    pub use crate::registry::{Ignore, ShouldPanic, TestDef, TestFn};
+    pub use crate::registry::{boxed_test, Ignore, ShouldPanic, TestDef, TestFn, TestFuture};
     pub use std::process::ExitCode;
 }

@@ -13,6 +13,20 @@ pub enum TestFn {
     Plain(fn()),
     /// `fn() -> Result<(), E>`, wrapped so that `Err(e)` becomes `Err("Error: {e:?}")`.
     Fallible(fn() -> Result<(), String>),
+    /// `async fn`: builds the test's future, run on the worker's runtime.
+    Async(fn() -> TestFuture),
+}
+
+/// An async test's future, boxed, its output converted like a sync test's.
+pub type TestFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>>>>;
+
+/// Boxes an async test's future (generated code calls this).
+pub fn boxed_test<F>(future: F) -> TestFuture
+where
+    F: std::future::Future + 'static,
+    F::Output: crate::IntoTestResult,
+{
+    Box::pin(async move { crate::IntoTestResult::into_test_result(future.await) })
 }
 
 /// Whether and why a test is ignored.

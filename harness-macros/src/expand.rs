@@ -44,11 +44,34 @@ fn emit(item: &ItemFn, args: &TestArgs) -> TokenStream {
     let name = ident.to_string();
     let name = name.strip_prefix("r#").unwrap_or(&name);
     let span = ident.span();
-    let run = match &item.sig.output {
-        ReturnType::Default => quote! { ::partest::__private::TestFn::Plain(#ident) },
-        ReturnType::Type(_, ty) => {
-            let call = quote_spanned! {ty.span()=> ::partest::__private::IntoTestResult::into_test_result(#ident())};
-            quote! { ::partest::__private::TestFn::Fallible(|| #call) }
+    let output_span = match &item.sig.output {
+        ReturnType::Default => span,
+        ReturnType::Type(_, ty) => ty.span(),
+    };
+    let (run, async_wrapper) = match (&item.sig.asyncness, &item.sig.output) {
+        (Some(_), _) => {
+            let wrapper = quote::format_ident!("__partest_async_{}", name);
+            let boxed = quote_spanned! {output_span=> ::partest::__private::boxed_test(#ident())};
+            let wrapper_fn = quote! {
+                #[doc(hidden)]
+                #[allow(non_snake_case)]
+                fn #wrapper() -> ::partest::__private::TestFuture { #boxed }
+            };
+            (
+                quote! { ::partest::__private::TestFn::Async(#wrapper) },
+                wrapper_fn,
+            )
+        }
+        (None, ReturnType::Default) => (
+            quote! { ::partest::__private::TestFn::Plain(#ident) },
+            TokenStream::new(),
+        ),
+        (None, ReturnType::Type(..)) => {
+            let call = quote_spanned! {output_span=> ::partest::__private::IntoTestResult::into_test_result(#ident())};
+            (
+                quote! { ::partest::__private::TestFn::Fallible(|| #call) },
+                TokenStream::new(),
+            )
         }
     };
     let fields = optional_fields(args);
@@ -64,6 +87,7 @@ fn emit(item: &ItemFn, args: &TestArgs) -> TokenStream {
     quote! {
         #ide_test_attr
         #item
+        #async_wrapper
         #[used]
         #[doc(hidden)]
         #[allow(non_upper_case_globals)]

@@ -9,12 +9,6 @@ use syn::{ItemFn, ReturnType};
 pub(crate) fn check(item: &ItemFn, args: &TestArgs) -> syn::Result<()> {
     let mut errors: Vec<syn::Error> = Vec::new();
     let sig = &item.sig;
-    if let Some(token) = &sig.asyncness {
-        errors.push(syn::Error::new(
-            token.span(),
-            "`async fn` tests are not supported yet; drive the future from a sync test (e.g. with a runtime's `block_on`)",
-        ));
-    }
     if let Some(token) = &sig.unsafety {
         errors.push(syn::Error::new(
             token.span(),

@@ -1,13 +1,15 @@
 //! Running one test body: capture set up, `catch_unwind`, the `should_panic` verdict.
 
+use super::async_rt::{self, AsyncEnd};
 use super::panic_hook::{self, Sink};
+use crate::duration;
 use crate::event::Completed;
 use crate::fixtures::{self, temp};
 use crate::outcome::Outcome;
 use crate::registry::{ShouldPanic, Test, TestFn};
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// How a test's output is captured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,13 +87,23 @@ impl Capture {
     }
 }
 
-fn call(body: TestFn) -> Result<(), String> {
-    match body {
+/// How a test body ended without panicking.
+enum End {
+    Returned(Result<(), String>),
+    TimedOut(Duration),
+}
+
+fn call(test: Test) -> End {
+    match test.def.run {
         TestFn::Plain(f) => {
             f();
-            Ok(())
+            End::Returned(Ok(()))
         }
-        TestFn::Fallible(f) => f(),
+        TestFn::Fallible(f) => End::Returned(f()),
+        TestFn::Async(f) => match async_rt::block_on(f(), test.def.timeout) {
+            AsyncEnd::Completed(result) => End::Returned(result),
+            AsyncEnd::TimedOut(limit) => End::TimedOut(limit),
+        },
     }
 }
 
@@ -101,9 +113,9 @@ pub(crate) fn run(test: Test, capture: &mut Capture) -> Completed {
     panic_hook::begin(capture.sink());
     capture.start();
     let start = Instant::now();
-    let result = catch_unwind(AssertUnwindSafe(|| call(test.def.run)));
+    let result = catch_unwind(AssertUnwindSafe(|| call(test)));
     let duration = start.elapsed();
-    if let Ok(Err(text)) = &result {
+    if let Ok(End::Returned(Err(text))) = &result {
         panic_hook::emit(text);
     }
     let mut output = capture.finish();
@@ -128,12 +140,13 @@ fn failed(message: String) -> Outcome {
 }
 
 /// libtest's rules for combining the body's result with `should_panic`.
-fn verdict(test: Test, result: Result<Result<(), String>, Box<dyn Any + Send>>) -> Outcome {
+fn verdict(test: Test, result: Result<End, Box<dyn Any + Send>>) -> Outcome {
     let def = test.def;
     match (def.should_panic, result) {
-        (ShouldPanic::No, Ok(Ok(()))) | (ShouldPanic::Yes, Err(_)) => Outcome::Passed,
-        (ShouldPanic::No, _) | (_, Ok(Err(_))) => Outcome::Failed { message: None },
-        (ShouldPanic::Yes | ShouldPanic::WithMessage(_), Ok(Ok(()))) => {
+        (_, Ok(End::TimedOut(limit))) => failed(format!("test timed out after {}", duration::show(limit))),
+        (ShouldPanic::No, Ok(End::Returned(Ok(())))) | (ShouldPanic::Yes, Err(_)) => Outcome::Passed,
+        (ShouldPanic::No, _) | (_, Ok(End::Returned(Err(_)))) => Outcome::Failed { message: None },
+        (ShouldPanic::Yes | ShouldPanic::WithMessage(_), Ok(End::Returned(Ok(())))) => {
             failed(format!("test did not panic as expected at {}:{}:{}", def.file, def.line, def.column))
         }
         (ShouldPanic::WithMessage(expected), Err(payload)) => match panic_hook::payload_text(&*payload) {

@@ -2,6 +2,7 @@
 //! time per worker ([`execute`]), panic reports attributed to their test ([`panic_hook`]),
 //! and file-descriptor capture for sequential runs ([`capture`]).
 
+pub(crate) mod async_rt;
 #[cfg(unix)]
 pub(crate) mod capture;
 pub(crate) mod execute;

@@ -4,6 +4,7 @@
 mod common;
 
 mod capture;
+mod fixtures;
 mod flags;
 mod parity;
 mod runners;
