@@ -3,8 +3,10 @@
 //! `RUST_TEST_NOCAPTURE`, `RUST_TEST_SHUFFLE[_SEED]`) are applied here too.
 
 mod scheduling;
+mod selection;
 
 pub use scheduling::{Dist, SchedulingArgs};
+pub use selection::{Partition, ReportArgs, SelectionArgs};
 
 use std::fmt;
 use std::num::NonZeroUsize;
@@ -96,6 +98,12 @@ pub struct Arguments {
     pub unstable_options: bool,
     /// partest's scheduling options.
     pub scheduling: SchedulingArgs,
+    /// partest's selection options.
+    pub selection: SelectionArgs,
+    /// partest's extra reports.
+    pub reports: ReportArgs,
+    /// `--nextest-config`: print the nextest configuration that makes the markers hold.
+    pub nextest_config: bool,
 }
 
 /// What the command line asked for instead of a run, or why it is invalid.
@@ -159,6 +167,19 @@ const OPTIONS: &[(&str, &str, Kind)] = &[
     ("redis-dbs", "", Kind::Value),
     ("max-concurrency", "", Kind::Multi),
     ("resource-pool", "", Kind::Multi),
+    // partest's own (selection.rs)
+    ("", "m", Kind::Value),
+    ("strict-markers", "", Kind::Flag),
+    ("lf", "", Kind::Flag),
+    ("last-failed", "", Kind::Flag),
+    ("ff", "", Kind::Flag),
+    ("failed-first", "", Kind::Flag),
+    ("partition", "", Kind::Value),
+    ("junit", "", Kind::Value),
+    ("durations", "", Kind::Value),
+    ("measure", "", Kind::Flag),
+    ("verbose", "v", Kind::Flag),
+    ("nextest-config", "", Kind::Flag),
 ];
 
 /// Options as given: (option index, value) in order, plus free arguments.
@@ -171,10 +192,11 @@ impl Matches {
     fn flag(&self, long: &str) -> bool {
         self.given.iter().any(|(i, _)| OPTIONS[*i].0 == long)
     }
-    fn value(&self, long: &str) -> Option<&str> {
+    fn value(&self, name: &str) -> Option<&str> {
+        let picks = |i: &usize| OPTIONS[*i].0 == name || OPTIONS[*i].1 == name;
         self.given
             .iter()
-            .find(|(i, _)| OPTIONS[*i].0 == long)
+            .find(|(i, _)| picks(i))
             .and_then(|(_, v)| v.as_deref())
     }
     fn values(&self, name: &str) -> Vec<String> {
@@ -311,9 +333,10 @@ impl Arguments {
                 ))
             }
         };
-        let test_threads = match m.value("test-threads") {
-            Some(text) => Some(parse_threads(text, "argument for --test-threads")?),
-            None => match env_var("RUST_TEST_THREADS") {
+        let test_threads = match (m.value("test-threads"), selection::env_workers()?) {
+            (Some(text), _) => Some(parse_threads(text, "argument for --test-threads")?),
+            (None, Some(workers)) => workers,
+            (None, None) => match env_var("RUST_TEST_THREADS") {
                 Some(text) => Some(text.parse::<NonZeroUsize>().map_err(|_| {
                     format!("RUST_TEST_THREADS is `{text}`, should be a positive integer.")
                 })?),
@@ -353,6 +376,9 @@ impl Arguments {
             force_run_in_process: m.flag("force-run-in-process"),
             unstable_options,
             scheduling: SchedulingArgs::from_matches(&m)?,
+            selection: SelectionArgs::from_matches(&m)?,
+            reports: ReportArgs::from_matches(&m)?,
+            nextest_config: m.flag("nextest-config"),
         })
     }
 }
@@ -430,6 +456,32 @@ Scheduling (partest):
         --resource-pool NAME=K
                             Size of pool NAME for resource(NAME) (repeatable); env
                             PARTEST_RESOURCE_POOLS=a=1,b=2
+
+Selection and reports (partest):
+    -m EXPR                 Only tests whose markers match EXPR: marker names, and,
+                            or, not, parentheses (pytest's grammar). Built-in
+                            markers: serial, serial_KEY, heavy_resource,
+                            redis_isolated, group_NAME, resource_NAME
+        --strict-markers    A custom marker not declared in the config is an error
+        --lf, --last-failed Only the tests that failed last time (all if none did)
+        --ff, --failed-first
+                            The tests that failed last time first, then the rest
+        --partition count:K/N|hash:K/N
+                            Run shard K of N (also Bazel's TEST_TOTAL_SHARDS and
+                            TEST_SHARD_INDEX)
+        --junit PATH        Also write a JUnit XML report (also XML_OUTPUT_FILE)
+        --durations N       List the N slowest tests after the summary
+        --measure           After the summary: wall time against test time, time
+                            workers waited on constraints, each worker's busy share
+    -v, --verbose           Show the worker beside each result (test a ... ok [gw3])
+        --nextest-config    Print the .config/nextest.toml fragment that makes the
+                            markers hold under cargo nextest, and exit
+
+Workers: --test-threads N, else PARTEST_DISABLE_PARALLEL=1 (one worker,
+worker_id() = master), else PARTEST_WORKERS (a number or auto), else
+RUST_TEST_THREADS, else the available parallelism. Options also come from
+partest.toml or [package.metadata.partest] beside the crate's Cargo.toml:
+command line > environment > config > defaults.
 
 FILTERS select the tests whose names contain any of them; without filters every
 test is selected. Tests run on a pool of worker threads (gw0, gw1, ...): serial

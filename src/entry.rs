@@ -7,13 +7,17 @@ use crate::event::Event;
 use crate::filter::{self, Disposition, Planned};
 use crate::fixtures::{rate_limit, resources, temp};
 use crate::history::{self, History};
+use crate::report::plural::plural;
 use crate::report::{self, list, Reporter, RunState, Style};
+use crate::runner::PoolStats;
 use crate::runner::{self, panic_hook, CaptureMode, RunConfig};
 use crate::scheduler::{self, Scheduler};
-use crate::{fixtures, order, registry};
+use crate::{config, duration, fixtures, nextest, order, registry, select};
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, IsTerminal};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 /// libtest's exit code for failed tests and invalid invocations.
 const FAILURE_EXIT_CODE: u8 = 101;
@@ -115,8 +119,39 @@ pub fn run(args: &Arguments) -> Conclusion {
 }
 
 fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
+    let config = config::load()?;
+    let mut args = args.clone();
+    args.scheduling.merge_config(&config);
+    let args = &args;
     let tests = registry::collect()?;
+    select::check_markers(&tests, &args.selection, &config)?;
+    let (mut history, warning) = History::load();
+    if let Some(warning) = warning {
+        eprintln!("warning: {warning}");
+    }
     let mut selection = filter::select(&tests, args);
+    if let Some(note) = select::apply(&mut selection, &args.selection, history.last_failed()) {
+        eprintln!("note: {note}");
+    }
+    if let Some(path) = &args.selection.shard_status_file {
+        File::create(path)?; // tells Bazel that this binary shards
+    }
+    let threads = if args.scheduling.dist() == Dist::No {
+        1
+    } else {
+        thread_count(args)
+    };
+    if args.nextest_config {
+        let tests: Vec<_> = selection.tests.iter().map(|p| p.test).collect();
+        print!("{}", nextest::config(&tests, &args.scheduling, threads));
+        return Ok(Conclusion {
+            passed: 0,
+            failed: 0,
+            ignored: 0,
+            filtered_out: 0,
+            error: None,
+        });
+    }
     if args.list {
         list::write_list(
             &mut io::stdout(),
@@ -138,11 +173,6 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
     if let Some(seed) = shuffle_seed {
         order::shuffle(&mut selection.tests, seed);
     }
-    let threads = if args.scheduling.dist == Dist::No {
-        1
-    } else {
-        thread_count(args)
-    };
     let runnable = selection
         .tests
         .iter()
@@ -150,17 +180,8 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
         .count();
     // Under nextest each process runs one test, on the main thread, and records no history.
     let under_nextest = std::env::var_os("NEXTEST_RUN_ID").is_some();
-    let (mut history, warning) = History::load();
-    if let Some(warning) = warning {
-        eprintln!("warning: {warning}");
-    }
-    let (scheduler, pool_names) = schedule(
-        &selection.tests,
-        args,
-        threads,
-        shuffle_seed.is_some(),
-        &history,
-    )?;
+    let keep_order = shuffle_seed.is_some() || args.selection.failed_first;
+    let (scheduler, pool_names) = schedule(&selection.tests, args, threads, keep_order, &history)?;
     let capture = match (args.nocapture, threads) {
         (true, _) => CaptureMode::Off,
         (false, 1) => CaptureMode::FileDescriptors,
@@ -176,7 +197,8 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
         None => None,
     };
     // A history with nothing recorded has nothing to forget: only long tests matter.
-    let threshold = history.is_empty().then_some(history::RECORD_THRESHOLD);
+    let threshold = (history.is_empty() && args.reports.durations.is_none())
+        .then_some(history::RECORD_THRESHOLD);
     let state = RunState::new(
         selection.tests.len(),
         selection.filtered_out,
@@ -186,32 +208,31 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
     let (out, _stdout) = report_out(args.format, capture)?;
     let formatter = report::formatter_for(args.format, out, style(args, threads));
     let mut reporter = Reporter::new(formatter, state, logfile);
+    if let Some(path) = &args.reports.junit {
+        reporter = reporter.with_extra(report::junit_file(path.clone()));
+    }
     reporter.start(shuffle_seed)?;
     let config = RunConfig {
         threads: threads.min(runnable).max(1),
         capture,
         inline: under_nextest && runnable <= 1,
         pool_names,
+        outer_slot: nextest::group_slot(),
     };
-    runner::run(&selection.tests, scheduler, &config, &mut |event| {
+    let started = Instant::now();
+    let stats = runner::run(&selection.tests, scheduler, &config, &mut |event| {
         reporter.on_event(event)
     })?;
     for (what, report) in resources::tear_down_run() {
         reporter.on_event(Event::TeardownFailed { what, report })?;
     }
     temp::finish_run();
-    if let Some(line) = rate_limit::summary() {
+    for line in run_notes(args, &reporter, started.elapsed(), stats, threads) {
         reporter.note(line);
     }
     let state = reporter.finish()?;
-    if !under_nextest && !state.durations.is_empty() {
-        state
-            .durations
-            .iter()
-            .for_each(|(name, d)| history.record(name, *d));
-        if let Err(e) = history.save() {
-            eprintln!("warning: could not save partest's test durations: {e}");
-        }
+    if !under_nextest {
+        update_history(&mut history, &selection.tests, &state);
     }
     Ok(Conclusion {
         passed: state.passed,
@@ -220,6 +241,79 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
         filtered_out: state.filtered_out,
         error: None,
     })
+}
+
+/// Lines printed before the summary: rate limiter counters, `--durations`, `--measure`.
+fn run_notes(
+    args: &Arguments,
+    reporter: &Reporter,
+    wall: Duration,
+    stats: PoolStats,
+    threads: usize,
+) -> Vec<String> {
+    let state = reporter.state();
+    let mut notes: Vec<String> = rate_limit::summary().into_iter().collect();
+    if let Some(n) = args.reports.durations {
+        let mut slowest = state.durations.clone();
+        slowest.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let lines: Vec<String> = slowest
+            .iter()
+            .take(n)
+            .map(|(name, d)| format!("    {:>9}  {name}", duration::show(*d)))
+            .collect();
+        notes.push(format!(
+            "slowest {}:\n{}",
+            plural(lines.len(), "test"),
+            lines.join("\n")
+        ));
+    }
+    if args.reports.measure {
+        let total: Duration = state.busy.iter().sum();
+        let share =
+            |busy: &Duration| (busy.as_secs_f64() / wall.as_secs_f64().max(1e-9) * 100.0).round();
+        let workers: Vec<String> = state
+            .busy
+            .iter()
+            .enumerate()
+            .map(|(w, busy)| {
+                if threads > 1 {
+                    format!("gw{w} {}%", share(busy))
+                } else {
+                    format!("master {}%", share(busy))
+                }
+            })
+            .collect();
+        notes.push(format!(
+            "measure: wall {}, test time {} ({:.2}x the wall time), workers waited {} on constraints; busy: {}",
+            duration::show(wall),
+            duration::show(total),
+            total.as_secs_f64() / wall.as_secs_f64().max(1e-9),
+            duration::show(stats.waited),
+            workers.join(", ")
+        ));
+    }
+    notes
+}
+
+/// Records durations and which tests failed, for ordering and `--lf`/`--ff` next time.
+fn update_history(history: &mut History, plan: &[Planned], state: &RunState) {
+    state
+        .durations
+        .iter()
+        .for_each(|(name, d)| history.record(name, *d));
+    if !history.last_failed().is_empty() || !state.failures.is_empty() {
+        let not_run: HashSet<&str> = state.not_run_names.iter().copied().collect();
+        let ran: HashSet<&str> = plan
+            .iter()
+            .filter(|p| p.disposition == Disposition::Run && !not_run.contains(p.test.name))
+            .map(|p| p.test.name)
+            .collect();
+        let failed: Vec<&str> = state.failures.iter().map(|(name, _)| *name).collect();
+        history.record_outcomes(|name| ran.contains(name), &failed);
+    }
+    if let Err(e) = history.save() {
+        eprintln!("warning: could not save partest's history: {e}");
+    }
 }
 
 fn style(args: &Arguments, threads: usize) -> Style {
@@ -232,6 +326,7 @@ fn style(args: &Arguments, threads: usize) -> Style {
         multithreaded: threads > 1,
         report_time: args.report_time,
         show_output: args.show_output,
+        verbose: args.reports.verbose,
     }
 }
 

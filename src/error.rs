@@ -1,8 +1,10 @@
 //! The crate's [`Error`]: everything that stops a run before or outside the tests.
 
 use crate::cli::CliError;
+use crate::config::ConfigError;
 use crate::registry::RegistryError;
 use crate::scheduler::ConstraintError;
+use crate::select::SelectError;
 use std::fmt;
 use std::io;
 
@@ -16,6 +18,10 @@ pub enum Error {
     Registry(RegistryError),
     /// Constraints that cannot hold (e.g. one pool declared with two sizes).
     Constraint(ConstraintError),
+    /// An invalid config file.
+    Config(ConfigError),
+    /// A selection that cannot be made (e.g. an undeclared marker with --strict-markers).
+    Select(SelectError),
     /// Writing the report or running the pool failed.
     Io(io::Error),
 }
@@ -26,6 +32,8 @@ impl fmt::Display for Error {
             Error::Cli(e) => e.fmt(f),
             Error::Registry(e) => e.fmt(f),
             Error::Constraint(e) => e.fmt(f),
+            Error::Config(e) => e.fmt(f),
+            Error::Select(e) => e.fmt(f),
             Error::Io(e) => write!(f, "i/o error while running tests: {e}"),
         }
     }
@@ -37,6 +45,8 @@ impl std::error::Error for Error {
             Error::Cli(e) => Some(e),
             Error::Registry(e) => Some(e),
             Error::Constraint(e) => Some(e),
+            Error::Config(e) => Some(e),
+            Error::Select(e) => Some(e),
             Error::Io(e) => Some(e),
         }
     }
@@ -57,5 +67,17 @@ impl From<RegistryError> for Error {
 impl From<ConstraintError> for Error {
     fn from(e: ConstraintError) -> Self {
         Error::Constraint(e)
+    }
+}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Error::Config(e)
+    }
+}
+
+impl From<SelectError> for Error {
+    fn from(e: SelectError) -> Self {
+        Error::Select(e)
     }
 }

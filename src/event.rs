@@ -28,4 +28,6 @@ pub(crate) struct Completed {
     pub(crate) duration: Duration,
     /// Captured stdout/stderr and panic text, in libtest's order.
     pub(crate) output: Vec<u8>,
+    /// The worker that ran it (`None` for tests reported without running).
+    pub(crate) worker: Option<usize>,
 }

@@ -4,7 +4,7 @@
 //! `$PARTEST_HISTORY_DIR/durations.tsv`), written atomically (a temp file renamed over the
 //! old one). A missing file is a fresh start; a corrupt one is a warning and a fresh start.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -12,6 +12,8 @@ use std::time::Duration;
 
 const HEADER: &str = "# partest durations v1 (microseconds<TAB>test name)";
 const FILE: &str = "durations.tsv";
+const FAILED_HEADER: &str = "# partest last failed v1 (one test name per line)";
+const FAILED_FILE: &str = "lastfailed.txt";
 /// Shorter tests are not recorded; a history that exists but lacks a test means "quick".
 pub(crate) const RECORD_THRESHOLD: Duration = Duration::from_millis(1);
 
@@ -24,6 +26,8 @@ pub(crate) struct History {
     /// Whether an earlier run left a readable history.
     known: bool,
     durations: Map,
+    /// Tests that failed the last time they ran.
+    failed: HashSet<String>,
 }
 
 /// The directory for this binary's history: `$PARTEST_HISTORY_DIR`, else
@@ -85,11 +89,34 @@ impl History {
         };
         let known = durations.is_some();
         let durations = durations.unwrap_or_default();
+        let failed_path = dir.join(FAILED_FILE);
+        let (failed, failed_warning) = match fs::read_to_string(&failed_path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => (HashSet::new(), None),
+            Err(e) => (
+                HashSet::new(),
+                Some(format!("cannot read {}: {e}", failed_path.display())),
+            ),
+            Ok(text) => match text.lines().next() {
+                Some(FAILED_HEADER) => (text.lines().skip(1).map(str::to_owned).collect(), None),
+                _ => (
+                    HashSet::new(),
+                    Some(format!(
+                        "ignoring corrupt {}; starting afresh",
+                        failed_path.display()
+                    )),
+                ),
+            },
+        };
+        let warning = match (warning, failed_warning) {
+            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+            (a, b) => a.or(b),
+        };
         (
             History {
                 dir: Some(dir),
                 known,
                 durations,
+                failed,
             },
             warning,
         )
@@ -102,6 +129,17 @@ impl History {
             Some(d) => Some(*d),
             None => self.known.then_some(Duration::ZERO),
         }
+    }
+
+    /// The tests that failed the last time they ran.
+    pub(crate) fn last_failed(&self) -> &HashSet<String> {
+        &self.failed
+    }
+
+    /// Records this run's outcomes: tests in `ran` leave the failed set unless in `failed`.
+    pub(crate) fn record_outcomes(&mut self, ran: impl Fn(&str) -> bool, failed: &[&str]) {
+        self.failed.retain(|name| !ran(name));
+        self.failed.extend(failed.iter().map(|n| (*n).to_owned()));
     }
 
     /// Whether no test has a recorded duration (every estimate is then the same).
@@ -131,11 +169,21 @@ impl History {
             text.push_str(name);
             text.push('\n');
         }
-        write_atomically(&dir.join(FILE), text.as_bytes())
+        write_atomically(&dir.join(FILE), text.as_bytes())?;
+        let mut failed: Vec<&String> = self.failed.iter().collect();
+        failed.sort();
+        let mut text = String::from(FAILED_HEADER);
+        for name in failed {
+            text.push('\n');
+            text.push_str(name);
+        }
+        text.push('\n');
+        write_atomically(&dir.join(FAILED_FILE), text.as_bytes())
     }
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Writes `bytes` to `path` through a temp file renamed over it.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
     // No fsync: a torn file after a power cut is read back as corrupt, which only costs the
     // ordering of one run.

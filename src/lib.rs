@@ -34,6 +34,7 @@
 //! lines. See the README's "Differences from libtest".
 
 mod cli;
+mod config;
 mod constraints;
 mod duration;
 mod entry;
@@ -42,14 +43,21 @@ mod event;
 mod filter;
 mod fixtures;
 mod history;
+mod markers;
+mod nextest;
 mod order;
 mod outcome;
 mod registry;
 mod report;
 mod runner;
 mod scheduler;
+mod select;
 
-pub use cli::{help, Arguments, CliError, ColorConfig, Dist, Format, RunIgnored, SchedulingArgs};
+pub use cli::{
+    help, Arguments, CliError, ColorConfig, Dist, Format, Partition, ReportArgs, RunIgnored,
+    SchedulingArgs, SelectionArgs,
+};
+pub use config::ConfigError;
 pub use entry::{main, run, Conclusion};
 pub use error::Error;
 pub use fixtures::env;
@@ -60,9 +68,11 @@ pub use fixtures::rate_limit::{rate_limiter, Attempt, Permit, RateLimiter, Retry
 pub use fixtures::resources::{per_run, per_worker};
 pub use fixtures::temp::temp_dir;
 pub use fixtures::unique::{unique_name, unique_test_id};
+pub use markers::{MarkerExpr, MarkerExprError};
 pub use outcome::IntoTestResult;
 pub use registry::RegistryError;
 pub use scheduler::ConstraintError;
+pub use select::SelectError;
 
 /// Registers a function as a test.
 ///

@@ -23,8 +23,8 @@ pub enum Dist {
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
 pub struct SchedulingArgs {
-    /// `--dist` / `PARTEST_DIST`.
-    pub dist: Dist,
+    /// `--dist` / `PARTEST_DIST` (then the config; default `load`).
+    pub dist: Option<Dist>,
     /// `--maxfail N` / `-x` (= 1) / `--fail-fast` (= 1): start no test after N failures.
     pub maxfail: Option<NonZeroUsize>,
     /// `--heavy-limit N` / `PARTEST_HEAVY_LIMIT`: heavy_resource tests at once
@@ -86,16 +86,39 @@ fn pairs(m: &Matches, flag: &str, env: &str) -> Result<Vec<(String, NonZeroUsize
 }
 
 impl SchedulingArgs {
+    /// The `--dist` mode in force.
+    pub fn dist(&self) -> Dist {
+        self.dist.unwrap_or_default()
+    }
+
+    /// Fills what the command line and environment left open from `config`.
+    pub(crate) fn merge_config(&mut self, config: &crate::config::Config) {
+        self.dist = self.dist.or(config.dist);
+        self.heavy_limit = self.heavy_limit.or(config.heavy_limit);
+        self.redis_dbs = self.redis_dbs.or(config.redis_dbs);
+        for (list, from_config) in [
+            (&mut self.caps, &config.max_concurrency),
+            (&mut self.pools, &config.pools),
+        ] {
+            for (name, n) in from_config {
+                if !list.iter().any(|(given, _)| given == name) {
+                    list.push((name.clone(), *n));
+                }
+            }
+        }
+    }
+
     pub(super) fn from_matches(m: &Matches) -> Result<Self, String> {
         let dist_text = m
             .value("dist")
             .map(str::to_owned)
             .or_else(|| env_var("PARTEST_DIST"));
         let dist = match dist_text.as_deref() {
-            None | Some("load" | "worksteal" | "loadgroup") => Dist::Load,
-            Some("loadscope") => Dist::LoadScope,
-            Some("loadfile") => Dist::LoadFile,
-            Some("no") => Dist::No,
+            None => None,
+            Some("load" | "worksteal" | "loadgroup") => Some(Dist::Load),
+            Some("loadscope") => Some(Dist::LoadScope),
+            Some("loadfile") => Some(Dist::LoadFile),
+            Some("no") => Some(Dist::No),
             Some(other) => {
                 return Err(format!(
                     "argument for --dist must be load, loadscope, loadfile, loadgroup, worksteal or no (was {other})"

@@ -5,7 +5,8 @@
 //! - `{ "type": "test", "name": "...", "event": "ok" | "failed" | "ignored" }`, with
 //!   `"exec_time": seconds` under `--report-time`, `"stdout": "..."` for a failing test's
 //!   output (every test's with `--show-output`), and `"message": "..."` for a failure note
-//!   or an ignore reason
+//!   or an ignore reason; partest adds `"worker": "gw1"` (or `"master"`) and
+//!   `"markers": [...]` (custom and built-in markers, when the test has any)
 //! - `{ "type": "suite", "event": "ok" | "failed", "passed": N, "failed": N, "ignored": N,
 //!   "measured": 0, "filtered_out": N, "exec_time": seconds }`, plus `"not_run": N` when
 //!   the run stopped early (`--maxfail`) and `"teardown_failures": N` when resource
@@ -77,6 +78,15 @@ impl OutputFormatter for Json {
         }
         if let Some(message) = message {
             let _ = write!(text, r#", "message": "{}""#, Esc(message));
+        }
+        // partest's extras (libtest consumers ignore unknown fields).
+        if let Some(worker) = self.style.worker_label(done.worker) {
+            let _ = write!(text, r#", "worker": "{worker}""#);
+        }
+        let markers = crate::markers::markers_of(done.test.def);
+        if !markers.is_empty() {
+            let list: Vec<String> = markers.iter().map(|m| format!("\"{}\"", Esc(m))).collect();
+            let _ = write!(text, r#", "markers": [{}]"#, list.join(", "));
         }
         text.push_str(" }");
         self.line(&text)

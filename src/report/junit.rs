@@ -97,3 +97,37 @@ impl OutputFormatter for Junit {
         self.out.flush()
     }
 }
+
+/// A report file written whole when the report flushes at the end of the run (through a
+/// temp file renamed over it, so it is never left half-written).
+pub(crate) struct ReportFile {
+    path: std::path::PathBuf,
+    buffer: Vec<u8>,
+}
+
+impl ReportFile {
+    /// A file at `path`, written on flush.
+    pub(crate) fn new(path: std::path::PathBuf) -> Self {
+        ReportFile {
+            path,
+            buffer: Vec::new(),
+        }
+    }
+}
+
+impl Write for ReportFile {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.buffer.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        crate::history::write_atomically(&self.path, &self.buffer)
+    }
+}

@@ -3,9 +3,9 @@
 
 mod escape;
 mod json;
-mod junit;
+pub(crate) mod junit;
 pub(crate) mod list;
-mod plural;
+pub(crate) mod plural;
 mod pretty;
 mod state;
 mod terse;
@@ -50,6 +50,21 @@ pub(crate) struct Style {
     pub(crate) report_time: bool,
     /// `--show-output`.
     pub(crate) show_output: bool,
+    /// `-v`: the worker beside each result line.
+    pub(crate) verbose: bool,
+}
+
+impl Style {
+    /// How a worker is named in reports: `master` for a sequential run.
+    pub(crate) fn worker_label(&self, worker: Option<usize>) -> Option<String> {
+        worker.map(|w| {
+            if self.multithreaded {
+                format!("gw{w}")
+            } else {
+                "master".to_owned()
+            }
+        })
+    }
 }
 
 /// Colours libtest uses for result words.
@@ -86,6 +101,11 @@ pub(crate) fn exec_time(d: Duration) -> String {
     format!("{:.3}s", d.as_secs_f64())
 }
 
+/// A JUnit report written to `path` at the end of the run.
+pub(crate) fn junit_file(path: std::path::PathBuf) -> Box<dyn OutputFormatter + Send> {
+    Box::new(junit::Junit::new(Box::new(junit::ReportFile::new(path))))
+}
+
 /// Chooses the formatter for `format`, writing to `out`.
 pub(crate) fn formatter_for(
     format: Format,
@@ -100,9 +120,11 @@ pub(crate) fn formatter_for(
     }
 }
 
-/// Folds events into the run state and forwards them to the formatter and the log file.
+/// Folds events into the run state and forwards them to the formatters and the log file.
 pub(crate) struct Reporter {
     formatter: Box<dyn OutputFormatter + Send>,
+    /// Further reports written alongside (e.g. `--junit PATH`).
+    extras: Vec<Box<dyn OutputFormatter + Send>>,
     state: RunState,
     logfile: Option<File>,
 }
@@ -116,24 +138,38 @@ impl Reporter {
     ) -> Self {
         Reporter {
             formatter,
+            extras: Vec::new(),
             state,
             logfile,
         }
     }
 
+    /// Adds a report written alongside the main one.
+    pub(crate) fn with_extra(mut self, formatter: Box<dyn OutputFormatter + Send>) -> Self {
+        self.extras.push(formatter);
+        self
+    }
+
+    /// Every formatter, the main one first.
+    fn all(&mut self) -> impl Iterator<Item = &mut Box<dyn OutputFormatter + Send>> {
+        std::iter::once(&mut self.formatter).chain(self.extras.iter_mut())
+    }
+
     /// Writes the run header.
     pub(crate) fn start(&mut self, shuffle_seed: Option<u64>) -> io::Result<()> {
-        self.formatter
-            .write_run_start(self.state.total, shuffle_seed)
+        let total = self.state.total;
+        self.all()
+            .try_for_each(|f| f.write_run_start(total, shuffle_seed))
     }
 
     /// Handles one event.
     pub(crate) fn on_event(&mut self, event: Event) -> io::Result<()> {
         match event {
-            Event::Started(test) => self.formatter.write_test_start(&test),
+            Event::Started(test) => self.all().try_for_each(|f| f.write_test_start(&test)),
             Event::NotRun(test) => {
                 self.state.not_run += 1;
-                self.formatter.write_not_run(&test)
+                self.state.not_run_names.push(test.name);
+                self.all().try_for_each(|f| f.write_not_run(&test))
             }
             Event::TeardownFailed { what, report } => {
                 self.state.teardown_failures.push((what, report));
@@ -145,10 +181,18 @@ impl Reporter {
                     writeln!(log, "{} {}", log_word(&done.outcome), done.test.name)?;
                 }
                 self.formatter.write_result(&done, &self.state)?;
+                for extra in &mut self.extras {
+                    extra.write_result(&done, &self.state)?;
+                }
                 self.state.keep_output(done);
                 Ok(())
             }
         }
+    }
+
+    /// The run state so far.
+    pub(crate) fn state(&self) -> &RunState {
+        &self.state
     }
 
     /// Adds a line printed before the summary (e.g. the rate limiter's counters).
@@ -159,7 +203,11 @@ impl Reporter {
     /// Writes the summary and returns the final state.
     pub(crate) fn finish(mut self) -> io::Result<RunState> {
         self.state.stop_clock();
-        self.formatter.write_run_finish(&self.state)?;
+        let state = &self.state;
+        for extra in &mut self.extras {
+            extra.write_run_finish(state)?;
+        }
+        self.formatter.write_run_finish(state)?;
         Ok(self.state)
     }
 }

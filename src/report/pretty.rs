@@ -130,6 +130,14 @@ impl OutputFormatter for Pretty {
             true => format!(" <{}>", exec_time(done.duration)),
             false => String::new(),
         };
+        let time = match self
+            .style
+            .worker_label(done.worker)
+            .filter(|_| self.style.verbose)
+        {
+            Some(worker) => format!("{time} [{worker}]"),
+            None => time,
+        };
         // One write per line (one formatting call: cheap in debug builds), so output passing
         // through from other threads cannot split it.
         let line = match (

@@ -21,6 +21,10 @@ pub(crate) struct RunState {
     pub(crate) filtered_out: usize,
     /// Tests that never started because the run stopped early.
     pub(crate) not_run: usize,
+    /// Their names.
+    pub(crate) not_run_names: Vec<&'static str>,
+    /// Time each worker spent running tests, by worker index.
+    pub(crate) busy: Vec<Duration>,
     /// Resource teardowns that panicked: (what, panic report). They fail the run.
     pub(crate) teardown_failures: Vec<(String, String)>,
     /// Lines printed before the summary.
@@ -52,6 +56,8 @@ impl RunState {
             ignored: 0,
             filtered_out,
             not_run: 0,
+            not_run_names: Vec::new(),
+            busy: Vec::new(),
             teardown_failures: Vec::new(),
             notes: Vec::new(),
             durations: Vec::new(),
@@ -73,6 +79,12 @@ impl RunState {
 
     /// Counts a finished test.
     pub(crate) fn record(&mut self, done: &Completed) {
+        if let Some(w) = done.worker {
+            if self.busy.len() <= w {
+                self.busy.resize(w + 1, Duration::ZERO);
+            }
+            self.busy[w] += done.duration;
+        }
         let ran = !matches!(done.outcome, Outcome::Ignored { .. });
         if ran && self.long_only.is_none_or(|t| done.duration >= t) {
             self.durations.push((done.test.name, done.duration));

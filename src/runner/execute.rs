@@ -130,6 +130,7 @@ pub(crate) fn run(test: Test, capture: &mut Capture) -> Completed {
         outcome,
         duration,
         output,
+        worker: None,
     }
 }
 

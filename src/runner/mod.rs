@@ -10,4 +10,4 @@ pub(crate) mod panic_hook;
 pub(crate) mod pool;
 
 pub(crate) use execute::CaptureMode;
-pub(crate) use pool::{run, RunConfig};
+pub(crate) use pool::{run, PoolStats, RunConfig};

@@ -12,7 +12,7 @@ use crate::scheduler::{Lease, Next, Scheduler};
 use std::io;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How to run a plan.
 #[derive(Clone, Debug)]
@@ -25,6 +25,8 @@ pub(crate) struct RunConfig {
     pub(crate) inline: bool,
     /// Names of the scheduler's pools, by pool id (for `redis_db()` / `resource_slot()`).
     pub(crate) pool_names: Vec<&'static str>,
+    /// A slot an outer runner leased for one pool: nextest's test-group slot.
+    pub(crate) outer_slot: Option<(String, u32)>,
 }
 
 /// Receives every event of the run.
@@ -34,6 +36,8 @@ struct State {
     scheduler: Scheduler,
     /// Workers asleep waiting for a test to finish.
     waiting: usize,
+    /// Total time workers slept waiting for a constraint while tests were pending.
+    waited: Duration,
 }
 
 /// What the workers share. Lock order: `state` is never held while taking `sink`.
@@ -86,10 +90,12 @@ impl Shared<'_, '_> {
             match state.scheduler.next_for(worker) {
                 Next::Wait => {
                     state.waiting += 1;
+                    let asleep = Instant::now();
                     state = self
                         .wake
                         .wait(state)
                         .unwrap_or_else(PoisonError::into_inner);
+                    state.waited += asleep.elapsed();
                     state.waiting -= 1;
                 }
                 next => return next,
@@ -115,11 +121,22 @@ impl Shared<'_, '_> {
                     let leased = !lease.slots.is_empty();
                     if leased {
                         let pool = |p: u32| self.config.pool_names[p as usize];
+                        let outer = self.config.outer_slot.as_ref();
+                        // Under nextest the slot comes from the pool's test group.
+                        let slot = |p: u32, s: u32| match outer {
+                            Some((name, slot)) if name == pool(p) => *slot,
+                            _ => s,
+                        };
                         fixtures::set_leases(
-                            lease.slots.iter().map(|&(p, s)| (pool(p), s)).collect(),
+                            lease
+                                .slots
+                                .iter()
+                                .map(|&(p, s)| (pool(p), slot(p, s)))
+                                .collect(),
                         );
                     }
-                    let done = execute::run(test, capture);
+                    let mut done = execute::run(test, capture);
+                    done.worker = Some(worker);
                     if leased {
                         fixtures::set_leases(Vec::new());
                     }
@@ -141,6 +158,7 @@ impl Shared<'_, '_> {
                         outcome,
                         duration: Duration::ZERO,
                         output: Vec::new(),
+                        worker: None,
                     };
                     if !(self.emit(Event::Started(planned.test))
                         && self.emit(Event::Finished(done)))
@@ -157,6 +175,13 @@ impl Shared<'_, '_> {
     }
 }
 
+/// What the pool observed about itself.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct PoolStats {
+    /// Total time workers waited for a constraint while tests were pending.
+    pub(crate) waited: Duration,
+}
+
 /// Runs `plan` under `scheduler`, handing every event to `events` (from whichever thread
 /// produced it), then reports the tests that never started as not run.
 pub(crate) fn run<'s>(
@@ -164,12 +189,13 @@ pub(crate) fn run<'s>(
     scheduler: Scheduler,
     config: &RunConfig,
     events: &'s mut EventSink<'s>,
-) -> io::Result<()> {
+) -> io::Result<PoolStats> {
     let shared = Shared {
         plan,
         state: Mutex::new(State {
             scheduler,
             waiting: 0,
+            waited: Duration::ZERO,
         }),
         wake: Condvar::new(),
         sink: Mutex::new(Reporting {
@@ -194,7 +220,10 @@ pub(crate) fn run<'s>(
             Ok(())
         })?;
     }
-    let not_run = lock(&shared.state).scheduler.not_run();
+    let (not_run, waited) = {
+        let state = lock(&shared.state);
+        (state.scheduler.not_run(), state.waited)
+    };
     for index in not_run {
         if !shared.emit(Event::NotRun(plan[index].test)) {
             break;
@@ -204,5 +233,5 @@ pub(crate) fn run<'s>(
         .sink
         .into_inner()
         .unwrap_or_else(PoisonError::into_inner);
-    reporting.error.map_or(Ok(()), Err)
+    reporting.error.map_or(Ok(PoolStats { waited }), Err)
 }

@@ -186,7 +186,7 @@ pub(crate) fn build(
         list: Vec::new(),
     };
     let mut links: Vec<(u32, u32)> = Vec::new();
-    let scoped = matches!(args.dist, Dist::LoadScope | Dist::LoadFile);
+    let scoped = matches!(args.dist(), Dist::LoadScope | Dist::LoadFile);
     for test in tests {
         let def = test.def;
         if !scoped && is_unconstrained(test, &caps) {
@@ -240,7 +240,7 @@ pub(crate) fn build(
             .collect();
         // A test's explicit group and its scope (loadscope/loadfile) must share one worker:
         // link them, so a group spanning scopes merges those scopes.
-        let scope = match args.dist {
+        let scope = match args.dist() {
             Dist::LoadScope => Some(format!(
                 "module {}",
                 test.name.rsplit_once("::").map_or("", |(m, _)| m)

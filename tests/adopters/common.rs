@@ -114,10 +114,24 @@ pub fn normalize(text: &str) -> String {
             let stop = rest.find([',', ' ']).unwrap_or(rest.len());
             line = format!("{}\"exec_time\": T{}", &line[..i], &rest[stop..]);
         }
-        out.push_str(&line);
+        out.push_str(&strip_partest_json_fields(&line));
         out.push('\n');
     }
     out
+}
+
+/// Removes the fields partest adds to libtest's JSON events (`worker`, `markers`).
+fn strip_partest_json_fields(line: &str) -> String {
+    let mut line = line.to_owned();
+    for (key, close) in [(", \"worker\": \"", '"'), (", \"markers\": [", ']')] {
+        if let Some(start) = line.find(key) {
+            let value_start = start + key.len();
+            if let Some(len) = line[value_start..].find(close) {
+                line.replace_range(start..value_start + len + 1, "");
+            }
+        }
+    }
+    line
 }
 
 fn replace_runs(line: &str, open: &str, close: char, with: &str) -> String {

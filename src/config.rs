@@ -1,0 +1,253 @@
+//! Optional configuration: `partest.toml` beside the adopting crate's `Cargo.toml`, or the
+//! `[package.metadata.partest]` table in it (not both). Unknown keys and wrong types are
+//! errors naming the key and the file. Everything here is a default that the environment
+//! and the command line override. The main type is [`Config`].
+//!
+//! ```toml
+//! markers = ["integration", "slow"]        # or { integration = "talks to services" }
+//! strict_markers = true                    # an undeclared custom marker is an error
+//! heavy_limit = 2
+//! redis_dbs = 16
+//! dist = "loadscope"
+//! [max_concurrency]
+//! integration = 4
+//! [pools]
+//! postgres = 3
+//! ```
+
+use crate::cli::Dist;
+use std::fmt;
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+
+/// The settings a config file can give.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Config {
+    /// Where they came from.
+    pub(crate) source: Option<PathBuf>,
+    /// Declared custom markers.
+    pub(crate) markers: Vec<String>,
+    /// Undeclared custom markers are errors.
+    pub(crate) strict_markers: bool,
+    pub(crate) heavy_limit: Option<NonZeroUsize>,
+    pub(crate) redis_dbs: Option<NonZeroUsize>,
+    pub(crate) dist: Option<Dist>,
+    /// Caps per custom marker.
+    pub(crate) max_concurrency: Vec<(String, NonZeroUsize)>,
+    /// Pool sizes.
+    pub(crate) pools: Vec<(String, NonZeroUsize)>,
+}
+
+/// An unreadable or invalid config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+const KEYS: &str = "markers, strict_markers, heavy_limit, redis_dbs, dist, max_concurrency, pools";
+
+/// The directory of the crate under test: cargo sets `CARGO_MANIFEST_DIR` when it runs a
+/// test binary; otherwise the current directory.
+fn crate_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Loads the crate's configuration (none is fine).
+pub(crate) fn load() -> Result<Config, ConfigError> {
+    load_from(&crate_dir())
+}
+
+fn read(path: &Path) -> Result<Option<toml::Table>, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => text.parse::<toml::Table>().map(Some).map_err(|e| {
+            ConfigError(format!(
+                "{} is not valid TOML: {}",
+                path.display(),
+                e.to_string().trim()
+            ))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(ConfigError(format!("cannot read {}: {e}", path.display()))),
+    }
+}
+
+pub(crate) fn load_from(dir: &Path) -> Result<Config, ConfigError> {
+    let file = dir.join("partest.toml");
+    let manifest = dir.join("Cargo.toml");
+    let own = read(&file)?;
+    let metadata = read(&manifest)?
+        .and_then(|t| t.get("package")?.get("metadata")?.get("partest").cloned())
+        .map(|v| match v {
+            toml::Value::Table(t) => Ok(t),
+            _ => Err(ConfigError(format!(
+                "[package.metadata.partest] in {} must be a table",
+                manifest.display()
+            ))),
+        })
+        .transpose()?;
+    let (table, source, prefix) = match (own, metadata) {
+        (Some(_), Some(_)) => {
+            return Err(ConfigError(format!(
+                "partest is configured in both {} and [package.metadata.partest] of {}; keep one",
+                file.display(),
+                manifest.display()
+            )))
+        }
+        (Some(t), None) => (t, file, ""),
+        (None, Some(t)) => (t, manifest, "package.metadata.partest."),
+        (None, None) => return Ok(Config::default()),
+    };
+    parse(&table, &source, prefix).map(|mut c| {
+        c.source = Some(source);
+        c
+    })
+}
+
+fn parse(table: &toml::Table, source: &Path, prefix: &str) -> Result<Config, ConfigError> {
+    let err = |key: &str, what: &str| {
+        ConfigError(format!("`{prefix}{key}` in {} {what}", source.display()))
+    };
+    let positive = |key: &str, v: &toml::Value| -> Result<NonZeroUsize, ConfigError> {
+        v.as_integer()
+            .and_then(|n| usize::try_from(n).ok())
+            .and_then(NonZeroUsize::new)
+            .ok_or_else(|| err(key, "must be a whole number > 0"))
+    };
+    let named_numbers =
+        |key: &str, v: &toml::Value| -> Result<Vec<(String, NonZeroUsize)>, ConfigError> {
+            let t = v
+                .as_table()
+                .ok_or_else(|| err(key, "must be a table of name = number"))?;
+            t.iter()
+                .map(|(name, n)| Ok((name.clone(), positive(&format!("{key}.{name}"), n)?)))
+                .collect()
+        };
+    let mut config = Config::default();
+    for (key, value) in table {
+        match key.as_str() {
+            "markers" => {
+                config.markers = match value {
+                    toml::Value::Array(items) => items
+                        .iter()
+                        .map(|i| {
+                            i.as_str()
+                                .map(str::to_owned)
+                                .ok_or_else(|| err(key, "must list marker names as strings"))
+                        })
+                        .collect::<Result<_, _>>()?,
+                    toml::Value::Table(t) => t.keys().cloned().collect(),
+                    _ => {
+                        return Err(err(
+                            key,
+                            "must be an array of names or a table of name = \"description\"",
+                        ))
+                    }
+                }
+            }
+            "strict_markers" => {
+                config.strict_markers = value
+                    .as_bool()
+                    .ok_or_else(|| err(key, "must be true or false"))?
+            }
+            "heavy_limit" => config.heavy_limit = Some(positive(key, value)?),
+            "redis_dbs" => config.redis_dbs = Some(positive(key, value)?),
+            "dist" => {
+                config.dist = Some(match value.as_str() {
+                    Some("load" | "worksteal" | "loadgroup") => Dist::Load,
+                    Some("loadscope") => Dist::LoadScope,
+                    Some("loadfile") => Dist::LoadFile,
+                    Some("no") => Dist::No,
+                    _ => {
+                        return Err(err(
+                            key,
+                            "must be load, loadscope, loadfile, loadgroup, worksteal or no",
+                        ))
+                    }
+                })
+            }
+            "max_concurrency" => config.max_concurrency = named_numbers(key, value)?,
+            "pools" => config.pools = named_numbers(key, value)?,
+            _ => {
+                return Err(err(
+                    key,
+                    &format!("is not a partest setting (known: {KEYS})"),
+                ))
+            }
+        }
+    }
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(file: &str, text: &str) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(file), text).unwrap();
+        load_from(dir.path())
+    }
+
+    #[test]
+    fn reads_either_place() {
+        let c = load_text(
+            "partest.toml",
+            "markers = [\"slow\"]\nheavy_limit = 2\n[max_concurrency]\nintegration = 4\n",
+        )
+        .unwrap();
+        assert_eq!(c.markers, ["slow"]);
+        assert_eq!(c.heavy_limit.map(|n| n.get()), Some(2));
+        assert_eq!(c.max_concurrency[0].0, "integration");
+        let c = load_text(
+            "Cargo.toml",
+            "[package]\nname = \"x\"\n[package.metadata.partest]\ndist = \"loadscope\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.dist, Some(Dist::LoadScope));
+        assert!(load_text("Cargo.toml", "[package]\nname = \"x\"\n")
+            .unwrap()
+            .source
+            .is_none());
+    }
+
+    #[test]
+    fn errors_name_the_key_and_the_file() {
+        let e = load_text("partest.toml", "heavy_limt = 2\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("`heavy_limit` ") || e.contains("`heavy_limt` in "),
+            "{e}"
+        );
+        assert!(
+            e.contains("partest.toml is not a partest setting (known: markers"),
+            "{e}"
+        );
+        let e = load_text("partest.toml", "heavy_limit = \"two\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`heavy_limit` in") && e.contains("must be a whole number > 0"),
+            "{e}"
+        );
+        let e = load_text(
+            "Cargo.toml",
+            "[package.metadata.partest]\npools = { pg = 0 }\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("`package.metadata.partest.pools.pg` in"), "{e}");
+        let e = load_text("partest.toml", "markers = [")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is not valid TOML"), "{e}");
+    }
+}

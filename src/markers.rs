@@ -1,0 +1,230 @@
+//! Marker expressions (`-m EXPR`) with pytest's grammar: marker names, `and`, `or`, `not`,
+//! parentheses; `not` binds tighter than `and`, which binds tighter than `or`. The main
+//! type is [`MarkerExpr`]. A test's marker set ([`markers_of`]) holds its custom markers
+//! plus the built-in ones: `serial` (also for `serial(key)`), `serial_KEY`,
+//! `heavy_resource`, `redis_isolated`, `group_NAME`, `resource_NAME`.
+
+use crate::constraints::Concurrency;
+use crate::registry::TestDef;
+use std::fmt;
+
+/// A parsed `-m` expression.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MarkerExpr {
+    /// A marker name: true when the test carries it.
+    Marker(String),
+    /// `not x`.
+    Not(Box<MarkerExpr>),
+    /// `x and y`.
+    And(Box<MarkerExpr>, Box<MarkerExpr>),
+    /// `x or y`.
+    Or(Box<MarkerExpr>, Box<MarkerExpr>),
+}
+
+/// A malformed expression: where (1-based column) and what was expected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MarkerExprError {
+    expression: String,
+    column: usize,
+    expected: &'static str,
+    found: String,
+}
+
+impl fmt::Display for MarkerExprError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid -m expression `{}`: expected {} at column {}, found {}",
+            self.expression, self.expected, self.column, self.found
+        )
+    }
+}
+
+impl std::error::Error for MarkerExprError {}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Token {
+    Name(String),
+    And,
+    Or,
+    Not,
+    Open,
+    Close,
+}
+
+fn describe(token: Option<&(usize, Token)>) -> String {
+    match token {
+        None => "the end of the expression".into(),
+        Some((_, Token::Name(n))) => format!("`{n}`"),
+        Some((_, Token::And)) => "`and`".into(),
+        Some((_, Token::Or)) => "`or`".into(),
+        Some((_, Token::Not)) => "`not`".into(),
+        Some((_, Token::Open)) => "`(`".into(),
+        Some((_, Token::Close)) => "`)`".into(),
+    }
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    tokens: Vec<(usize, Token)>,
+    at: usize,
+}
+
+impl Parser<'_> {
+    fn error(&self, expected: &'static str) -> MarkerExprError {
+        let column = self
+            .tokens
+            .get(self.at)
+            .map_or(self.text.chars().count() + 1, |(c, _)| *c);
+        MarkerExprError {
+            expression: self.text.to_owned(),
+            column,
+            expected,
+            found: describe(self.tokens.get(self.at)),
+        }
+    }
+
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.at).map(|(_, t)| t)
+    }
+
+    fn or(&mut self) -> Result<MarkerExpr, MarkerExprError> {
+        let mut left = self.and()?;
+        while self.peek() == Some(&Token::Or) {
+            self.at += 1;
+            left = MarkerExpr::Or(Box::new(left), Box::new(self.and()?));
+        }
+        Ok(left)
+    }
+
+    fn and(&mut self) -> Result<MarkerExpr, MarkerExprError> {
+        let mut left = self.not()?;
+        while self.peek() == Some(&Token::And) {
+            self.at += 1;
+            left = MarkerExpr::And(Box::new(left), Box::new(self.not()?));
+        }
+        Ok(left)
+    }
+
+    fn not(&mut self) -> Result<MarkerExpr, MarkerExprError> {
+        match self.peek() {
+            Some(Token::Not) => {
+                self.at += 1;
+                Ok(MarkerExpr::Not(Box::new(self.not()?)))
+            }
+            Some(Token::Open) => {
+                self.at += 1;
+                let inner = self.or()?;
+                if self.peek() != Some(&Token::Close) {
+                    return Err(self.error("`)`, `and` or `or`"));
+                }
+                self.at += 1;
+                Ok(inner)
+            }
+            Some(Token::Name(name)) => {
+                let name = name.clone();
+                self.at += 1;
+                Ok(MarkerExpr::Marker(name))
+            }
+            _ => Err(self.error("a marker name, `not` or `(`")),
+        }
+    }
+}
+
+fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, MarkerExprError> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let column = i + 1;
+        if c.is_whitespace() {
+            i += 1;
+        } else if c == '(' || c == ')' {
+            tokens.push((column, if c == '(' { Token::Open } else { Token::Close }));
+            i += 1;
+        } else if c.is_alphanumeric() || c == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect();
+            let token = match word.as_str() {
+                "and" => Token::And,
+                "or" => Token::Or,
+                "not" => Token::Not,
+                _ => Token::Name(word),
+            };
+            tokens.push((column, token));
+        } else {
+            return Err(MarkerExprError {
+                expression: text.to_owned(),
+                column,
+                expected: "a marker name, `and`, `or`, `not`, `(` or `)`",
+                found: format!("`{c}`"),
+            });
+        }
+    }
+    Ok(tokens)
+}
+
+impl MarkerExpr {
+    /// Parses `text`.
+    pub fn parse(text: &str) -> Result<Self, MarkerExprError> {
+        let mut parser = Parser {
+            text,
+            tokens: tokenize(text)?,
+            at: 0,
+        };
+        let expr = parser.or()?;
+        if parser.at != parser.tokens.len() {
+            return Err(parser.error("`and`, `or` or the end of the expression"));
+        }
+        Ok(expr)
+    }
+
+    /// Whether a test carrying `markers` is selected.
+    pub fn matches(&self, markers: &[String]) -> bool {
+        match self {
+            MarkerExpr::Marker(name) => markers.iter().any(|m| m == name),
+            MarkerExpr::Not(x) => !x.matches(markers),
+            MarkerExpr::And(a, b) => a.matches(markers) && b.matches(markers),
+            MarkerExpr::Or(a, b) => a.matches(markers) || b.matches(markers),
+        }
+    }
+}
+
+/// Every marker `def` carries, built-in ones included.
+pub(crate) fn markers_of(def: &TestDef) -> Vec<String> {
+    let mut all: Vec<String> = def.markers.iter().map(|m| (*m).to_owned()).collect();
+    match def.concurrency {
+        Concurrency::Parallel => {}
+        Concurrency::Serial => all.push("serial".into()),
+        Concurrency::SerialKeys(keys) => {
+            all.push("serial".into());
+            all.extend(keys.iter().map(|k| format!("serial_{k}")));
+        }
+    }
+    if def.heavy_resource {
+        all.push("heavy_resource".into());
+    }
+    if def.redis_isolated {
+        all.push("redis_isolated".into());
+    }
+    if let Some(group) = def.group {
+        all.push(format!("group_{group}"));
+    }
+    all.extend(def.resources.iter().map(|r| format!("resource_{}", r.pool)));
+    all
+}
+
+/// Whether `name` is one of the built-in marker names (always declared).
+pub(crate) fn is_builtin(name: &str) -> bool {
+    ["serial", "heavy_resource", "redis_isolated"].contains(&name)
+        || ["serial_", "group_", "resource_"]
+            .iter()
+            .any(|p| name.starts_with(p))
+}
+
+#[cfg(test)]
+mod tests;
