@@ -9,4 +9,5 @@ mod flags;
 mod parity;
 mod runners;
 mod scheduling;
+mod selection;
 mod threads;
