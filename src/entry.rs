@@ -211,6 +211,11 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
     if let Some(path) = &args.reports.junit {
         reporter = reporter.with_extra(report::junit_file(path.clone()));
     }
+    if let Some(delay) =
+        report::status::wanted(args.format == Format::Pretty && !args.nocapture && threads > 1)
+    {
+        reporter = reporter.with_live_status(delay);
+    }
     reporter.start(shuffle_seed)?;
     let config = RunConfig {
         threads: threads.min(runnable).max(1),

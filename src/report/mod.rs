@@ -8,6 +8,7 @@ pub(crate) mod list;
 pub(crate) mod plural;
 mod pretty;
 mod state;
+pub(crate) mod status;
 mod terse;
 
 pub(crate) use state::RunState;
@@ -127,6 +128,7 @@ pub(crate) struct Reporter {
     extras: Vec<Box<dyn OutputFormatter + Send>>,
     state: RunState,
     logfile: Option<File>,
+    status: Option<status::LiveStatus>,
 }
 
 impl Reporter {
@@ -141,12 +143,19 @@ impl Reporter {
             extras: Vec::new(),
             state,
             logfile,
+            status: None,
         }
     }
 
     /// Adds a report written alongside the main one.
     pub(crate) fn with_extra(mut self, formatter: Box<dyn OutputFormatter + Send>) -> Self {
         self.extras.push(formatter);
+        self
+    }
+
+    /// Shows the live status line while the run goes on.
+    pub(crate) fn with_live_status(mut self, delay: std::time::Duration) -> Self {
+        self.status = Some(status::LiveStatus::start(self.state.total, delay));
         self
     }
 
@@ -164,6 +173,9 @@ impl Reporter {
 
     /// Handles one event.
     pub(crate) fn on_event(&mut self, event: Event) -> io::Result<()> {
+        if let Some(status) = &self.status {
+            status.observe(&event);
+        }
         match event {
             Event::Started(test) => self.all().try_for_each(|f| f.write_test_start(&test)),
             Event::NotRun(test) => {
@@ -202,6 +214,9 @@ impl Reporter {
 
     /// Writes the summary and returns the final state.
     pub(crate) fn finish(mut self) -> io::Result<RunState> {
+        if let Some(status) = self.status.take() {
+            status.finish();
+        }
         self.state.stop_clock();
         let state = &self.state;
         for extra in &mut self.extras {

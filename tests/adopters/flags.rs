@@ -134,3 +134,46 @@ fn list_ignored_and_terse_list_are_what_nextest_reads() {
     assert_eq!(out.stdout, "gpu: test\nplain_ignored: test\n");
     assert!(out.stderr.is_empty());
 }
+
+#[test]
+fn live_status_line_on_a_terminal_only_and_always_erased() {
+    // Forced on without a terminal: progress lines on stderr, each erased; stdout untouched.
+    let out = crate::common::run_with_env(
+        "timing",
+        &["--test-threads", "2"],
+        &[("PARTEST_LIVE_STATUS", "always")],
+    );
+    assert_eq!(out.code, 0);
+    assert!(
+        out.stderr.contains("\r\x1b[2Kpartest: ") && out.stderr.contains(" done, 0 failed, "),
+        "{:?}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.ends_with("\r\x1b[2K"),
+        "the line is erased at the end: {:?}",
+        out.stderr
+    );
+    assert!(!out.stdout.contains("partest: "));
+    // Piped (the default for every other test here): no status line at all.
+    let out = run("timing", &["--test-threads", "2"]);
+    assert!(out.stderr.is_empty(), "{:?}", out.stderr);
+    // On a real terminal (a pty from `script`), after 0.3 s of a parallel run.
+    let binary = crate::common::binary("timing");
+    let script = std::process::Command::new("script")
+        .args([
+            "-qec",
+            &format!("{} --test-threads 2", binary.display()),
+            "/dev/null",
+        ])
+        .env_remove("PARTEST_LIVE_STATUS")
+        .output();
+    if let Some(out) = script.ok().filter(|o| o.status.success()) {
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("\x1b[2Kpartest: "),
+            "no status line on a terminal: {text:?}"
+        );
+        assert!(text.contains("test result: "));
+    }
+}

@@ -10,21 +10,41 @@ fn listed(binary: &str, args: &[&str], env: &[(&str, &str)]) -> BTreeSet<String>
     all.extend_from_slice(args);
     let out = run_with_env(binary, &all, env);
     assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
-    out.stdout.lines().map(|l| l.trim_end_matches(": test").to_owned()).collect()
+    out.stdout
+        .lines()
+        .map(|l| l.trim_end_matches(": test").to_owned())
+        .collect()
 }
 
 fn module_of(names: &BTreeSet<String>) -> BTreeSet<String> {
-    names.iter().map(|n| n.split("::").next().unwrap().to_owned()).collect()
+    names
+        .iter()
+        .map(|n| n.split("::").next().unwrap().to_owned())
+        .collect()
 }
 
 #[test]
 fn marker_expressions_select_what_pytest_would() {
     let set = |expr: &str| module_of(&listed("stress", &["-m", expr], &[]));
-    let s = |items: &[&str]| items.iter().map(|i| (*i).to_owned()).collect::<BTreeSet<_>>();
+    let s = |items: &[&str]| {
+        items
+            .iter()
+            .map(|i| (*i).to_owned())
+            .collect::<BTreeSet<_>>()
+    };
     assert_eq!(set("integration"), s(&["capped"]));
-    assert_eq!(set("heavy_resource and not redis_isolated"), s(&["group_b", "heavy"]));
-    assert_eq!(set("serial and not group_a"), s(&["group_c", "key_db", "key_db_cache", "key_cache", "serial"]));
-    assert_eq!(set("serial_cache or resource_pg"), s(&["key_cache", "key_db_cache", "pg", "pg_redis"]));
+    assert_eq!(
+        set("heavy_resource and not redis_isolated"),
+        s(&["group_b", "heavy"])
+    );
+    assert_eq!(
+        set("serial and not group_a"),
+        s(&["group_c", "key_db", "key_db_cache", "key_cache", "serial"])
+    );
+    assert_eq!(
+        set("serial_cache or resource_pg"),
+        s(&["key_cache", "key_db_cache", "pg", "pg_redis"])
+    );
     assert_eq!(set("group_a"), s(&["group_a", "group_serial"]));
     let everything = listed("stress", &[], &[]);
     let not_serial = listed("stress", &["-m", "not serial"], &[]);
@@ -32,7 +52,13 @@ fn marker_expressions_select_what_pytest_would() {
     assert_eq!(not_serial.len() + serial.len(), everything.len());
     assert!(not_serial.is_disjoint(&serial));
     let run_out = run("stress", &["-m", "integration", "--test-threads", "4"]);
-    assert!(run_out.stdout.contains("12 passed; 0 failed; 0 ignored; 0 measured; 210 filtered out"), "{}", run_out.stdout);
+    assert!(
+        run_out
+            .stdout
+            .contains("12 passed; 0 failed; 0 ignored; 0 measured; 210 filtered out"),
+        "{}",
+        run_out.stdout
+    );
 }
 
 #[test]
@@ -54,14 +80,29 @@ fn config_dir(text: &str) -> tempfile::TempDir {
 
 #[test]
 fn config_sets_defaults_and_bad_config_is_an_error() {
-    let dir = config_dir("markers = [\"integration\"]\nstrict_markers = true\n[max_concurrency]\nintegration = 1\n");
+    let dir = config_dir(
+        "markers = [\"integration\"]\nstrict_markers = true\n[max_concurrency]\nintegration = 1\n",
+    );
     let env = [("CARGO_MANIFEST_DIR", dir.path().to_str().unwrap())];
-    let out = run_with_env("stress", &["-m", "integration", "--test-threads", "8", "--measure"], &env);
+    let out = run_with_env(
+        "stress",
+        &["-m", "integration", "--test-threads", "8", "--measure"],
+        &env,
+    );
     assert_eq!(out.code, 0, "{}", out.stderr);
     let strict = config_dir("markers = [\"slow\"]\nstrict_markers = true\n");
-    let out = run_with_env("stress", &[], &[("CARGO_MANIFEST_DIR", strict.path().to_str().unwrap())]);
+    let out = run_with_env(
+        "stress",
+        &[],
+        &[("CARGO_MANIFEST_DIR", strict.path().to_str().unwrap())],
+    );
     assert_eq!(out.code, 101);
-    assert!(out.stderr.contains("carries marker `integration`, which") && out.stderr.contains("(declared: slow; --strict-markers)"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("carries marker `integration`, which")
+            && out.stderr.contains("(declared: slow; --strict-markers)"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stdout.is_empty());
     for (text, expected) in [
         ("heavy_limt = 2\n", "`heavy_limt` in "),
@@ -70,10 +111,22 @@ fn config_sets_defaults_and_bad_config_is_an_error() {
         ("markers = [", "is not valid TOML"),
     ] {
         let bad = config_dir(text);
-        let out = run_with_env("stress", &["--list"], &[("CARGO_MANIFEST_DIR", bad.path().to_str().unwrap())]);
+        let out = run_with_env(
+            "stress",
+            &["--list"],
+            &[("CARGO_MANIFEST_DIR", bad.path().to_str().unwrap())],
+        );
         assert_eq!(out.code, 101, "{text}");
-        assert!(out.stderr.starts_with("error: ") && out.stderr.contains(expected), "{text}: {}", out.stderr);
-        assert!(out.stderr.contains("partest.toml"), "names the file: {}", out.stderr);
+        assert!(
+            out.stderr.starts_with("error: ") && out.stderr.contains(expected),
+            "{text}: {}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains("partest.toml"),
+            "names the file: {}",
+            out.stderr
+        );
     }
 }
 
@@ -83,21 +136,41 @@ fn last_failed_reruns_exactly_the_failures_and_failed_first_puts_them_first() {
     let env = [("PARTEST_HISTORY_DIR", history.path().to_str().unwrap())];
     let first = run_with_env("integration", &["--test-threads", "2"], &env);
     assert_eq!(first.code, 101);
-    let failed: BTreeSet<String> =
-        first.stdout.lines().filter_map(|l| l.strip_prefix("test ")).filter(|l| l.ends_with(" ... FAILED")).map(|l| l.split(' ').next().unwrap().to_owned()).collect();
+    let failed: BTreeSet<String> = first
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("test "))
+        .filter(|l| l.ends_with(" ... FAILED"))
+        .map(|l| l.split(' ').next().unwrap().to_owned())
+        .collect();
     assert_eq!(failed.len(), 5);
     assert_eq!(listed("integration", &["--lf"], &env), failed);
     let rerun = run_with_env("integration", &["--lf", "--test-threads", "1", "-q"], &env);
-    assert!(rerun.stdout.contains("0 passed; 5 failed; 0 ignored; 0 measured; 9 filtered out"), "{}", rerun.stdout);
+    assert!(
+        rerun
+            .stdout
+            .contains("0 passed; 5 failed; 0 ignored; 0 measured; 9 filtered out"),
+        "{}",
+        rerun.stdout
+    );
     let ordered = run_with_env("integration", &["--ff", "--test-threads", "1"], &env);
-    let order: Vec<&str> = ordered.stdout.lines().filter_map(|l| l.strip_prefix("test ")).map(|l| l.split(' ').next().unwrap()).collect();
+    let order: Vec<&str> = ordered
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("test "))
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
     let first_five: BTreeSet<String> = order[..5].iter().map(|s| (*s).to_owned()).collect();
     assert_eq!(first_five, failed, "{order:?}");
     // With nothing failed last time, --lf runs everything (and says so).
     let clean = tempfile::tempdir().unwrap();
     let env = [("PARTEST_HISTORY_DIR", clean.path().to_str().unwrap())];
     let out = run_with_env("integration", &["--lf", "math"], &env);
-    assert!(out.stderr.contains("--lf: no previously failed tests"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("--lf: no previously failed tests"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stdout.contains("3 passed"), "{}", out.stdout);
 }
 
@@ -114,12 +187,18 @@ fn partitions_are_disjoint_and_complete() {
                 sum += part.len();
                 union.extend(part);
             }
-            assert_eq!((union.len(), sum), (all.len(), all.len()), "{kind} over {total} shards");
+            assert_eq!(
+                (union.len(), sum),
+                (all.len(), all.len()),
+                "{kind} over {total} shards"
+            );
         }
     }
     let out = run("stress", &["--partition", "count:4/3"]);
     assert_eq!(out.code, 101);
-    assert!(out.stderr.contains("argument for --partition must be count:K/N or hash:K/N with 1 <= K <= N (was count:4/3)"));
+    assert!(out.stderr.contains(
+        "argument for --partition must be count:K/N or hash:K/N with 1 <= K <= N (was count:4/3)"
+    ));
 }
 
 #[test]
@@ -142,36 +221,90 @@ fn bazel_sharding_protocol() {
         let doc_text = std::fs::read_to_string(&xml).unwrap();
         let doc = roxmltree::Document::parse(&doc_text).unwrap();
         for case in doc.descendants().filter(|n| n.has_tag_name("testcase")) {
-            union.insert(format!("{}::{}", case.attribute("classname").unwrap(), case.attribute("name").unwrap()));
+            union.insert(format!(
+                "{}::{}",
+                case.attribute("classname").unwrap(),
+                case.attribute("name").unwrap()
+            ));
         }
     }
-    assert_eq!(union.len(), 80, "the three shards together ran plain:: once each");
+    assert_eq!(
+        union.len(),
+        80,
+        "the three shards together ran plain:: once each"
+    );
 }
 
 #[test]
 fn junit_file_is_written_for_failing_and_stopped_runs() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("junit.xml");
-    let out = run("integration", &["--junit", path.to_str().unwrap(), "--test-threads", "4"]);
+    let out = run(
+        "integration",
+        &["--junit", path.to_str().unwrap(), "--test-threads", "4"],
+    );
     assert_eq!(out.code, 101);
-    assert!(out.stdout.contains("test result: FAILED."), "the console report is unchanged");
+    assert!(
+        out.stdout.contains("test result: FAILED."),
+        "the console report is unchanged"
+    );
     let text = std::fs::read_to_string(&path).unwrap();
     let doc = roxmltree::Document::parse(&text).unwrap();
-    let suite = doc.descendants().find(|n| n.has_tag_name("testsuite")).unwrap();
-    assert_eq!((suite.attribute("tests"), suite.attribute("failures"), suite.attribute("skipped")), (Some("14"), Some("5"), Some("2")));
-    let names: HashSet<&str> = doc.descendants().filter(|n| n.has_tag_name("testcase")).filter_map(|n| n.attribute("name")).collect();
+    let suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .unwrap();
+    assert_eq!(
+        (
+            suite.attribute("tests"),
+            suite.attribute("failures"),
+            suite.attribute("skipped")
+        ),
+        (Some("14"), Some("5"), Some("2"))
+    );
+    let names: HashSet<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .filter_map(|n| n.attribute("name"))
+        .collect();
     assert!(names.contains("nested") && names.contains("fails"));
-    let out = run("capture", &["--junit", path.to_str().unwrap(), "-x", "--test-threads", "1", "bulk"]);
+    let out = run(
+        "capture",
+        &[
+            "--junit",
+            path.to_str().unwrap(),
+            "-x",
+            "--test-threads",
+            "1",
+            "bulk",
+        ],
+    );
     assert_eq!(out.code, 101);
     let text = std::fs::read_to_string(&path).unwrap();
     let doc = roxmltree::Document::parse(&text).unwrap();
-    let skipped = doc.descendants().filter(|n| n.has_tag_name("skipped")).count();
-    assert_eq!(skipped, 31, "tests not run after -x are in the report as skipped");
+    let skipped = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("skipped"))
+        .count();
+    assert_eq!(
+        skipped, 31,
+        "tests not run after -x are in the report as skipped"
+    );
 }
 
 #[test]
 fn json_carries_worker_and_markers_and_verbose_shows_workers() {
-    let out = run("stress", &["--format", "json", "--test-threads", "4", "-m", "heavy_resource and redis_isolated"]);
+    let out = run(
+        "stress",
+        &[
+            "--format",
+            "json",
+            "--test-threads",
+            "4",
+            "-m",
+            "heavy_resource and redis_isolated",
+        ],
+    );
     let results: Vec<serde_json::Value> = out
         .stdout
         .lines()
@@ -181,25 +314,55 @@ fn json_carries_worker_and_markers_and_verbose_shows_workers() {
     assert_eq!(results.len(), 6);
     for r in &results {
         assert!(r["worker"].as_str().unwrap().starts_with("gw"), "{r}");
-        let markers: Vec<&str> = r["markers"].as_array().unwrap().iter().map(|m| m.as_str().unwrap()).collect();
+        let markers: Vec<&str> = r["markers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m.as_str().unwrap())
+            .collect();
         assert_eq!(markers, ["heavy_resource", "redis_isolated"]);
     }
     let out = run("stress", &["-v", "--test-threads", "4", "plain::t0"]);
-    let lines: Vec<&str> = out.stdout.lines().filter(|l| l.starts_with("test plain::")).collect();
+    let lines: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("test plain::"))
+        .collect();
     assert_eq!(lines.len(), 10);
     assert!(lines.iter().all(|l| l.contains(" ... ok [gw")), "{lines:?}");
 }
 
 #[test]
 fn durations_and_measure_follow_the_summary_inputs() {
-    let out = run("timing", &["--durations", "3", "--measure", "--test-threads", "3"]);
+    let out = run(
+        "timing",
+        &["--durations", "3", "--measure", "--test-threads", "3"],
+    );
     assert_eq!(out.code, 0);
     let text = &out.stdout;
     let slowest = text.find("slowest 3 tests:\n").expect("durations listed");
-    assert_eq!(text[slowest..].lines().skip(1).take(3).filter(|l| l.contains("ms  sleep_")).count(), 3, "{text}");
-    let measure = text.lines().find(|l| l.starts_with("measure: wall ")).expect("measure line");
-    assert!(measure.contains("busy: gw0 ") && measure.contains("gw2 "), "{measure}");
-    assert!(text.find("measure:").unwrap() < text.find("test result:").unwrap(), "notes precede the summary");
+    assert_eq!(
+        text[slowest..]
+            .lines()
+            .skip(1)
+            .take(3)
+            .filter(|l| l.contains("ms  sleep_"))
+            .count(),
+        3,
+        "{text}"
+    );
+    let measure = text
+        .lines()
+        .find(|l| l.starts_with("measure: wall "))
+        .expect("measure line");
+    assert!(
+        measure.contains("busy: gw0 ") && measure.contains("gw2 "),
+        "{measure}"
+    );
+    assert!(
+        text.find("measure:").unwrap() < text.find("test result:").unwrap(),
+        "notes precede the summary"
+    );
 }
 
 #[test]
@@ -212,14 +375,33 @@ fn worker_count_knobs_and_their_precedence() {
         assert_eq!(out.code, 0);
         std::fs::read_dir(dir.path())
             .unwrap()
-            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap().split_whitespace().nth(4).unwrap().to_owned())
+            .map(|e| {
+                std::fs::read_to_string(e.unwrap().path())
+                    .unwrap()
+                    .split_whitespace()
+                    .nth(4)
+                    .unwrap()
+                    .to_owned()
+            })
             .collect()
     };
     let s = |v: &str| BTreeSet::from([v.to_owned()]);
     assert_eq!(record(&[], &[("PARTEST_WORKERS", "3")]), s("3"));
-    assert_eq!(record(&[], &[("PARTEST_DISABLE_PARALLEL", "1"), ("PARTEST_WORKERS", "3")]), s("1"));
-    assert_eq!(record(&[], &[("PARTEST_WORKERS", "3"), ("RUST_TEST_THREADS", "2")]), s("3"));
-    assert_eq!(record(&["--test-threads", "2"], &[("PARTEST_WORKERS", "5")]), s("2"));
+    assert_eq!(
+        record(
+            &[],
+            &[("PARTEST_DISABLE_PARALLEL", "1"), ("PARTEST_WORKERS", "3")]
+        ),
+        s("1")
+    );
+    assert_eq!(
+        record(&[], &[("PARTEST_WORKERS", "3"), ("RUST_TEST_THREADS", "2")]),
+        s("3")
+    );
+    assert_eq!(
+        record(&["--test-threads", "2"], &[("PARTEST_WORKERS", "5")]),
+        s("2")
+    );
     let out = run_with_env("timing", &[], &[("PARTEST_WORKERS", "many")]);
     assert_eq!((out.code, out.stderr.as_str()), (101, "error: PARTEST_WORKERS (a number or auto) must be a number > 0 (error: invalid digit found in string)\n"));
 }
@@ -234,14 +416,24 @@ struct Span {
 
 #[test]
 fn the_generated_nextest_config_makes_markers_hold_under_cargo_nextest() {
-    if cargo().args(["nextest", "--version"]).output().map_or(true, |o| !o.status.success()) {
+    if cargo()
+        .args(["nextest", "--version"])
+        .output()
+        .map_or(true, |o| !o.status.success())
+    {
         eprintln!("cargo-nextest is not installed; skipping"); // .ci/run installs it
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let config = run_with_env("stress", &["--nextest-config"], &[("CARGO_PKG_NAME", "adopter-suite")]);
+    let config = run_with_env(
+        "stress",
+        &["--nextest-config"],
+        &[("CARGO_PKG_NAME", "adopter-suite")],
+    );
     assert_eq!(config.code, 0);
-    assert!(config.stdout.contains("threads-required = \"num-test-threads\""));
+    assert!(config
+        .stdout
+        .contains("threads-required = \"num-test-threads\""));
     let config_path = dir.path().join("nextest.toml");
     std::fs::write(&config_path, &config.stdout).unwrap();
     let records = dir.path().join("records");
@@ -249,19 +441,34 @@ fn the_generated_nextest_config_makes_markers_hold_under_cargo_nextest() {
     let out = cargo()
         .args(["nextest", "run", "--config-file"])
         .arg(&config_path)
-        .args(["-p", "adopter-suite", "--test", "stress", "--test-threads", "8"])
+        .args([
+            "-p",
+            "adopter-suite",
+            "--test",
+            "stress",
+            "--test-threads",
+            "8",
+        ])
         .args(["-E", "test(/^(serial|plain|redis|key_db)::/)"])
         .env("PARTEST_RECORD_DIR", &records)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && stderr.contains("142 tests run: 142 passed"), "{stderr}");
+    assert!(
+        out.status.success() && stderr.contains("142 tests run: 142 passed"),
+        "{stderr}"
+    );
     let spans: Vec<Span> = std::fs::read_dir(&records)
         .unwrap()
         .map(|e| {
             let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
             let f: Vec<&str> = text.split_whitespace().collect();
-            Span { name: f[0].into(), start: f[1].parse().unwrap(), end: f[2].parse().unwrap(), redis: f[4].parse().ok() }
+            Span {
+                name: f[0].into(),
+                start: f[1].parse().unwrap(),
+                end: f[2].parse().unwrap(),
+                redis: f[4].parse().ok(),
+            }
         })
         .collect();
     assert_eq!(spans.len(), 142);
@@ -270,13 +477,30 @@ fn the_generated_nextest_config_makes_markers_hold_under_cargo_nextest() {
     for a in &spans {
         for b in spans.iter().filter(|b| overlap(a, b)) {
             overlapped += 1;
-            assert!(!a.name.starts_with("serial::"), "{} overlaps {} under nextest", a.name, b.name);
+            assert!(
+                !a.name.starts_with("serial::"),
+                "{} overlaps {} under nextest",
+                a.name,
+                b.name
+            );
             let keyed = |s: &Span| s.name.starts_with("key_db::");
-            assert!(!(keyed(a) && keyed(b)), "{} and {} share key db under nextest", a.name, b.name);
+            assert!(
+                !(keyed(a) && keyed(b)),
+                "{} and {} share key db under nextest",
+                a.name,
+                b.name
+            );
             if let (Some(x), Some(y)) = (a.redis, b.redis) {
-                assert_ne!(x, y, "{} and {} share redis db {x} under nextest", a.name, b.name);
+                assert_ne!(
+                    x, y,
+                    "{} and {} share redis db {x} under nextest",
+                    a.name, b.name
+                );
             }
         }
     }
-    assert!(overlapped > 0, "nothing ran in parallel: the check proves nothing");
+    assert!(
+        overlapped > 0,
+        "nothing ran in parallel: the check proves nothing"
+    );
 }
