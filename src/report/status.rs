@@ -8,6 +8,7 @@
 
 use crate::event::Event;
 use crate::outcome::Outcome;
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -56,10 +57,11 @@ fn line(p: &Progress, now: Instant) -> String {
         if name.len() > 60 {
             name = format!("…{}", &name[name.len() - 59..]);
         }
-        text.push_str(&format!(
+        let _ = write!(
+            text,
             "; slowest: {name} ({})",
             crate::duration::show(now - *since)
-        ));
+        );
     }
     text
 }
