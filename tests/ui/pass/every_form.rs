@@ -59,6 +59,14 @@ fn returns_result() -> Result<(), std::num::ParseIntError> {
 #[partest::test]
 fn r#type() {}
 
+#[partest::test(timeout = "5s")]
+async fn asynchronous() {}
+
+#[partest::test]
+async fn asynchronous_result() -> Result<(), String> {
+    Ok(())
+}
+
 mod nested {
     #[partest::test]
     fn inner() {

@@ -1,3 +1,3 @@
 #[partest::test]
-async fn t() {}
+unsafe fn t() {}
 partest::main!();
