@@ -9,6 +9,7 @@
 //! heavy_limit = 2
 //! redis_dbs = 16
 //! dist = "loadscope"
+//! timeout = "60s"                          # for tests without their own (async: enforced)
 //! [max_concurrency]
 //! integration = 4
 //! [pools]
@@ -36,6 +37,8 @@ pub(crate) struct Config {
     pub(crate) max_concurrency: Vec<(String, NonZeroUsize)>,
     /// Pool sizes.
     pub(crate) pools: Vec<(String, NonZeroUsize)>,
+    /// Time limit of tests without their own `timeout` (enforced for async tests).
+    pub(crate) timeout: Option<std::time::Duration>,
 }
 
 /// An unreadable or invalid config file.
@@ -50,7 +53,8 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-const KEYS: &str = "markers, strict_markers, heavy_limit, redis_dbs, dist, max_concurrency, pools";
+const KEYS: &str =
+    "markers, strict_markers, heavy_limit, redis_dbs, dist, timeout, max_concurrency, pools";
 
 /// The directory of the crate under test: cargo sets `CARGO_MANIFEST_DIR` when it runs a
 /// test binary; otherwise the current directory.
@@ -172,6 +176,17 @@ fn parse(table: &toml::Table, source: &Path, prefix: &str) -> Result<Config, Con
                         ))
                     }
                 })
+            }
+            "timeout" => {
+                let text = value
+                    .as_str()
+                    .ok_or_else(|| err(key, "must be a duration like \"30s\""))?;
+                let limit = crate::duration::parse_duration(text)
+                    .map_err(|e| err(key, &format!("is invalid: {e}")))?;
+                if limit.is_zero() {
+                    return Err(err(key, "must be greater than zero"));
+                }
+                config.timeout = Some(limit);
             }
             "max_concurrency" => config.max_concurrency = named_numbers(key, value)?,
             "pools" => config.pools = named_numbers(key, value)?,

@@ -119,12 +119,12 @@ pub fn run(args: &Arguments) -> Conclusion {
 }
 
 fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
-    let config = config::load()?;
+    let settings = config::load()?;
     let mut args = args.clone();
-    args.scheduling.merge_config(&config);
+    args.scheduling.merge_config(&settings);
     let args = &args;
     let tests = registry::collect()?;
-    select::check_markers(&tests, &args.selection, &config)?;
+    select::check_markers(&tests, &args.selection, &settings)?;
     let (mut history, warning) = History::load();
     if let Some(warning) = warning {
         eprintln!("warning: {warning}");
@@ -223,6 +223,7 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
         inline: under_nextest && runnable <= 1,
         pool_names,
         outer_slot: nextest::group_slot(),
+        default_timeout: settings.timeout,
     };
     let started = Instant::now();
     let stats = runner::run(&selection.tests, scheduler, &config, &mut |event| {

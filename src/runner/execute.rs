@@ -93,27 +93,32 @@ enum End {
     TimedOut(Duration),
 }
 
-fn call(test: Test) -> End {
+fn call(test: Test, default_timeout: Option<Duration>) -> End {
     match test.def.run {
         TestFn::Plain(f) => {
             f();
             End::Returned(Ok(()))
         }
         TestFn::Fallible(f) => End::Returned(f()),
-        TestFn::Async(f) => match async_rt::block_on(f(), test.def.timeout) {
+        TestFn::Async(f) => match async_rt::block_on(f(), test.def.timeout.or(default_timeout)) {
             AsyncEnd::Completed(result) => End::Returned(result),
             AsyncEnd::TimedOut(limit) => End::TimedOut(limit),
         },
     }
 }
 
-/// Runs `test` on the current thread and reports how it went.
-pub(crate) fn run(test: Test, capture: &mut Capture) -> Completed {
+/// Runs `test` on the current thread and reports how it went. `default_timeout` applies to
+/// tests without a `timeout` of their own (enforced for async tests).
+pub(crate) fn run(
+    test: Test,
+    capture: &mut Capture,
+    default_timeout: Option<Duration>,
+) -> Completed {
     fixtures::set_current_test(Some(test.name));
     panic_hook::begin(capture.sink());
     capture.start();
     let start = Instant::now();
-    let result = catch_unwind(AssertUnwindSafe(|| call(test)));
+    let result = catch_unwind(AssertUnwindSafe(|| call(test, default_timeout)));
     let duration = start.elapsed();
     if let Ok(End::Returned(Err(text))) = &result {
         panic_hook::emit(text);

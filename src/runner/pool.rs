@@ -27,6 +27,8 @@ pub(crate) struct RunConfig {
     pub(crate) pool_names: Vec<&'static str>,
     /// A slot an outer runner leased for one pool: nextest's test-group slot.
     pub(crate) outer_slot: Option<(String, u32)>,
+    /// The time limit of tests without their own (config `timeout`).
+    pub(crate) default_timeout: Option<Duration>,
 }
 
 /// Receives every event of the run.
@@ -135,7 +137,7 @@ impl Shared<'_, '_> {
                                 .collect(),
                         );
                     }
-                    let mut done = execute::run(test, capture);
+                    let mut done = execute::run(test, capture, self.config.default_timeout);
                     done.worker = Some(worker);
                     if leased {
                         fixtures::set_leases(Vec::new());

@@ -266,3 +266,28 @@ fn async_tests_share_their_workers_runtime_and_time_out_cleanly() {
         "the future was dropped"
     );
 }
+
+#[test]
+fn the_config_timeout_applies_to_tests_without_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("partest.toml"), "timeout = \"5ms\"\n").unwrap();
+    let env = [("CARGO_MANIFEST_DIR", dir.path().to_str().unwrap())];
+    let r = run(&["--test-threads", "2", "asynchronous::a0"], &env);
+    assert_eq!(r.out.code, 101, "{}", r.out.stdout);
+    assert!(
+        r.out.stdout.contains("0 passed; 8 failed"),
+        "the 15 ms sleepers exceed 5 ms: {}",
+        r.out.stdout
+    );
+    assert!(
+        r.out.stdout.contains("note: test timed out after 5ms"),
+        "{}",
+        r.out.stdout
+    );
+    let r = run(&["--test-threads", "2", "async_timeout::"], &env);
+    assert!(
+        r.out.stdout.contains("note: test timed out after 100ms"),
+        "the test's own timeout wins: {}",
+        r.out.stdout
+    );
+}
