@@ -204,7 +204,8 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
         selection.filtered_out,
         args.show_output,
     )
-    .keep_durations_from(threshold);
+    .keep_durations_from(threshold)
+    .track_busy(args.reports.measure);
     let (out, _stdout) = report_out(args.format, capture)?;
     let formatter = report::formatter_for(args.format, out, style(args, threads));
     let mut reporter = Reporter::new(formatter, state, logfile);

@@ -177,7 +177,14 @@ impl Reporter {
             status.observe(&event);
         }
         match event {
-            Event::Started(test) => self.all().try_for_each(|f| f.write_test_start(&test)),
+            Event::Started(test) => {
+                // Plain loops: this runs for every test, and iterator chains are slow in debug.
+                self.formatter.write_test_start(&test)?;
+                for extra in &mut self.extras {
+                    extra.write_test_start(&test)?;
+                }
+                Ok(())
+            }
             Event::NotRun(test) => {
                 self.state.not_run += 1;
                 self.state.not_run_names.push(test.name);

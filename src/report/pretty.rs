@@ -130,11 +130,12 @@ impl OutputFormatter for Pretty {
             true => format!(" <{}>", exec_time(done.duration)),
             false => String::new(),
         };
-        let time = match self
-            .style
-            .worker_label(done.worker)
-            .filter(|_| self.style.verbose)
-        {
+        let worker = if self.style.verbose {
+            self.style.worker_label(done.worker)
+        } else {
+            None
+        };
+        let time = match worker {
             Some(worker) => format!("{time} [{worker}]"),
             None => time,
         };

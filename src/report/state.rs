@@ -23,8 +23,9 @@ pub(crate) struct RunState {
     pub(crate) not_run: usize,
     /// Their names.
     pub(crate) not_run_names: Vec<&'static str>,
-    /// Time each worker spent running tests, by worker index.
+    /// Time each worker spent running tests, by worker index (with `track_busy`).
     pub(crate) busy: Vec<Duration>,
+    track_busy: bool,
     /// Resource teardowns that panicked: (what, panic report). They fail the run.
     pub(crate) teardown_failures: Vec<(String, String)>,
     /// Lines printed before the summary.
@@ -58,6 +59,7 @@ impl RunState {
             not_run: 0,
             not_run_names: Vec::new(),
             busy: Vec::new(),
+            track_busy: false,
             teardown_failures: Vec::new(),
             notes: Vec::new(),
             durations: Vec::new(),
@@ -77,9 +79,15 @@ impl RunState {
         self
     }
 
+    /// Also adds up each worker's busy time (for `--measure`).
+    pub(crate) fn track_busy(mut self, on: bool) -> Self {
+        self.track_busy = on;
+        self
+    }
+
     /// Counts a finished test.
     pub(crate) fn record(&mut self, done: &Completed) {
-        if let Some(w) = done.worker {
+        if let Some(w) = done.worker.filter(|_| self.track_busy) {
             if self.busy.len() <= w {
                 self.busy.resize(w + 1, Duration::ZERO);
             }
