@@ -167,6 +167,9 @@ const OPTIONS: &[(&str, &str, Kind)] = &[
     ("redis-dbs", "", Kind::Value),
     ("max-concurrency", "", Kind::Multi),
     ("resource-pool", "", Kind::Multi),
+    ("timeout", "", Kind::Value),
+    ("slow-timeout", "", Kind::Value),
+    ("run-timeout", "", Kind::Value),
     // partest's own (selection.rs)
     ("", "m", Kind::Value),
     ("strict-markers", "", Kind::Flag),
@@ -456,6 +459,13 @@ Scheduling (partest):
         --resource-pool NAME=K
                             Size of pool NAME for resource(NAME) (repeatable); env
                             PARTEST_RESOURCE_POOLS=a=1,b=2
+        --timeout D         Time limit of tests without their own timeout (e.g. 30s;
+                            env PARTEST_TIMEOUT). A test past it is reported failed at
+                            once and its worker replaced; its thread is abandoned
+        --slow-timeout D    Report tests running longer than D, again at each
+                            multiple (default 60s, 0 turns it off)
+        --run-timeout D     End the run after D: list the running tests, report them
+                            timed out, exit 101 (env PARTEST_RUN_TIMEOUT)
 
 Selection and reports (partest):
     -m EXPR                 Only tests whose markers match EXPR: marker names, and,

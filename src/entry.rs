@@ -9,6 +9,7 @@ use crate::fixtures::{rate_limit, resources, temp};
 use crate::history::{self, History};
 use crate::report::plural::plural;
 use crate::report::{self, list, Reporter, RunState, Style};
+use crate::runner::pool::EventSink;
 use crate::runner::PoolStats;
 use crate::runner::{self, panic_hook, CaptureMode, RunConfig};
 use crate::scheduler::{self, Scheduler};
@@ -17,6 +18,7 @@ use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, IsTerminal};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// libtest's exit code for failed tests and invalid invocations.
@@ -208,7 +210,7 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
     .track_busy(args.reports.measure);
     let (out, _stdout) = report_out(args.format, capture)?;
     let formatter = report::formatter_for(args.format, out, style(args, threads));
-    let mut reporter = Reporter::new(formatter, state, logfile);
+    let mut reporter = Reporter::new(formatter, state, logfile).multithreaded(threads > 1);
     if let Some(path) = &args.reports.junit {
         reporter = reporter.with_extra(report::junit_file(path.clone()));
     }
@@ -224,12 +226,24 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
         inline: under_nextest && runnable <= 1,
         pool_names,
         outer_slot: nextest::group_slot(),
-        default_timeout: settings.timeout,
+        default_timeout: args.scheduling.timeout,
+        slow_after: args.scheduling.slow_timeout,
+        run_timeout: args.scheduling.run_timeout,
     };
     let started = Instant::now();
-    let stats = runner::run(&selection.tests, scheduler, &config, &mut |event| {
-        reporter.on_event(event)
-    })?;
+    // The workers own the sink; a stuck test's abandoned thread may outlive the run, so
+    // the reporter is taken back out of it at the end rather than unwrapped.
+    let shared_reporter = Arc::new(Mutex::new(Some(reporter)));
+    let sink_reporter = Arc::clone(&shared_reporter);
+    let sink: EventSink = Box::new(move |event| match &mut *lock_reporter(&sink_reporter) {
+        Some(reporter) => reporter.on_event(event),
+        None => Ok(()),
+    });
+    let stats = runner::run(&selection.tests, scheduler, &config, sink);
+    let mut reporter = lock_reporter(&shared_reporter)
+        .take()
+        .expect("the reporter is taken once");
+    let stats = stats?;
     for (what, report) in resources::tear_down_run() {
         reporter.on_event(Event::TeardownFailed { what, report })?;
     }
@@ -251,6 +265,10 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
 }
 
 /// Lines printed before the summary: rate limiter counters, `--durations`, `--measure`.
+fn lock_reporter(m: &Mutex<Option<Reporter>>) -> std::sync::MutexGuard<'_, Option<Reporter>> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn run_notes(
     args: &Arguments,
     reporter: &Reporter,

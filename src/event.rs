@@ -15,6 +15,12 @@ pub(crate) enum Event {
     NotRun(Test),
     /// Dropping a `per_worker` / `per_run` resource panicked: `report` is the panic report.
     TeardownFailed { what: String, report: String },
+    /// A test has been running for `elapsed` (a multiple of `--slow-timeout`).
+    Slow {
+        test: Test,
+        worker: usize,
+        elapsed: Duration,
+    },
 }
 
 /// A finished test.

@@ -3,6 +3,7 @@
 
 use super::{env_var, parse_threads, Matches};
 use std::num::NonZeroUsize;
+use std::time::Duration;
 
 /// `--dist`: how tests are spread over workers (pytest-xdist's modes).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -38,6 +39,29 @@ pub struct SchedulingArgs {
     /// `--resource-pool NAME=K` (repeatable) / `PARTEST_RESOURCE_POOLS=a=1,b=2`: pool sizes
     /// for `resource(NAME)` that do not state `count`.
     pub pools: Vec<(String, NonZeroUsize)>,
+    /// `--timeout D` / `PARTEST_TIMEOUT`: time limit of tests without their own.
+    pub timeout: Option<Duration>,
+    /// `--slow-timeout D` / `PARTEST_SLOW_TIMEOUT` (default 60s, `0` turns it off): warn
+    /// about tests running longer, again at each multiple.
+    pub slow_timeout: Option<Duration>,
+    /// `--run-timeout D` / `PARTEST_RUN_TIMEOUT`: end the run after this long.
+    pub run_timeout: Option<Duration>,
+}
+
+/// libtest's slow-test warning interval.
+const DEFAULT_SLOW_TIMEOUT: Duration = Duration::from_secs(60);
+
+fn duration_option(m: &Matches, flag: &str, env: &str) -> Result<Option<Duration>, String> {
+    let (text, what) = match m.value(flag) {
+        Some(text) => (text.to_owned(), format!("argument for --{flag}")),
+        None => match env_var(env) {
+            Some(text) => (text, env.to_owned()),
+            None => return Ok(None),
+        },
+    };
+    crate::duration::parse_duration(&text)
+        .map(Some)
+        .map_err(|e| format!("{what}: {e}"))
 }
 
 fn number(m: &Matches, flag: &str, env: &str) -> Result<Option<NonZeroUsize>, String> {
@@ -93,6 +117,7 @@ impl SchedulingArgs {
 
     /// Fills what the command line and environment left open from `config`.
     pub(crate) fn merge_config(&mut self, config: &crate::config::Config) {
+        self.timeout = self.timeout.or(config.timeout);
         self.dist = self.dist.or(config.dist);
         self.heavy_limit = self.heavy_limit.or(config.heavy_limit);
         self.redis_dbs = self.redis_dbs.or(config.redis_dbs);
@@ -137,6 +162,14 @@ impl SchedulingArgs {
             redis_dbs: number(m, "redis-dbs", "PARTEST_REDIS_DBS")?,
             caps: pairs(m, "max-concurrency", "PARTEST_MAX_CONCURRENCY")?,
             pools: pairs(m, "resource-pool", "PARTEST_RESOURCE_POOLS")?,
+            timeout: duration_option(m, "timeout", "PARTEST_TIMEOUT")?.filter(|d| !d.is_zero()),
+            slow_timeout: match duration_option(m, "slow-timeout", "PARTEST_SLOW_TIMEOUT")? {
+                Some(d) if d.is_zero() => None,
+                Some(d) => Some(d),
+                None => Some(DEFAULT_SLOW_TIMEOUT),
+            },
+            run_timeout: duration_option(m, "run-timeout", "PARTEST_RUN_TIMEOUT")?
+                .filter(|d| !d.is_zero()),
         })
     }
 }

@@ -7,6 +7,8 @@
 //!   output (every test's with `--show-output`), and `"message": "..."` for a failure note
 //!   or an ignore reason; partest adds `"worker": "gw1"` (or `"master"`) and
 //!   `"markers": [...]` (custom and built-in markers, when the test has any)
+//! - `{ "type": "test", "event": "timeout", "name": "..." }` (libtest's slow-test warning),
+//!   plus `"worker"` and `"elapsed"` seconds
 //! - `{ "type": "suite", "event": "ok" | "failed", "passed": N, "failed": N, "ignored": N,
 //!   "measured": 0, "filtered_out": N, "exec_time": seconds }`, plus `"not_run": N` when
 //!   the run stopped early (`--maxfail`) and `"teardown_failures": N` when resource
@@ -90,6 +92,19 @@ impl OutputFormatter for Json {
         }
         text.push_str(" }");
         self.line(&text)
+    }
+
+    fn write_slow(
+        &mut self,
+        test: &Test,
+        worker: &str,
+        elapsed: std::time::Duration,
+    ) -> io::Result<()> {
+        self.line(&format!(
+            r#"{{ "type": "test", "event": "timeout", "name": "{}", "worker": "{worker}", "elapsed": {} }}"#,
+            Esc(test.name),
+            elapsed.as_secs_f64()
+        ))
     }
 
     fn write_run_finish(&mut self, state: &RunState) -> io::Result<()> {

@@ -36,6 +36,10 @@ pub(crate) trait OutputFormatter {
     fn write_not_run(&mut self, _test: &Test) -> io::Result<()> {
         Ok(())
     }
+    /// A test has been running for `elapsed` on `worker`.
+    fn write_slow(&mut self, _test: &Test, _worker: &str, _elapsed: Duration) -> io::Result<()> {
+        Ok(())
+    }
     /// After the last test.
     fn write_run_finish(&mut self, state: &RunState) -> io::Result<()>;
 }
@@ -97,6 +101,12 @@ impl Style {
     }
 }
 
+/// Seconds to a tenth, without a trailing `.0` (`60`, `0.3`), as in "over 60 seconds".
+pub(crate) fn whole_seconds(d: Duration) -> String {
+    let tenths = (d.as_millis() as f64 / 100.0).round() / 10.0;
+    format!("{tenths}")
+}
+
 /// libtest's duration text: seconds with three decimals.
 pub(crate) fn exec_time(d: Duration) -> String {
     format!("{:.3}s", d.as_secs_f64())
@@ -129,6 +139,8 @@ pub(crate) struct Reporter {
     state: RunState,
     logfile: Option<File>,
     status: Option<status::LiveStatus>,
+    /// Whether several workers run (names workers `gwN`, else `master`).
+    multithreaded: bool,
 }
 
 impl Reporter {
@@ -144,7 +156,14 @@ impl Reporter {
             state,
             logfile,
             status: None,
+            multithreaded: false,
         }
+    }
+
+    /// Names workers `gwN` (several workers) rather than `master`.
+    pub(crate) fn multithreaded(mut self, on: bool) -> Self {
+        self.multithreaded = on;
+        self
     }
 
     /// Adds a report written alongside the main one.
@@ -190,6 +209,15 @@ impl Reporter {
                 self.state.not_run_names.push(test.name);
                 self.all().try_for_each(|f| f.write_not_run(&test))
             }
+            Event::Slow {
+                test,
+                worker,
+                elapsed,
+            } => {
+                let worker = self.style_worker(worker);
+                self.all()
+                    .try_for_each(|f| f.write_slow(&test, &worker, elapsed))
+            }
             Event::TeardownFailed { what, report } => {
                 self.state.teardown_failures.push((what, report));
                 Ok(())
@@ -206,6 +234,14 @@ impl Reporter {
                 self.state.keep_output(done);
                 Ok(())
             }
+        }
+    }
+
+    fn style_worker(&self, worker: usize) -> String {
+        if self.multithreaded {
+            format!("gw{worker}")
+        } else {
+            "master".to_owned()
         }
     }
 

@@ -157,6 +157,22 @@ impl OutputFormatter for Pretty {
         self.out.flush()
     }
 
+    fn write_slow(
+        &mut self,
+        test: &Test,
+        worker: &str,
+        elapsed: std::time::Duration,
+    ) -> io::Result<()> {
+        // libtest's line, plus the worker.
+        writeln!(
+            self.out,
+            "test {} has been running for over {} seconds [{worker}]",
+            test.name,
+            super::whole_seconds(elapsed)
+        )?;
+        self.out.flush()
+    }
+
     fn write_run_finish(&mut self, state: &RunState) -> io::Result<()> {
         write_run_end(&mut self.out, &self.style, state)
     }

@@ -117,7 +117,7 @@ impl LiveStatus {
                 p.done += 1;
                 p.failed += usize::from(matches!(done.outcome, Outcome::Failed { .. }));
             }
-            Event::NotRun(_) | Event::TeardownFailed { .. } => {}
+            Event::NotRun(_) | Event::TeardownFailed { .. } | Event::Slow { .. } => {}
         }
         if p.shown {
             let _ = std::io::stderr().lock().write_all(ERASE);

@@ -8,6 +8,7 @@ pub(crate) mod capture;
 pub(crate) mod execute;
 pub(crate) mod panic_hook;
 pub(crate) mod pool;
+pub(crate) mod watchdog;
 
 pub(crate) use execute::CaptureMode;
 pub(crate) use pool::{run, PoolStats, RunConfig};

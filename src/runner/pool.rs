@@ -1,16 +1,20 @@
-//! The worker pool (`gw0`…). Each worker asks the shared [`Scheduler`] for its next test,
-//! runs it, hands the events to the reporter itself and tells the scheduler it finished.
-//! A worker with nothing admissible sleeps on a condition variable until a test finishes
-//! (never polls); the calling thread only waits for the workers.
+//! The worker pool (`gw0`…) and its watchdog. Each worker asks the shared [`Scheduler`]
+//! for its next test, runs it, hands the events to the reporter itself and tells the
+//! scheduler it finished: one lock round trip per test. A worker with nothing admissible
+//! sleeps until a test finishes (never polls). The calling thread is the watchdog
+//! (watchdog.rs): it sleeps until the next deadline and times out stuck tests, replacing
+//! their worker so the run goes on at full width. Worker threads are not joined: a stuck
+//! test's thread is abandoned and dies with the process.
 
 use super::execute::{self, Capture, CaptureMode};
+use super::watchdog::{self, Running};
 use crate::event::{Completed, Event};
 use crate::filter::{Disposition, Planned};
 use crate::fixtures::{self, resources};
 use crate::outcome::Outcome;
 use crate::scheduler::{Lease, Next, Scheduler};
 use std::io;
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -27,44 +31,61 @@ pub(crate) struct RunConfig {
     pub(crate) pool_names: Vec<&'static str>,
     /// A slot an outer runner leased for one pool: nextest's test-group slot.
     pub(crate) outer_slot: Option<(String, u32)>,
-    /// The time limit of tests without their own (config `timeout`).
+    /// The time limit of tests without their own (`--timeout`, config `timeout`).
     pub(crate) default_timeout: Option<Duration>,
+    /// Warn about a test running longer than this, and at each multiple (`--slow-timeout`).
+    pub(crate) slow_after: Option<Duration>,
+    /// Stop the whole run after this long (`--run-timeout`).
+    pub(crate) run_timeout: Option<Duration>,
 }
 
 /// Receives every event of the run.
-pub(crate) type EventSink<'a> = dyn FnMut(Event) -> io::Result<()> + Send + 'a;
+pub(crate) type EventSink = Box<dyn FnMut(Event) -> io::Result<()> + Send>;
 
-struct State {
-    scheduler: Scheduler,
+/// One worker position (`gwN`): its current thread's generation and running test.
+pub(crate) struct Slot {
+    /// Bumped when the watchdog abandons the slot's thread; the old thread then exits.
+    pub(crate) generation: u64,
+    pub(crate) running: Option<Running>,
+}
+
+pub(crate) struct State {
+    pub(crate) scheduler: Scheduler,
     /// Workers asleep waiting for a test to finish.
     waiting: usize,
     /// Total time workers slept waiting for a constraint while tests were pending.
-    waited: Duration,
+    pub(crate) waited: Duration,
+    pub(crate) slots: Vec<Slot>,
+    /// Worker threads still working for the run (abandoned ones not counted).
+    pub(crate) live: usize,
+    /// When the watchdog plans to wake; starts of tests with earlier deadlines wake it.
+    pub(crate) watchdog_wake: Option<Instant>,
 }
 
-/// What the workers share. Lock order: `state` is never held while taking `sink`.
-struct Shared<'p, 's> {
-    plan: &'p [Planned],
-    state: Mutex<State>,
+/// What the workers and the watchdog share. `state` is never held while taking `sink`.
+pub(crate) struct Shared {
+    pub(crate) plan: Vec<Planned>,
+    pub(crate) state: Mutex<State>,
     wake: Condvar,
-    sink: Mutex<Reporting<'s>>,
-    config: &'p RunConfig,
+    pub(crate) watchdog: Condvar,
+    sink: Mutex<Reporting>,
+    pub(crate) config: RunConfig,
 }
 
 /// The event sink and the first error it returned.
-struct Reporting<'s> {
-    events: &'s mut EventSink<'s>,
+struct Reporting {
+    events: EventSink,
     error: Option<io::Error>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding these locks is a partest bug; the state is still consistent.
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-impl Shared<'_, '_> {
+impl Shared {
     /// Sends `event` on; false once the sink has failed (the run then stops).
-    fn emit(&self, event: Event) -> bool {
+    pub(crate) fn emit(&self, event: Event) -> bool {
         let mut reporting = lock(&self.sink);
         if reporting.error.is_some() {
             return false;
@@ -78,18 +99,26 @@ impl Shared<'_, '_> {
         }
     }
 
-    /// The next thing for `worker` to do, after recording (when given) the test it just
-    /// finished: one lock round trip per test.
-    fn finish_and_next(&self, worker: usize, finished: Option<(usize, Lease, bool)>) -> Next {
+    /// Records (when given) the test `slot` just finished and returns the next thing to do,
+    /// or `None` when the watchdog abandoned this thread: one lock round trip per test.
+    fn finish_and_next(
+        &self,
+        slot: usize,
+        generation: u64,
+        finished: Option<bool>,
+    ) -> Option<Next> {
         let mut state = lock(&self.state);
-        if let Some((index, lease, failed)) = finished {
-            state.scheduler.finish(index, lease, failed);
+        if state.slots[slot].generation != generation {
+            return None; // timed out: the watchdog reported the test and replaced this thread
+        }
+        if let (Some(failed), Some(running)) = (finished, state.slots[slot].running.take()) {
+            state.scheduler.finish(running.index, running.lease, failed);
             if state.waiting > 0 {
                 self.wake.notify_all();
             }
         }
         loop {
-            match state.scheduler.next_for(worker) {
+            match state.scheduler.next_for(slot) {
                 Next::Wait => {
                     state.waiting += 1;
                     let asleep = Instant::now();
@@ -99,13 +128,34 @@ impl Shared<'_, '_> {
                         .unwrap_or_else(PoisonError::into_inner);
                     state.waited += asleep.elapsed();
                     state.waiting -= 1;
+                    if state.slots[slot].generation != generation {
+                        return None;
+                    }
                 }
-                next => return next,
+                Next::Run(index, lease) => {
+                    let running = Running::new(index, self.plan[index].test, lease, &self.config);
+                    if running.wakes_watchdog_before(state.watchdog_wake) {
+                        self.watchdog.notify_one();
+                    }
+                    state.slots[slot].running = Some(running);
+                    return Some(Next::Run(index, Lease::default()));
+                }
+                next => return Some(next),
             }
         }
     }
 
-    fn stop(&self) {
+    /// Wakes waiting workers after the watchdog changed the scheduler (they may now start
+    /// tests, or learn the run stopped).
+    pub(crate) fn stop_if_needed(&self) {
+        let state = lock(&self.state);
+        if state.waiting > 0 {
+            self.wake.notify_all();
+        }
+    }
+
+    /// Stops scheduling and wakes whoever waits.
+    pub(crate) fn stop(&self) {
         let mut state = lock(&self.state);
         state.scheduler.stop();
         if state.waiting > 0 {
@@ -113,40 +163,53 @@ impl Shared<'_, '_> {
         }
     }
 
-    fn work(&self, worker: usize, capture: &mut Capture) {
+    /// Leases of the test `slot` runs, as (pool name, slot) pairs.
+    fn leases(&self, slot: usize) -> Vec<(&'static str, u32)> {
+        let state = lock(&self.state);
+        let Some(running) = &state.slots[slot].running else {
+            return Vec::new();
+        };
+        let pool = |p: u32| self.config.pool_names[p as usize];
+        // Under nextest the slot comes from the pool's test group.
+        let outer = self.config.outer_slot.as_ref();
+        let number = |p: u32, s: u32| match outer {
+            Some((name, slot)) if name == pool(p) => *slot,
+            _ => s,
+        };
+        running
+            .lease
+            .slots
+            .iter()
+            .map(|&(p, s)| (pool(p), number(p, s)))
+            .collect()
+    }
+
+    /// The worker loop of position `slot` for thread `generation`.
+    pub(crate) fn work(&self, slot: usize, generation: u64, capture: &mut Capture) {
         let mut finished = None;
-        loop {
-            match self.finish_and_next(worker, finished.take()) {
-                Next::Run(index, lease) => {
+        while let Some(next) = self.finish_and_next(slot, generation, finished.take()) {
+            match next {
+                Next::Run(index, _) => {
                     let test = self.plan[index].test;
                     let started = self.emit(Event::Started(test));
-                    let leased = !lease.slots.is_empty();
+                    let leases = self.leases(slot);
+                    let leased = !leases.is_empty();
                     if leased {
-                        let pool = |p: u32| self.config.pool_names[p as usize];
-                        let outer = self.config.outer_slot.as_ref();
-                        // Under nextest the slot comes from the pool's test group.
-                        let slot = |p: u32, s: u32| match outer {
-                            Some((name, slot)) if name == pool(p) => *slot,
-                            _ => s,
-                        };
-                        fixtures::set_leases(
-                            lease
-                                .slots
-                                .iter()
-                                .map(|&(p, s)| (pool(p), slot(p, s)))
-                                .collect(),
-                        );
+                        fixtures::set_leases(leases);
                     }
                     let mut done = execute::run(test, capture, self.config.default_timeout);
-                    done.worker = Some(worker);
+                    done.worker = Some(slot);
                     if leased {
                         fixtures::set_leases(Vec::new());
                     }
                     let failed = matches!(done.outcome, Outcome::Failed { .. });
-                    if !(started && self.emit(Event::Finished(done))) {
+                    // Report only if the watchdog did not time this test out meanwhile.
+                    if self.claim(slot, generation)
+                        && !(started && self.emit(Event::Finished(done)))
+                    {
                         self.stop();
                     }
-                    finished = Some((index, lease, failed));
+                    finished = Some(failed);
                 }
                 Next::Skip(index) => {
                     let planned = self.plan[index];
@@ -171,8 +234,45 @@ impl Shared<'_, '_> {
                 Next::Wait | Next::Done => break,
             }
         }
-        for (what, report) in resources::tear_down_worker() {
-            self.emit(Event::TeardownFailed { what, report });
+        if self.retire(slot, generation) {
+            for (what, report) in resources::tear_down_worker() {
+                self.emit(Event::TeardownFailed { what, report });
+            }
+        }
+    }
+
+    /// Whether this thread still owns its slot's running test (not timed out).
+    fn claim(&self, slot: usize, generation: u64) -> bool {
+        let state = lock(&self.state);
+        state.slots[slot].generation == generation && state.slots[slot].running.is_some()
+    }
+
+    /// This thread is done; false when it had been abandoned.
+    fn retire(&self, slot: usize, generation: u64) -> bool {
+        let mut state = lock(&self.state);
+        if state.slots[slot].generation != generation {
+            return false;
+        }
+        state.live -= 1;
+        self.watchdog.notify_one();
+        true
+    }
+
+    /// Starts the thread for position `slot`; false (and a warning) if it cannot start.
+    pub(crate) fn spawn_worker(self: &Arc<Self>, slot: usize, generation: u64) -> bool {
+        let shared = Arc::clone(self);
+        let spawned = thread::Builder::new()
+            .name(format!("gw{slot}"))
+            .spawn(move || {
+                fixtures::enter_worker(slot);
+                shared.work(slot, generation, &mut Capture::new(shared.config.capture));
+            });
+        match spawned {
+            Ok(_) => true,
+            Err(e) => {
+                eprintln!("warning: partest could not start worker gw{slot} ({e}); going on with fewer workers");
+                false
+            }
         }
     }
 }
@@ -186,41 +286,58 @@ pub(crate) struct PoolStats {
 
 /// Runs `plan` under `scheduler`, handing every event to `events` (from whichever thread
 /// produced it), then reports the tests that never started as not run.
-pub(crate) fn run<'s>(
+pub(crate) fn run(
     plan: &[Planned],
     scheduler: Scheduler,
     config: &RunConfig,
-    events: &'s mut EventSink<'s>,
+    events: EventSink,
 ) -> io::Result<PoolStats> {
-    let shared = Shared {
-        plan,
+    let threads = if config.inline {
+        1
+    } else {
+        config.threads.max(1)
+    };
+    let slots = (0..threads)
+        .map(|_| Slot {
+            generation: 0,
+            running: None,
+        })
+        .collect();
+    let shared = Arc::new(Shared {
+        plan: plan.to_vec(),
         state: Mutex::new(State {
             scheduler,
             waiting: 0,
             waited: Duration::ZERO,
+            slots,
+            live: threads,
+            watchdog_wake: None,
         }),
         wake: Condvar::new(),
+        watchdog: Condvar::new(),
         sink: Mutex::new(Reporting {
             events,
             error: None,
         }),
-        config,
-    };
-    if config.inline {
-        shared.work(0, &mut Capture::new(config.capture));
+        config: config.clone(),
+    });
+    let started = if config.inline {
+        0
     } else {
-        thread::scope(|scope| -> io::Result<()> {
-            for index in 0..config.threads.max(1) {
-                let shared = &shared;
-                thread::Builder::new()
-                    .name(format!("gw{index}"))
-                    .spawn_scoped(scope, move || {
-                        fixtures::enter_worker(index);
-                        shared.work(index, &mut Capture::new(shared.config.capture));
-                    })?;
-            }
-            Ok(())
-        })?;
+        (0..threads)
+            .take_while(|&slot| shared.spawn_worker(slot, 0))
+            .count()
+    };
+    if started == 0 {
+        if !config.inline {
+            eprintln!("warning: partest could not start worker threads; running the tests one by one on the main thread");
+        }
+        lock(&shared.state).live = 1;
+        shared.work(0, 0, &mut Capture::new(config.capture));
+    } else {
+        // Workers that started may already have retired: subtract only those that did not.
+        lock(&shared.state).live -= threads - started;
+        watchdog::watch(&shared);
     }
     let (not_run, waited) = {
         let state = lock(&shared.state);
@@ -231,9 +348,6 @@ pub(crate) fn run<'s>(
             break;
         }
     }
-    let reporting = shared
-        .sink
-        .into_inner()
-        .unwrap_or_else(PoisonError::into_inner);
-    reporting.error.map_or(Ok(PoolStats { waited }), Err)
+    let error = lock(&shared.sink).error.take();
+    error.map_or(Ok(PoolStats { waited }), Err)
 }
