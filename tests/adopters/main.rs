@@ -7,6 +7,7 @@ mod capture;
 mod fixtures;
 mod flags;
 mod parity;
+mod reliability;
 mod runners;
 mod scheduling;
 mod selection;
