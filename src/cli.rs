@@ -170,6 +170,9 @@ const OPTIONS: &[(&str, &str, Kind)] = &[
     ("timeout", "", Kind::Value),
     ("slow-timeout", "", Kind::Value),
     ("run-timeout", "", Kind::Value),
+    ("reruns", "", Kind::Value),
+    ("reruns-delay", "", Kind::Value),
+    ("fail-on-flaky", "", Kind::Flag),
     // partest's own (selection.rs)
     ("", "m", Kind::Value),
     ("strict-markers", "", Kind::Flag),
@@ -466,6 +469,11 @@ Scheduling (partest):
                             multiple (default 60s, 0 turns it off)
         --run-timeout D     End the run after D: list the running tests, report them
                             timed out, exit 101 (env PARTEST_RUN_TIMEOUT)
+        --reruns N          Run a failing test up to N more times (a test's own
+                            retries = N wins; env PARTEST_RERUNS); one that then
+                            passes is reported FLAKY and does not fail the run
+        --reruns-delay D    Wait D before each rerun
+        --fail-on-flaky     A FLAKY test fails the run
 
 Selection and reports (partest):
     -m EXPR                 Only tests whose markers match EXPR: marker names, and,

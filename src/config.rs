@@ -9,7 +9,8 @@
 //! heavy_limit = 2
 //! redis_dbs = 16
 //! dist = "loadscope"
-//! timeout = "60s"                          # for tests without their own (async: enforced)
+//! timeout = "60s"                          # for tests without their own
+//! quarantine = ["known_broken"]            # these markers' failures never fail the run
 //! [max_concurrency]
 //! integration = 4
 //! [pools]
@@ -37,8 +38,10 @@ pub(crate) struct Config {
     pub(crate) max_concurrency: Vec<(String, NonZeroUsize)>,
     /// Pool sizes.
     pub(crate) pools: Vec<(String, NonZeroUsize)>,
-    /// Time limit of tests without their own `timeout` (enforced for async tests).
+    /// Time limit of tests without their own `timeout`.
     pub(crate) timeout: Option<std::time::Duration>,
+    /// Markers whose tests run and report but never fail the run.
+    pub(crate) quarantine: Vec<String>,
 }
 
 /// An unreadable or invalid config file.
@@ -187,6 +190,19 @@ fn parse(table: &toml::Table, source: &Path, prefix: &str) -> Result<Config, Con
                     return Err(err(key, "must be greater than zero"));
                 }
                 config.timeout = Some(limit);
+            }
+            "quarantine" => {
+                let items = value
+                    .as_array()
+                    .ok_or_else(|| err(key, "must be an array of marker names"))?;
+                config.quarantine = items
+                    .iter()
+                    .map(|i| {
+                        i.as_str()
+                            .map(str::to_owned)
+                            .ok_or_else(|| err(key, "must list marker names as strings"))
+                    })
+                    .collect::<Result<_, _>>()?;
             }
             "max_concurrency" => config.max_concurrency = named_numbers(key, value)?,
             "pools" => config.pools = named_numbers(key, value)?,

@@ -207,7 +207,8 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
         args.show_output,
     )
     .keep_durations_from(threshold)
-    .track_busy(args.reports.measure);
+    .track_busy(args.reports.measure)
+    .with_flaky_policy(args.scheduling.fail_on_flaky, settings.quarantine.clone());
     let (out, _stdout) = report_out(args.format, capture)?;
     let formatter = report::formatter_for(args.format, out, style(args, threads));
     let mut reporter = Reporter::new(formatter, state, logfile).multithreaded(threads > 1);
@@ -229,6 +230,8 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
         default_timeout: args.scheduling.timeout,
         slow_after: args.scheduling.slow_timeout,
         run_timeout: args.scheduling.run_timeout,
+        reruns: args.scheduling.reruns,
+        reruns_delay: args.scheduling.reruns_delay,
     };
     let started = Instant::now();
     // The workers own the sink; a stuck test's abandoned thread may outlive the run, so
@@ -278,6 +281,23 @@ fn run_notes(
 ) -> Vec<String> {
     let state = reporter.state();
     let mut notes: Vec<String> = rate_limit::summary().into_iter().collect();
+    if !state.flaky.is_empty() {
+        let fails = if args.scheduling.fail_on_flaky {
+            " (--fail-on-flaky: they fail the run)"
+        } else {
+            ""
+        };
+        notes.push(format!(
+            "flaky: {} passed only on a rerun{fails}",
+            plural(state.flaky.len(), "test")
+        ));
+    }
+    if !state.quarantined.is_empty() {
+        notes.push(format!(
+            "quarantined: {} failed without failing the run",
+            plural(state.quarantined.len(), "test")
+        ));
+    }
     if let Some(n) = args.reports.durations {
         let mut slowest = state.durations.clone();
         slowest.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));

@@ -36,4 +36,27 @@ pub(crate) struct Completed {
     pub(crate) output: Vec<u8>,
     /// The worker that ran it (`None` for tests reported without running).
     pub(crate) worker: Option<usize>,
+    /// Failed attempts before this one (reruns), oldest first.
+    pub(crate) earlier: Vec<FailedAttempt>,
+}
+
+/// One failed attempt of a test that was run again.
+#[derive(Debug, Clone)]
+pub(crate) struct FailedAttempt {
+    /// What the attempt printed (and its panic report).
+    pub(crate) output: Vec<u8>,
+    /// Its failure note, if any.
+    pub(crate) message: Option<String>,
+}
+
+impl Completed {
+    /// Passed only after failing: a flaky test.
+    pub(crate) fn is_flaky(&self) -> bool {
+        self.outcome == Outcome::Passed && !self.earlier.is_empty()
+    }
+
+    /// Which attempt this is (1 for a test that was not rerun).
+    pub(crate) fn attempt(&self) -> usize {
+        self.earlier.len() + 1
+    }
 }

@@ -46,6 +46,13 @@ pub struct SchedulingArgs {
     pub slow_timeout: Option<Duration>,
     /// `--run-timeout D` / `PARTEST_RUN_TIMEOUT`: end the run after this long.
     pub run_timeout: Option<Duration>,
+    /// `--reruns N` / `PARTEST_RERUNS`: run a failing test up to N more times (a test's own
+    /// `retries = N` wins).
+    pub reruns: u32,
+    /// `--reruns-delay D`: wait this long before each rerun.
+    pub reruns_delay: Duration,
+    /// `--fail-on-flaky`: a test that passed only on a rerun fails the run.
+    pub fail_on_flaky: bool,
 }
 
 /// libtest's slow-test warning interval.
@@ -170,6 +177,20 @@ impl SchedulingArgs {
             },
             run_timeout: duration_option(m, "run-timeout", "PARTEST_RUN_TIMEOUT")?
                 .filter(|d| !d.is_zero()),
+            reruns: match m
+                .value("reruns")
+                .map(str::to_owned)
+                .or_else(|| env_var("PARTEST_RERUNS"))
+            {
+                Some(text) => text
+                    .trim()
+                    .parse()
+                    .map_err(|e| format!("argument for --reruns must be a number (error: {e})"))?,
+                None => 0,
+            },
+            reruns_delay: duration_option(m, "reruns-delay", "PARTEST_RERUNS_DELAY")?
+                .unwrap_or_default(),
+            fail_on_flaky: m.flag("fail-on-flaky"),
         })
     }
 }

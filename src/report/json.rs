@@ -6,7 +6,8 @@
 //!   `"exec_time": seconds` under `--report-time`, `"stdout": "..."` for a failing test's
 //!   output (every test's with `--show-output`), and `"message": "..."` for a failure note
 //!   or an ignore reason; partest adds `"worker": "gw1"` (or `"master"`) and
-//!   `"markers": [...]` (custom and built-in markers, when the test has any)
+//!   `"markers": [...]` (custom and built-in markers, when the test has any), and for a
+//!   rerun test `"flaky": bool, "attempt": N, "earlier": [{ "stdout", "message" }]`
 //! - `{ "type": "test", "event": "timeout", "name": "..." }` (libtest's slow-test warning),
 //!   plus `"worker"` and `"elapsed"` seconds
 //! - `{ "type": "suite", "event": "ok" | "failed", "passed": N, "failed": N, "ignored": N,
@@ -82,6 +83,30 @@ impl OutputFormatter for Json {
             let _ = write!(text, r#", "message": "{}""#, Esc(message));
         }
         // partest's extras (libtest consumers ignore unknown fields).
+        if !done.earlier.is_empty() {
+            let earlier: Vec<String> = done
+                .earlier
+                .iter()
+                .map(|a| {
+                    let message = a
+                        .message
+                        .as_deref()
+                        .map(|m| format!(r#", "message": "{}""#, Esc(m)))
+                        .unwrap_or_default();
+                    format!(
+                        r#"{{ "stdout": "{}"{message} }}"#,
+                        Esc(&String::from_utf8_lossy(&a.output))
+                    )
+                })
+                .collect();
+            let _ = write!(
+                text,
+                r#", "flaky": {}, "attempt": {}, "earlier": [{}]"#,
+                done.is_flaky(),
+                done.attempt(),
+                earlier.join(", ")
+            );
+        }
         if let Some(worker) = self.style.worker_label(done.worker) {
             let _ = write!(text, r#", "worker": "{worker}""#);
         }

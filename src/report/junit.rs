@@ -1,5 +1,7 @@
 //! `--format junit`: one JUnit XML document on stdout, written when the run ends.
-//! A test `a::b::c` becomes `classname="a::b"`, `name="c"`.
+//! A test `a::b::c` becomes `classname="a::b"`, `name="c"`. Reruns follow Maven
+//! Surefire: a flaky test's failed attempts are `flakyFailure` elements of a passing
+//! testcase, a test that failed every attempt has `rerunFailure`s beside its `failure`.
 
 use super::escape::Xml;
 use super::{Out, OutputFormatter, RunState};
@@ -46,7 +48,20 @@ impl OutputFormatter for Junit {
             Xml(name),
             done.duration.as_secs_f64()
         );
+        let earlier = |kind: &str| -> String {
+            done.earlier
+                .iter()
+                .map(|a| {
+                    let message = a.message.as_deref().unwrap_or("failed");
+                    let output = String::from_utf8_lossy(&a.output);
+                    format!(r#"<{kind} message="{}" type="assert"><system-out>{}</system-out></{kind}>"#, Xml(message), Xml(&output))
+                })
+                .collect()
+        };
         match &done.outcome {
+            Outcome::Passed if done.is_flaky() => {
+                let _ = write!(self.cases, ">{}</testcase>", earlier("flakyFailure"));
+            }
             Outcome::Passed => self.cases.push_str("/>"),
             Outcome::Ignored { .. } => self.cases.push_str("><skipped/></testcase>"),
             Outcome::Failed { message } => {
@@ -62,9 +77,10 @@ impl OutputFormatter for Junit {
                     None => self.cases.push_str(r#"<failure type="assert"/>"#),
                 }
                 let output = String::from_utf8_lossy(&done.output);
+                let reruns = earlier("rerunFailure");
                 let _ = write!(
                     self.cases,
-                    "<system-out>{}</system-out></testcase>",
+                    "{reruns}<system-out>{}</system-out></testcase>",
                     Xml(&output)
                 );
             }

@@ -75,6 +75,16 @@ pub(crate) fn write_run_end(out: &mut Out, style: &Style, state: &RunState) -> i
     if !state.successes.is_empty() {
         write_section(out, "successes", &state.successes)?;
     }
+    if !state.flaky.is_empty() {
+        write_section(out, "flaky (passed on a rerun)", &state.flaky)?;
+    }
+    if !state.quarantined.is_empty() {
+        write_section(
+            out,
+            "quarantined failures (not failing the run)",
+            &state.quarantined,
+        )?;
+    }
     if !state.failures.is_empty() {
         write_section(out, "failures", &state.failures)?;
     }
@@ -115,9 +125,13 @@ impl OutputFormatter for Pretty {
         Ok(())
     }
 
-    fn write_result(&mut self, done: &Completed, _: &RunState) -> io::Result<()> {
+    fn write_result(&mut self, done: &Completed, state: &RunState) -> io::Result<()> {
         let (word, color) = match done.outcome {
+            _ if done.is_flaky() => (Cow::Borrowed("FLAKY"), Color::Yellow),
             Outcome::Passed => (Cow::Borrowed("ok"), Color::Green),
+            Outcome::Failed { .. } if state.is_quarantined(done) => {
+                (Cow::Borrowed("FAILED (quarantined)"), Color::Yellow)
+            }
             Outcome::Failed { .. } => (Cow::Borrowed("FAILED"), Color::Red),
             Outcome::Ignored { reason: None } => (Cow::Borrowed("ignored"), Color::Yellow),
             Outcome::Ignored { reason: Some(why) } => {

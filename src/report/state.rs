@@ -36,6 +36,14 @@ pub(crate) struct RunState {
     long_only: Option<Duration>,
     /// Failing tests with what libtest shows under their name, in completion order.
     pub(crate) failures: Vec<(&'static str, Vec<u8>)>,
+    /// Tests that passed only on a rerun, with their failed attempts' output.
+    pub(crate) flaky: Vec<(&'static str, Vec<u8>)>,
+    /// Failures of quarantined tests (reported, never failing the run).
+    pub(crate) quarantined: Vec<(&'static str, Vec<u8>)>,
+    /// A flaky test fails the run.
+    fail_on_flaky: bool,
+    /// Markers whose tests are quarantined.
+    quarantine: Vec<String>,
     /// Passing tests with their output, kept only for `--show-output`.
     pub(crate) successes: Vec<(&'static str, Vec<u8>)>,
     /// The reason of the last ignored test, if it had one (for the one-ignored-test note).
@@ -65,6 +73,10 @@ impl RunState {
             durations: Vec::new(),
             long_only: None,
             failures: Vec::new(),
+            flaky: Vec::new(),
+            quarantined: Vec::new(),
+            fail_on_flaky: false,
+            quarantine: Vec::new(),
             successes: Vec::new(),
             last_ignore_reason: None,
             show_output,
@@ -85,6 +97,35 @@ impl RunState {
         self
     }
 
+    /// `--fail-on-flaky` and the config's quarantine markers.
+    pub(crate) fn with_flaky_policy(
+        mut self,
+        fail_on_flaky: bool,
+        quarantine: Vec<String>,
+    ) -> Self {
+        self.fail_on_flaky = fail_on_flaky;
+        self.quarantine = quarantine;
+        self
+    }
+
+    /// Whether `done`'s test carries a quarantine marker.
+    pub(crate) fn is_quarantined(&self, done: &Completed) -> bool {
+        !self.quarantine.is_empty()
+            && done
+                .test
+                .def
+                .markers
+                .iter()
+                .any(|m| self.quarantine.iter().any(|q| q == m))
+    }
+
+    /// Whether `done` counts as a failure of the run.
+    pub(crate) fn counts_as_failure(&self, done: &Completed) -> bool {
+        let failed = matches!(done.outcome, Outcome::Failed { .. })
+            || (self.fail_on_flaky && done.is_flaky());
+        failed && !self.is_quarantined(done)
+    }
+
     /// Counts a finished test.
     pub(crate) fn record(&mut self, done: &Completed) {
         if let Some(w) = done.worker.filter(|_| self.track_busy) {
@@ -98,8 +139,10 @@ impl RunState {
             self.durations.push((done.test.name, done.duration));
         }
         match &done.outcome {
-            Outcome::Passed => self.passed += 1,
-            Outcome::Failed { .. } => self.failed += 1,
+            _ if self.counts_as_failure(done) => self.failed += 1,
+            Outcome::Passed | Outcome::Failed { .. } => {
+                self.passed += usize::from(done.outcome == Outcome::Passed)
+            }
             Outcome::Ignored { reason } => {
                 self.ignored += 1;
                 self.last_ignore_reason = reason.map(|r| (done.test.name, r));
@@ -109,6 +152,56 @@ impl RunState {
 
     /// Keeps the output a failing (or, with `--show-output`, passing) test leaves for the summary.
     pub(crate) fn keep_output(&mut self, done: Completed) {
+        let counts = self.counts_as_failure(&done);
+        let quarantined =
+            self.is_quarantined(&done) && matches!(done.outcome, Outcome::Failed { .. });
+        let flaky = done.is_flaky();
+        let mut history = Vec::new();
+        for (n, attempt) in done.earlier.iter().enumerate() {
+            history.extend_from_slice(
+                format!("---- attempt {} of {} ----\n", n + 1, done.attempt()).as_bytes(),
+            );
+            history.extend_from_slice(&attempt.output);
+            if let Some(message) = &attempt.message {
+                history.extend_from_slice(format!("note: {message}\n").as_bytes());
+            }
+        }
+        if flaky {
+            let entry = (done.test.name, history.clone());
+            if counts {
+                self.failures.push(entry.clone());
+            }
+            self.flaky.push(entry);
+            if self.show_output {
+                self.successes.push((done.test.name, done.output));
+            }
+            return;
+        }
+        if !history.is_empty() {
+            history.extend_from_slice(
+                format!(
+                    "---- attempt {} of {} ----\n",
+                    done.attempt(),
+                    done.attempt()
+                )
+                .as_bytes(),
+            );
+        }
+        let done = Completed {
+            output: [history, done.output].concat(),
+            ..done
+        };
+        if quarantined {
+            let mut output = done.output;
+            if let Outcome::Failed {
+                message: Some(message),
+            } = &done.outcome
+            {
+                output.extend_from_slice(format!("note: {message}").as_bytes());
+            }
+            self.quarantined.push((done.test.name, output));
+            return;
+        }
         match done.outcome {
             Outcome::Failed { message } => {
                 let mut output = done.output;

@@ -53,6 +53,7 @@ impl OutputFormatter for Terse {
     fn write_result(&mut self, done: &Completed, _: &RunState) -> io::Result<()> {
         let mut text = String::new();
         let short = match done.outcome {
+            _ if done.is_flaky() => Some(("f", Color::Yellow)),
             Outcome::Passed => Some((".", Color::Green)),
             Outcome::Ignored { .. } => Some(("i", Color::Yellow)),
             Outcome::Failed { .. } => None,

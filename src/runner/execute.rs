@@ -136,6 +136,7 @@ pub(crate) fn run(
         duration,
         output,
         worker: None,
+        earlier: Vec::new(),
     }
 }
 

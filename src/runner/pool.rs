@@ -8,7 +8,7 @@
 
 use super::execute::{self, Capture, CaptureMode};
 use super::watchdog::{self, Running};
-use crate::event::{Completed, Event};
+use crate::event::{Completed, Event, FailedAttempt};
 use crate::filter::{Disposition, Planned};
 use crate::fixtures::{self, resources};
 use crate::outcome::Outcome;
@@ -37,6 +37,10 @@ pub(crate) struct RunConfig {
     pub(crate) slow_after: Option<Duration>,
     /// Stop the whole run after this long (`--run-timeout`).
     pub(crate) run_timeout: Option<Duration>,
+    /// Extra attempts for a failing test without its own `retries` (`--reruns`).
+    pub(crate) reruns: u32,
+    /// Pause before each rerun (`--reruns-delay`).
+    pub(crate) reruns_delay: Duration,
 }
 
 /// Receives every event of the run.
@@ -197,7 +201,7 @@ impl Shared {
                     if leased {
                         fixtures::set_leases(leases);
                     }
-                    let mut done = execute::run(test, capture, self.config.default_timeout);
+                    let mut done = self.run_with_reruns(test, capture);
                     done.worker = Some(slot);
                     if leased {
                         fixtures::set_leases(Vec::new());
@@ -224,6 +228,7 @@ impl Shared {
                         duration: Duration::ZERO,
                         output: Vec::new(),
                         worker: None,
+                        earlier: Vec::new(),
                     };
                     if !(self.emit(Event::Started(planned.test))
                         && self.emit(Event::Finished(done)))
@@ -237,6 +242,33 @@ impl Shared {
         if self.retire(slot, generation) {
             for (what, report) in resources::tear_down_worker() {
                 self.emit(Event::TeardownFailed { what, report });
+            }
+        }
+    }
+
+    /// Runs `test`, again after each failure while attempts remain, keeping every failed
+    /// attempt's output and note.
+    fn run_with_reruns(&self, test: crate::registry::Test, capture: &mut Capture) -> Completed {
+        let retries = if test.def.retries > 0 {
+            test.def.retries
+        } else {
+            self.config.reruns
+        };
+        let mut earlier = Vec::new();
+        loop {
+            let done = execute::run(test, capture, self.config.default_timeout);
+            let failed = matches!(done.outcome, Outcome::Failed { .. });
+            if !failed || earlier.len() >= retries as usize {
+                return Completed { earlier, ..done };
+            }
+            if let Outcome::Failed { message } = done.outcome {
+                earlier.push(FailedAttempt {
+                    output: done.output,
+                    message,
+                });
+            }
+            if !self.config.reruns_delay.is_zero() {
+                thread::sleep(self.config.reruns_delay);
             }
         }
     }

@@ -100,6 +100,7 @@ fn timed_out(slot: usize, running: &Running, message: String) -> Event {
         duration: running.started.elapsed(),
         output: Vec::new(),
         worker: Some(slot),
+        earlier: Vec::new(),
     })
 }
 

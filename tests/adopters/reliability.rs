@@ -18,7 +18,11 @@ fn spans(dir: &std::path::Path) -> Vec<Span> {
         .map(|e| {
             let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
             let f: Vec<&str> = text.split_whitespace().collect();
-            Span { start: f[1].parse().unwrap(), end: f[2].parse().unwrap(), worker: f[3].into() }
+            Span {
+                start: f[1].parse().unwrap(),
+                end: f[2].parse().unwrap(),
+                worker: f[3].into(),
+            }
         })
         .collect()
 }
@@ -27,32 +31,81 @@ fn spans(dir: &std::path::Path) -> Vec<Span> {
 fn a_hung_test_times_out_on_time_and_the_run_goes_on_at_full_width() {
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    let out = run_with_env("reliability", &["--test-threads", "2", "hang::"], &[("PARTEST_RECORD_DIR", dir.path().to_str().unwrap())]);
+    let out = run_with_env(
+        "reliability",
+        &["--test-threads", "2", "hang::"],
+        &[("PARTEST_RECORD_DIR", dir.path().to_str().unwrap())],
+    );
     let wall = started.elapsed();
     assert_eq!(out.code, 101);
     // 10 × 100 ms on 2 workers plus a 300 ms timeout: about 0.8 s, far from the hour it sleeps.
-    assert!(wall < Duration::from_secs(5), "the run waited for the stuck thread: {wall:?}");
-    assert!(out.stdout.contains("test hang::forever ... FAILED"), "{}", out.stdout);
-    assert!(out.stdout.contains("---- hang::forever stdout ----\nnote: test timed out after 300ms\n"), "{}", out.stdout);
+    assert!(
+        wall < Duration::from_secs(5),
+        "the run waited for the stuck thread: {wall:?}"
+    );
+    assert!(
+        out.stdout.contains("test hang::forever ... FAILED"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("---- hang::forever stdout ----\nnote: test timed out after 300ms\n"),
+        "{}",
+        out.stdout
+    );
     assert!(out.stdout.contains("10 passed; 1 failed"), "{}", out.stdout);
     let quick = spans(dir.path());
     assert_eq!(quick.len(), 10, "every other test completed");
     // Once the hang was cut off, two quick tests ran at once again: full width.
-    let overlapping = quick.iter().any(|a| quick.iter().any(|b| a.worker != b.worker && a.start < b.end && b.start < a.end));
-    assert!(overlapping, "after the timeout the run went on at full width: {quick:?}");
-    assert!(quick.iter().map(|s| s.worker.as_str()).collect::<std::collections::HashSet<_>>().len() == 2);
+    let overlapping = quick.iter().any(|a| {
+        quick
+            .iter()
+            .any(|b| a.worker != b.worker && a.start < b.end && b.start < a.end)
+    });
+    assert!(
+        overlapping,
+        "after the timeout the run went on at full width: {quick:?}"
+    );
+    assert!(
+        quick
+            .iter()
+            .map(|s| s.worker.as_str())
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+            == 2
+    );
 }
 
 #[test]
 fn slow_tests_are_reported_at_each_multiple_with_their_worker() {
-    let out = run_with_env("reliability", &["--test-threads", "2", "--slow-timeout", "200ms", "slow::"], &[]);
+    let out = run_with_env(
+        "reliability",
+        &["--test-threads", "2", "--slow-timeout", "200ms", "slow::"],
+        &[],
+    );
     assert_eq!(out.code, 0, "{}", out.stdout);
-    let warnings: Vec<&str> = out.stdout.lines().filter(|l| l.contains("has been running for over")).collect();
+    let warnings: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.contains("has been running for over"))
+        .collect();
     assert!(warnings.len() >= 2, "{}", out.stdout);
-    assert!(warnings[0].starts_with("test slow::sleeper has been running for over 0.2 seconds [gw"), "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("test slow::sleeper has been running for over 0.2 seconds [gw"),
+        "{warnings:?}"
+    );
     assert!(warnings[1].contains("for over 0.4 seconds"), "{warnings:?}");
-    let json = run_with_env("reliability", &["--format", "json", "--slow-timeout", "200ms", "slow::"], &[]);
-    let event = json.stdout.lines().find(|l| l.contains(r#""event": "timeout""#)).expect("libtest's timeout event");
+    let json = run_with_env(
+        "reliability",
+        &["--format", "json", "--slow-timeout", "200ms", "slow::"],
+        &[],
+    );
+    let event = json
+        .stdout
+        .lines()
+        .find(|l| l.contains(r#""event": "timeout""#))
+        .expect("libtest's timeout event");
     let v: serde_json::Value = serde_json::from_str(event).unwrap();
     assert_eq!(v["name"], "slow::sleeper");
 }
@@ -64,16 +117,201 @@ fn a_run_timeout_names_what_was_running_writes_the_reports_and_fails() {
     let started = Instant::now();
     let out = run_with_env(
         "reliability",
-        &["--test-threads", "2", "--run-timeout", "500ms", "--junit", junit.to_str().unwrap(), "--format", "json", "stuck::"],
+        &[
+            "--test-threads",
+            "2",
+            "--run-timeout",
+            "500ms",
+            "--junit",
+            junit.to_str().unwrap(),
+            "--format",
+            "json",
+            "stuck::",
+        ],
         &[],
     );
-    assert!(started.elapsed() < Duration::from_secs(5), "the watchdog fired");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the watchdog fired"
+    );
     assert_eq!(out.code, 101);
     assert!(out.stderr.contains("partest: the run timed out after 500ms (--run-timeout); still running:\n    stuck::without_timeout on gw"), "{}", out.stderr);
-    let failed = out.stdout.lines().find(|l| l.contains(r#""event": "failed""#)).expect("the stuck test is reported");
-    assert!(failed.contains("stuck::without_timeout") && failed.contains("still running when the run timed out after 500ms"), "{failed}");
+    let failed = out
+        .stdout
+        .lines()
+        .find(|l| l.contains(r#""event": "failed""#))
+        .expect("the stuck test is reported");
+    assert!(
+        failed.contains("stuck::without_timeout")
+            && failed.contains("still running when the run timed out after 500ms"),
+        "{failed}"
+    );
     let doc_text = std::fs::read_to_string(&junit).unwrap();
     let doc = roxmltree::Document::parse(&doc_text).unwrap();
-    let suite = doc.descendants().find(|n| n.has_tag_name("testsuite")).unwrap();
-    assert_eq!((suite.attribute("tests"), suite.attribute("failures")), (Some("2"), Some("1")));
+    let suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .unwrap();
+    assert_eq!(
+        (suite.attribute("tests"), suite.attribute("failures")),
+        (Some("2"), Some("1"))
+    );
+}
+
+fn records() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+#[test]
+fn a_test_that_passes_on_a_rerun_is_flaky_and_does_not_fail_the_run_unless_asked() {
+    let dir = records();
+    let env = [("PARTEST_RECORD_DIR", dir.path().to_str().unwrap())];
+    let out = run_with_env("reliability", &["--test-threads", "1", "flaky::once"], &env);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("test flaky::once ... FLAKY\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("\n---- flaky::once stdout ----\n---- attempt 1 of 2 ----\nattempt 1\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("the first attempt fails"),
+        "the failed attempt's message is kept: {}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("flaky: 1 test passed only on a rerun"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("test result: ok. 1 passed; 0 failed;"),
+        "{}",
+        out.stdout
+    );
+    let dir = records();
+    let env = [("PARTEST_RECORD_DIR", dir.path().to_str().unwrap())];
+    let out = run_with_env("reliability", &["--fail-on-flaky", "flaky::once"], &env);
+    assert_eq!(out.code, 101, "{}", out.stdout);
+    assert!(out.stdout.contains("0 passed; 1 failed"), "{}", out.stdout);
+    let dir = records();
+    let env = [("PARTEST_RECORD_DIR", dir.path().to_str().unwrap())];
+    let json = run_with_env("reliability", &["--format", "json", "flaky::once"], &env);
+    let ok = json
+        .stdout
+        .lines()
+        .find(|l| l.contains(r#""event": "ok""#))
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(ok).unwrap();
+    assert_eq!(
+        (v["flaky"].as_bool(), v["attempt"].as_u64()),
+        (Some(true), Some(2)),
+        "{ok}"
+    );
+    assert!(v["earlier"][0]["stdout"]
+        .as_str()
+        .unwrap()
+        .contains("the first attempt fails"));
+}
+
+#[test]
+fn reruns_apply_to_every_test_and_failures_keep_every_attempt() {
+    let dir = records();
+    let junit = dir.path().join("junit.xml");
+    let env = [("PARTEST_RECORD_DIR", dir.path().to_str().unwrap())];
+    let args = [
+        "--reruns",
+        "3",
+        "--reruns-delay",
+        "10ms",
+        "--junit",
+        junit.to_str().unwrap(),
+        "--test-threads",
+        "2",
+        "flaky::t",
+        "flaky::a",
+    ];
+    let out = run_with_env("reliability", &args, &env);
+    assert_eq!(out.code, 101, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("test flaky::twice ... FLAKY"),
+        "--reruns 3 gives it the attempts it needs: {}",
+        out.stdout
+    );
+    let block = out
+        .stdout
+        .split("---- flaky::always stdout ----\n")
+        .nth(1)
+        .unwrap();
+    assert!(
+        block.starts_with("---- attempt 1 of 2 ----\n"),
+        "its own retries = 1 wins over --reruns 3: {block}"
+    );
+    assert_eq!(
+        block.matches("broken for good").count(),
+        2,
+        "both attempts' panics are kept: {block}"
+    );
+    let text = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let case = |name: &str| {
+        doc.descendants()
+            .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some(name))
+            .unwrap()
+    };
+    assert_eq!(
+        case("twice")
+            .children()
+            .filter(|c| c.has_tag_name("flakyFailure"))
+            .count(),
+        2
+    );
+    assert_eq!(
+        case("always")
+            .children()
+            .filter(|c| c.has_tag_name("rerunFailure"))
+            .count(),
+        1
+    );
+    assert_eq!(
+        case("always")
+            .children()
+            .filter(|c| c.has_tag_name("failure"))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn quarantined_tests_run_and_report_but_never_fail_the_run() {
+    let config = tempfile::tempdir().unwrap();
+    std::fs::write(
+        config.path().join("partest.toml"),
+        "quarantine = [\"known_broken\"]\n",
+    )
+    .unwrap();
+    let env = [("CARGO_MANIFEST_DIR", config.path().to_str().unwrap())];
+    let out = run_with_env("reliability", &["flaky::quarantined"], &env);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("test flaky::quarantined ... FAILED (quarantined)"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("known bug #123"),
+        "its output is still shown: {}",
+        out.stdout
+    );
+    assert!(out
+        .stdout
+        .contains("quarantined: 1 test failed without failing the run"));
+    let out = run_with_env("reliability", &["flaky::quarantined"], &[]);
+    assert_eq!(out.code, 101, "without the config it fails as usual");
 }
