@@ -191,6 +191,15 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
     };
     fixtures::init_run(threads, threads == 1);
     panic_hook::install();
+    // Kept open until the process ends: the crash handler writes to it.
+    #[cfg(unix)]
+    let crash_file = (!under_nextest).then(|| history.open_crash_file()).flatten();
+    #[cfg(unix)]
+    runner::crash::install(
+        runner::capture::original_stderr(),
+        crash_file.as_ref().map(std::os::fd::AsRawFd::as_raw_fd),
+        threads == 1,
+    );
     let logfile = match &args.logfile {
         Some(path) => {
             eprintln!("warning: `--logfile` is deprecated");
@@ -255,8 +264,11 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
         reporter.note(line);
     }
     let state = reporter.finish()?;
+    #[cfg(unix)]
+    runner::crash::finished();
     if !under_nextest {
         update_history(&mut history, &selection.tests, &state);
+        history.forget_crash_file();
     }
     Ok(Conclusion {
         passed: state.passed,

@@ -14,6 +14,8 @@ const HEADER: &str = "# partest durations v1 (microseconds<TAB>test name)";
 const FILE: &str = "durations.tsv";
 const FAILED_HEADER: &str = "# partest last failed v1 (one test name per line)";
 const FAILED_FILE: &str = "lastfailed.txt";
+/// Names of the tests a crash took down, appended by the signal handler.
+const CRASH_FILE: &str = "crashed.txt";
 /// Shorter tests are not recorded; a history that exists but lacks a test means "quick".
 pub(crate) const RECORD_THRESHOLD: Duration = Duration::from_millis(1);
 
@@ -107,6 +109,11 @@ impl History {
                 ),
             },
         };
+        // Tests a crash took down last time (written by the crash handler) failed too.
+        let mut failed = failed;
+        if let Ok(text) = fs::read_to_string(dir.join(CRASH_FILE)) {
+            failed.extend(text.lines().filter(|l| !l.is_empty()).map(str::to_owned));
+        }
         let warning = match (warning, failed_warning) {
             (Some(a), Some(b)) => Some(format!("{a}; {b}")),
             (a, b) => a.or(b),
@@ -128,6 +135,20 @@ impl History {
         match self.durations.get(name) {
             Some(d) => Some(*d),
             None => self.known.then_some(Duration::ZERO),
+        }
+    }
+
+    /// Opens (emptied) the file the crash handler appends to; `None` without a history dir.
+    pub(crate) fn open_crash_file(&self) -> Option<fs::File> {
+        let dir = self.dir.as_ref()?;
+        fs::create_dir_all(dir).ok()?;
+        fs::File::create(dir.join(CRASH_FILE)).ok()
+    }
+
+    /// Removes the crash file after a run that did not crash.
+    pub(crate) fn forget_crash_file(&self) {
+        if let Some(dir) = &self.dir {
+            let _ = fs::remove_file(dir.join(CRASH_FILE));
         }
     }
 

@@ -106,3 +106,9 @@ impl Drop for ReportStdout {
         }
     }
 }
+
+/// A duplicate of the process's stderr as it is now, kept open for the whole run (for
+/// crash reports written while a test has fds 1 and 2 redirected).
+pub(crate) fn original_stderr() -> Option<RawFd> {
+    dup(2).ok().map(std::os::fd::IntoRawFd::into_raw_fd)
+}

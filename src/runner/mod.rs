@@ -5,6 +5,8 @@
 pub(crate) mod async_rt;
 #[cfg(unix)]
 pub(crate) mod capture;
+#[cfg(unix)]
+pub(crate) mod crash;
 pub(crate) mod execute;
 pub(crate) mod panic_hook;
 pub(crate) mod pool;

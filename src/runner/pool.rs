@@ -201,7 +201,11 @@ impl Shared {
                     if leased {
                         fixtures::set_leases(leases);
                     }
+                    #[cfg(unix)]
+                    super::crash::enter(slot, test.name);
                     let mut done = self.run_with_reruns(test, capture);
+                    #[cfg(unix)]
+                    super::crash::leave(slot);
                     done.worker = Some(slot);
                     if leased {
                         fixtures::set_leases(Vec::new());

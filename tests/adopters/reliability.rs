@@ -315,3 +315,22 @@ fn quarantined_tests_run_and_report_but_never_fail_the_run() {
     let out = run_with_env("reliability", &["flaky::quarantined"], &[]);
     assert_eq!(out.code, 101, "without the config it fails as usual");
 }
+
+#[test]
+fn a_crashing_test_is_named_before_the_process_dies_and_rerun_first_by_lf() {
+    for (culprit, headline) in [
+        ("crash::aborts", "partest: the process aborted (SIGABRT) while running:\n"),
+        ("crash::segfaults", "partest: the process crashed (SIGSEGV) while running:\n"),
+        ("crash::exits", "partest: the process exited (std::process::exit?) while running:\n"),
+    ] {
+        let history = tempfile::tempdir().unwrap();
+        let env = [("PARTEST_HISTORY_DIR", history.path().to_str().unwrap())];
+        let out = run_with_env("reliability", &["--test-threads", "2", "--exact", culprit, "crash::bystander"], &env);
+        assert_ne!(out.code, 0, "{culprit}");
+        let at = out.stderr.find(headline).unwrap_or_else(|| panic!("{culprit}: {}", out.stderr));
+        let named: Vec<&str> = out.stderr[at + headline.len()..].lines().take_while(|l| l.starts_with("    ")).collect();
+        assert!(named.iter().any(|l| l.starts_with(&format!("    {culprit} on gw"))), "{culprit}: {named:?}");
+        let listed = run_with_env("reliability", &["--lf", "--list", "--format", "terse"], &env);
+        assert!(listed.stdout.lines().any(|l| l == format!("{culprit}: test")), "{culprit} is rerun first by --lf: {}", listed.stdout);
+    }
+}

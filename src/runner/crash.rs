@@ -1,0 +1,150 @@
+//! Naming the culprit when a test takes the whole process down. Each worker publishes the
+//! test it runs in a fixed table of atomics; handlers for SIGABRT, SIGSEGV, SIGBUS, SIGILL
+//! and SIGFPE, and an `atexit` hook (a test calling `std::process::exit`), print the
+//! in-flight tests with their workers to the original stderr and append their names to
+//! the history's crash file (read back by the next `--lf`), using only `write(2)`: no
+//! allocation, no locks. Then the signal is re-raised with its default action.
+
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicUsize, Ordering};
+
+/// Worker positions tracked (tests on later positions are not named).
+const SLOTS: usize = 256;
+
+#[allow(clippy::declare_interior_mutable_const)] // array initialisers only
+const NO_NAME: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
+#[allow(clippy::declare_interior_mutable_const)]
+const NO_LEN: AtomicUsize = AtomicUsize::new(0);
+
+static NAMES: [AtomicPtr<u8>; SLOTS] = [NO_NAME; SLOTS];
+static LENGTHS: [AtomicUsize; SLOTS] = [NO_LEN; SLOTS];
+static REPORT_FD: AtomicI32 = AtomicI32::new(2);
+static RECORD_FD: AtomicI32 = AtomicI32::new(-1);
+static SEQUENTIAL: AtomicBool = AtomicBool::new(false);
+static FINISHED: AtomicBool = AtomicBool::new(false);
+
+/// Publishes that worker `slot` runs `name` (names live for the whole process).
+pub(crate) fn enter(slot: usize, name: &'static str) {
+    if slot < SLOTS {
+        LENGTHS[slot].store(name.len(), Ordering::Relaxed);
+        NAMES[slot].store(name.as_ptr().cast_mut(), Ordering::Release);
+    }
+}
+
+/// Worker `slot` runs nothing.
+pub(crate) fn leave(slot: usize) {
+    if slot < SLOTS {
+        NAMES[slot].store(std::ptr::null_mut(), Ordering::Release);
+    }
+}
+
+/// The run ended normally: the exit hook has nothing to say.
+pub(crate) fn finished() {
+    FINISHED.store(true, Ordering::Release);
+    // The crash file closes with the run; an abandoned thread crashing later must not
+    // write into whatever reuses its descriptor.
+    RECORD_FD.store(-1, Ordering::Relaxed);
+}
+
+fn write_all(fd: RawFd, mut bytes: &[u8]) {
+    while !bytes.is_empty() {
+        // SAFETY: writing a valid buffer to a file descriptor; async-signal-safe.
+        let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
+        if n <= 0 {
+            return;
+        }
+        bytes = &bytes[n as usize..];
+    }
+}
+
+/// Writes `n` in decimal without allocating.
+fn write_number(fd: RawFd, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    write_all(fd, &digits[at..]);
+}
+
+/// Prints (and records) the in-flight tests after `headline`; false if there were none.
+fn report(headline: &[u8]) -> bool {
+    let (out, record) = (REPORT_FD.load(Ordering::Relaxed), RECORD_FD.load(Ordering::Relaxed));
+    let mut any = false;
+    for slot in 0..SLOTS {
+        let name = NAMES[slot].load(Ordering::Acquire);
+        if name.is_null() {
+            continue;
+        }
+        // SAFETY: `enter` stored a pointer and length of a `&'static str`.
+        let bytes = unsafe { std::slice::from_raw_parts(name, LENGTHS[slot].load(Ordering::Relaxed)) };
+        if !any {
+            write_all(out, headline);
+            any = true;
+        }
+        write_all(out, b"    ");
+        write_all(out, bytes);
+        if SEQUENTIAL.load(Ordering::Relaxed) {
+            write_all(out, b" on master\n");
+        } else {
+            write_all(out, b" on gw");
+            write_number(out, slot);
+            write_all(out, b"\n");
+        }
+        if record >= 0 {
+            write_all(record, bytes);
+            write_all(record, b"\n");
+        }
+    }
+    any
+}
+
+extern "C" fn on_signal(signal: libc::c_int) {
+    let headline: &[u8] = match signal {
+        libc::SIGABRT => b"partest: the process aborted (SIGABRT) while running:\n",
+        libc::SIGSEGV => b"partest: the process crashed (SIGSEGV) while running:\n",
+        libc::SIGBUS => b"partest: the process crashed (SIGBUS) while running:\n",
+        libc::SIGILL => b"partest: the process crashed (SIGILL) while running:\n",
+        _ => b"partest: the process crashed (SIGFPE) while running:\n",
+    };
+    report(headline);
+    // SAFETY: restoring the default action and re-raising are async-signal-safe.
+    unsafe {
+        libc::signal(signal, libc::SIG_DFL);
+        libc::raise(signal);
+    }
+}
+
+extern "C" fn on_exit() {
+    if !FINISHED.load(Ordering::Acquire) {
+        report(b"partest: the process exited (std::process::exit?) while running:\n");
+    }
+}
+
+/// Installs the handlers; `report_fd` is the original stderr, `record_fd` the crash file.
+pub(crate) fn install(report_fd: Option<RawFd>, record_fd: Option<RawFd>, sequential: bool) {
+    REPORT_FD.store(report_fd.unwrap_or(2), Ordering::Relaxed);
+    RECORD_FD.store(record_fd.unwrap_or(-1), Ordering::Relaxed);
+    SEQUENTIAL.store(sequential, Ordering::Relaxed);
+    let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    for signal in [libc::SIGABRT, libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE] {
+        // SAFETY: a zeroed sigaction with a handler that only performs async-signal-safe
+        // calls; SA_ONSTACK so a stack overflow still reaches it on Rust's alternate stack.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = handler;
+            action.sa_flags = libc::SA_ONSTACK;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(signal, &action, std::ptr::null_mut());
+        }
+    }
+    // SAFETY: registering a plain extern "C" function.
+    unsafe {
+        libc::atexit(on_exit);
+    }
+}
