@@ -191,9 +191,12 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
     };
     fixtures::init_run(threads, threads == 1);
     panic_hook::install();
+    runner::cwd::remember();
     // Kept open until the process ends: the crash handler writes to it.
     #[cfg(unix)]
-    let crash_file = (!under_nextest).then(|| history.open_crash_file()).flatten();
+    let crash_file = (!under_nextest)
+        .then(|| history.open_crash_file())
+        .flatten();
     #[cfg(unix)]
     runner::crash::install(
         runner::capture::original_stderr(),
@@ -293,6 +296,7 @@ fn run_notes(
 ) -> Vec<String> {
     let state = reporter.state();
     let mut notes: Vec<String> = rate_limit::summary().into_iter().collect();
+    notes.extend(runner::cwd::take_notes());
     if !state.flaky.is_empty() {
         let fails = if args.scheduling.fail_on_flaky {
             " (--fail-on-flaky: they fail the run)"

@@ -6,6 +6,26 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
+/// Whether fds 1 and 2 point at a test's capture file right now.
+static REDIRECTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Writes `text` to the process's stderr even while a test's output is being captured
+/// (for panics of threads no test owns, which would land in the wrong test's output).
+pub(crate) fn write_to_real_stderr(text: &str) -> bool {
+    if !REDIRECTED.load(std::sync::atomic::Ordering::Acquire) {
+        return false;
+    }
+    let fd = super::crash::report_fd();
+    let mut file = std::mem::ManuallyDrop::new(unsafe_file(fd));
+    file.write_all(text.as_bytes()).is_ok()
+}
+
+fn unsafe_file(fd: RawFd) -> File {
+    // SAFETY: `fd` is the duplicate of stderr the crash module keeps open for the whole
+    // process; the File is never dropped (ManuallyDrop), so the fd is not closed.
+    unsafe { File::from_raw_fd(fd) }
+}
+
 /// One reusable capture file plus the original stdout/stderr.
 #[derive(Debug)]
 pub(crate) struct FdCapture {
@@ -51,7 +71,9 @@ impl FdCapture {
     pub(crate) fn start(&mut self) -> io::Result<()> {
         flush_std();
         dup2(self.file.as_raw_fd(), 1)?;
-        dup2(self.file.as_raw_fd(), 2)
+        dup2(self.file.as_raw_fd(), 2)?;
+        REDIRECTED.store(true, std::sync::atomic::Ordering::Release);
+        Ok(())
     }
 
     /// Restores fds 1 and 2 and returns (and forgets) what was written since `start`.
@@ -59,14 +81,36 @@ impl FdCapture {
         flush_std();
         dup2(self.saved_out.as_raw_fd(), 1)?;
         dup2(self.saved_err.as_raw_fd(), 2)?;
-        let mut out = Vec::new();
-        self.file.seek(SeekFrom::Start(0))?;
-        self.file.read_to_end(&mut out)?;
+        REDIRECTED.store(false, std::sync::atomic::Ordering::Release);
+        let size = self.file.seek(SeekFrom::End(0))?;
+        let out = if size <= KEEP_AT_MOST {
+            let mut out = Vec::with_capacity(size as usize);
+            self.file.seek(SeekFrom::Start(0))?;
+            self.file.read_to_end(&mut out)?;
+            out
+        } else {
+            // A test that printed gigabytes: keep its beginning and its end.
+            let half = KEEP_AT_MOST / 2;
+            let mut head = vec![0; half as usize];
+            let mut tail = vec![0; half as usize];
+            self.file.seek(SeekFrom::Start(0))?;
+            self.file.read_exact(&mut head)?;
+            self.file.seek(SeekFrom::Start(size - half))?;
+            self.file.read_exact(&mut tail)?;
+            let note = format!(
+                "\n[partest: {} bytes of output left out]\n",
+                size - 2 * half
+            );
+            [head, note.into_bytes(), tail].concat()
+        };
         self.file.set_len(0)?;
         self.file.seek(SeekFrom::Start(0))?;
         Ok(out)
     }
 }
+
+/// Captured output kept per test: its first and last halves beyond this.
+const KEEP_AT_MOST: u64 = 8 << 20;
 
 /// The report's own handle on stdout: a duplicate of fd 1 taken before any test runs.
 /// Tests' buffered `print!` output never shares a buffer with it, so a test's partial line

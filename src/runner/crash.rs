@@ -23,6 +23,11 @@ static RECORD_FD: AtomicI32 = AtomicI32::new(-1);
 static SEQUENTIAL: AtomicBool = AtomicBool::new(false);
 static FINISHED: AtomicBool = AtomicBool::new(false);
 
+/// The duplicate of the original stderr crash reports go to.
+pub(crate) fn report_fd() -> RawFd {
+    REPORT_FD.load(Ordering::Relaxed)
+}
+
 /// Publishes that worker `slot` runs `name` (names live for the whole process).
 pub(crate) fn enter(slot: usize, name: &'static str) {
     if slot < SLOTS {
@@ -74,7 +79,10 @@ fn write_number(fd: RawFd, mut n: usize) {
 
 /// Prints (and records) the in-flight tests after `headline`; false if there were none.
 fn report(headline: &[u8]) -> bool {
-    let (out, record) = (REPORT_FD.load(Ordering::Relaxed), RECORD_FD.load(Ordering::Relaxed));
+    let (out, record) = (
+        REPORT_FD.load(Ordering::Relaxed),
+        RECORD_FD.load(Ordering::Relaxed),
+    );
     let mut any = false;
     for slot in 0..SLOTS {
         let name = NAMES[slot].load(Ordering::Acquire);
@@ -82,7 +90,8 @@ fn report(headline: &[u8]) -> bool {
             continue;
         }
         // SAFETY: `enter` stored a pointer and length of a `&'static str`.
-        let bytes = unsafe { std::slice::from_raw_parts(name, LENGTHS[slot].load(Ordering::Relaxed)) };
+        let bytes =
+            unsafe { std::slice::from_raw_parts(name, LENGTHS[slot].load(Ordering::Relaxed)) };
         if !any {
             write_all(out, headline);
             any = true;
@@ -132,7 +141,13 @@ pub(crate) fn install(report_fd: Option<RawFd>, record_fd: Option<RawFd>, sequen
     RECORD_FD.store(record_fd.unwrap_or(-1), Ordering::Relaxed);
     SEQUENTIAL.store(sequential, Ordering::Relaxed);
     let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-    for signal in [libc::SIGABRT, libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE] {
+    for signal in [
+        libc::SIGABRT,
+        libc::SIGSEGV,
+        libc::SIGBUS,
+        libc::SIGILL,
+        libc::SIGFPE,
+    ] {
         // SAFETY: a zeroed sigaction with a handler that only performs async-signal-safe
         // calls; SA_ONSTACK so a stack overflow still reaches it on Rust's alternate stack.
         unsafe {

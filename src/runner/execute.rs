@@ -1,6 +1,7 @@
 //! Running one test body: capture set up, `catch_unwind`, the `should_panic` verdict.
 
 use super::async_rt::{self, AsyncEnd};
+use super::cwd;
 use super::panic_hook::{self, Sink};
 use crate::duration;
 use crate::event::Completed;
@@ -120,6 +121,12 @@ pub(crate) fn run(
     let start = Instant::now();
     let result = catch_unwind(AssertUnwindSafe(|| call(test, default_timeout)));
     let duration = start.elapsed();
+    if result.is_err() && panic_hook::reclaim_after_panic() {
+        panic_hook::emit(
+            "note: this test replaced the panic hook; partest put its own back in front",
+        );
+    }
+    cwd::check_after(test.name);
     if let Ok(End::Returned(Err(text))) = &result {
         panic_hook::emit(text);
     }

@@ -7,6 +7,7 @@ pub(crate) mod async_rt;
 pub(crate) mod capture;
 #[cfg(unix)]
 pub(crate) mod crash;
+pub(crate) mod cwd;
 pub(crate) mod execute;
 pub(crate) mod panic_hook;
 pub(crate) mod pool;

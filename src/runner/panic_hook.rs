@@ -28,6 +28,8 @@ thread_local! {
     static KEPT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     /// Whether `KEPT` holds anything (checked without borrowing on the hot path).
     static HAS_KEPT: Cell<bool> = const { Cell::new(false) };
+    /// Set by partest's hook; a panic that leaves it unset bypassed the hook.
+    static REPORTED: Cell<bool> = const { Cell::new(false) };
 }
 
 static INSTALL: Once = Once::new();
@@ -35,14 +37,29 @@ static FIRST_PANIC: AtomicBool = AtomicBool::new(true);
 
 /// Installs the hook once per process, chaining to whatever hook was there before.
 pub(crate) fn install() {
-    INSTALL.call_once(|| {
-        let previous = panic::take_hook();
-        panic::set_hook(Box::new(move |info| {
-            if !report(info) {
-                previous(info);
-            }
-        }));
-    });
+    INSTALL.call_once(chain_in);
+}
+
+/// Puts partest's hook in front of the current one.
+fn chain_in() {
+    let previous = panic::take_hook();
+    panic::set_hook(Box::new(move |info| {
+        REPORTED.with(|r| r.set(true));
+        if !report(info) {
+            previous(info);
+        }
+    }));
+}
+
+/// After a test panicked: if partest's hook did not see the panic, the test replaced the
+/// hook; put partest's back in front (the test's hook stays, behind it) so later tests'
+/// panics are attributed again. Returns whether the hook had been replaced.
+pub(crate) fn reclaim_after_panic() -> bool {
+    let seen = REPORTED.with(|r| r.replace(false));
+    if !seen {
+        chain_in();
+    }
+    !seen
 }
 
 /// Starts attributing this thread's panics to the running test (see
@@ -148,6 +165,21 @@ fn format_report(test: &str, info: &PanicHookInfo<'_>) -> String {
 /// Handles a panic on a test thread; `false` when the thread runs no test.
 fn report(info: &PanicHookInfo<'_>) -> bool {
     let Some(test) = crate::fixtures::identity::current_test_name() else {
+        // A thread no test owns (e.g. one a finished test left behind): while a test's
+        // output is captured, stderr is that test's, so report on the real stderr.
+        #[cfg(unix)]
+        {
+            let name = std::thread::current()
+                .name()
+                .unwrap_or("<unnamed>")
+                .to_owned();
+            let text = format!(
+                "partest: a thread outside any test panicked:{}",
+                format_report(&name, info)
+            );
+            return super::capture::write_to_real_stderr(&text);
+        }
+        #[cfg(not(unix))]
         return false;
     };
     SINK.with(Cell::get).is_some() && deliver(&format_report(test, info))

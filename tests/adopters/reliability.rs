@@ -319,18 +319,111 @@ fn quarantined_tests_run_and_report_but_never_fail_the_run() {
 #[test]
 fn a_crashing_test_is_named_before_the_process_dies_and_rerun_first_by_lf() {
     for (culprit, headline) in [
-        ("crash::aborts", "partest: the process aborted (SIGABRT) while running:\n"),
-        ("crash::segfaults", "partest: the process crashed (SIGSEGV) while running:\n"),
-        ("crash::exits", "partest: the process exited (std::process::exit?) while running:\n"),
+        (
+            "crash::aborts",
+            "partest: the process aborted (SIGABRT) while running:\n",
+        ),
+        (
+            "crash::segfaults",
+            "partest: the process crashed (SIGSEGV) while running:\n",
+        ),
+        (
+            "crash::exits",
+            "partest: the process exited (std::process::exit?) while running:\n",
+        ),
     ] {
         let history = tempfile::tempdir().unwrap();
         let env = [("PARTEST_HISTORY_DIR", history.path().to_str().unwrap())];
-        let out = run_with_env("reliability", &["--test-threads", "2", "--exact", culprit, "crash::bystander"], &env);
+        let out = run_with_env(
+            "reliability",
+            &[
+                "--test-threads",
+                "2",
+                "--exact",
+                culprit,
+                "crash::bystander",
+            ],
+            &env,
+        );
         assert_ne!(out.code, 0, "{culprit}");
-        let at = out.stderr.find(headline).unwrap_or_else(|| panic!("{culprit}: {}", out.stderr));
-        let named: Vec<&str> = out.stderr[at + headline.len()..].lines().take_while(|l| l.starts_with("    ")).collect();
-        assert!(named.iter().any(|l| l.starts_with(&format!("    {culprit} on gw"))), "{culprit}: {named:?}");
-        let listed = run_with_env("reliability", &["--lf", "--list", "--format", "terse"], &env);
-        assert!(listed.stdout.lines().any(|l| l == format!("{culprit}: test")), "{culprit} is rerun first by --lf: {}", listed.stdout);
+        let at = out
+            .stderr
+            .find(headline)
+            .unwrap_or_else(|| panic!("{culprit}: {}", out.stderr));
+        let named: Vec<&str> = out.stderr[at + headline.len()..]
+            .lines()
+            .take_while(|l| l.starts_with("    "))
+            .collect();
+        assert!(
+            named
+                .iter()
+                .any(|l| l.starts_with(&format!("    {culprit} on gw"))),
+            "{culprit}: {named:?}"
+        );
+        let listed = run_with_env(
+            "reliability",
+            &["--lf", "--list", "--format", "terse"],
+            &env,
+        );
+        assert!(
+            listed
+                .stdout
+                .lines()
+                .any(|l| l == format!("{culprit}: test")),
+            "{culprit} is rerun first by --lf: {}",
+            listed.stdout
+        );
     }
+}
+
+#[test]
+fn misbehaving_tests_do_not_corrupt_other_results_or_the_summary() {
+    let out = run_with_env("reliability", &["--test-threads", "1", "safety::"], &[]);
+    assert_eq!(out.code, 101);
+    let stdout = &out.stdout;
+    // A test that replaced the panic hook: partest's goes back in front.
+    let later = stdout
+        .split("---- safety::b_panics_later stdout ----\n")
+        .nth(1)
+        .unwrap();
+    assert!(
+        later.starts_with("\nthread 'safety::b_panics_later'")
+            && later.contains("attributed again"),
+        "{later}"
+    );
+    assert!(
+        stdout.contains("note: this test replaced the panic hook"),
+        "{stdout}"
+    );
+    // 20 MiB of output: the block keeps its ends only.
+    let big = stdout
+        .split("---- safety::c_prints_a_lot stdout ----\n")
+        .nth(1)
+        .unwrap();
+    let big = &big[..big.find("\n---- ").unwrap_or(big.len())];
+    assert!(
+        big.contains("bytes of output left out]") && big.len() < 9 << 20,
+        "{} bytes",
+        big.len()
+    );
+    assert!(
+        big.contains("after 20 MiB"),
+        "the panic report survives the cut"
+    );
+    // A thread panicking after its test returned: reported on stderr, nobody's failure.
+    assert!(out.stderr.contains("LATE PANIC"), "{}", out.stderr);
+    assert!(stdout.contains("test safety::d_leaves_a_panicking_thread ... ok"));
+    assert!(stdout.contains("test safety::e_outlives_the_late_panic ... ok"));
+    // A test that changed directory: put back (the next test sees the original) and said so.
+    assert!(
+        stdout.contains("test safety::g_sees_the_original_directory ... ok"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(
+        "note: when `safety::f_changes_directory` ended the working directory was / instead of"
+    ));
+    assert!(
+        stdout.contains("test result: FAILED. 4 passed; 3 failed;"),
+        "{stdout}"
+    );
 }
