@@ -152,6 +152,13 @@ impl RunState {
 
     /// Keeps the output a failing (or, with `--show-output`, passing) test leaves for the summary.
     pub(crate) fn keep_output(&mut self, done: Completed) {
+        // The common case, kept cheap: a test that passed at once.
+        if done.outcome == Outcome::Passed && done.earlier.is_empty() {
+            if self.show_output {
+                self.successes.push((done.test.name, done.output));
+            }
+            return;
+        }
         let counts = self.counts_as_failure(&done);
         let quarantined =
             self.is_quarantined(&done) && matches!(done.outcome, Outcome::Failed { .. });
@@ -187,9 +194,13 @@ impl RunState {
                 .as_bytes(),
             );
         }
-        let done = Completed {
-            output: [history, done.output].concat(),
-            ..done
+        let done = if history.is_empty() {
+            done
+        } else {
+            Completed {
+                output: [history, done.output].concat(),
+                ..done
+            }
         };
         if quarantined {
             let mut output = done.output;

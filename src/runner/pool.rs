@@ -137,12 +137,13 @@ impl Shared {
                     }
                 }
                 Next::Run(index, lease) => {
-                    let running = Running::new(index, self.plan[index].test, lease, &self.config);
+                    let running =
+                        Running::new(index, self.plan[index].test, lease.clone(), &self.config);
                     if running.wakes_watchdog_before(state.watchdog_wake) {
                         self.watchdog.notify_one();
                     }
                     state.slots[slot].running = Some(running);
-                    return Some(Next::Run(index, Lease::default()));
+                    return Some(Next::Run(index, lease));
                 }
                 next => return Some(next),
             }
@@ -167,12 +168,8 @@ impl Shared {
         }
     }
 
-    /// Leases of the test `slot` runs, as (pool name, slot) pairs.
-    fn leases(&self, slot: usize) -> Vec<(&'static str, u32)> {
-        let state = lock(&self.state);
-        let Some(running) = &state.slots[slot].running else {
-            return Vec::new();
-        };
+    /// `lease` as (pool name, slot) pairs.
+    fn leases(&self, lease: &Lease) -> Vec<(&'static str, u32)> {
         let pool = |p: u32| self.config.pool_names[p as usize];
         // Under nextest the slot comes from the pool's test group.
         let outer = self.config.outer_slot.as_ref();
@@ -180,8 +177,7 @@ impl Shared {
             Some((name, slot)) if name == pool(p) => *slot,
             _ => s,
         };
-        running
-            .lease
+        lease
             .slots
             .iter()
             .map(|&(p, s)| (pool(p), number(p, s)))
@@ -190,16 +186,26 @@ impl Shared {
 
     /// The worker loop of position `slot` for thread `generation`.
     pub(crate) fn work(&self, slot: usize, generation: u64, capture: &mut Capture) {
-        let mut finished = None;
-        while let Some(next) = self.finish_and_next(slot, generation, finished.take()) {
+        let mut finished: Option<(Completed, bool)> = None;
+        loop {
+            // Claiming the finished test and taking the next is one lock round trip; the
+            // result is reported only if the watchdog did not time the test out meanwhile.
+            let failed = finished.as_ref().map(|(done, _)| is_failure(done));
+            let Some(next) = self.finish_and_next(slot, generation, failed) else {
+                return;
+            };
+            if let Some((done, started)) = finished.take() {
+                if !(started && self.emit(Event::Finished(done))) {
+                    self.stop();
+                }
+            }
             match next {
-                Next::Run(index, _) => {
+                Next::Run(index, lease) => {
                     let test = self.plan[index].test;
                     let started = self.emit(Event::Started(test));
-                    let leases = self.leases(slot);
-                    let leased = !leases.is_empty();
+                    let leased = !lease.slots.is_empty();
                     if leased {
-                        fixtures::set_leases(leases);
+                        fixtures::set_leases(self.leases(&lease));
                     }
                     #[cfg(unix)]
                     super::crash::enter(slot, test.name);
@@ -210,14 +216,7 @@ impl Shared {
                     if leased {
                         fixtures::set_leases(Vec::new());
                     }
-                    let failed = matches!(done.outcome, Outcome::Failed { .. });
-                    // Report only if the watchdog did not time this test out meanwhile.
-                    if self.claim(slot, generation)
-                        && !(started && self.emit(Event::Finished(done)))
-                    {
-                        self.stop();
-                    }
-                    finished = Some(failed);
+                    finished = Some((done, started));
                 }
                 Next::Skip(index) => {
                     let planned = self.plan[index];
@@ -277,12 +276,6 @@ impl Shared {
         }
     }
 
-    /// Whether this thread still owns its slot's running test (not timed out).
-    fn claim(&self, slot: usize, generation: u64) -> bool {
-        let state = lock(&self.state);
-        state.slots[slot].generation == generation && state.slots[slot].running.is_some()
-    }
-
     /// This thread is done; false when it had been abandoned.
     fn retire(&self, slot: usize, generation: u64) -> bool {
         let mut state = lock(&self.state);
@@ -311,6 +304,10 @@ impl Shared {
             }
         }
     }
+}
+
+fn is_failure(done: &Completed) -> bool {
+    matches!(done.outcome, Outcome::Failed { .. })
 }
 
 /// What the pool observed about itself.

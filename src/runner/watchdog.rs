@@ -61,10 +61,10 @@ impl Running {
     }
 
     fn next_event(&self) -> Option<Instant> {
-        [self.deadline, self.next_warning]
-            .into_iter()
-            .flatten()
-            .min()
+        match (self.deadline, self.next_warning) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Whether the watchdog must wake earlier than `planned` for this test.

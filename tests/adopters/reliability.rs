@@ -427,3 +427,25 @@ fn misbehaving_tests_do_not_corrupt_other_results_or_the_summary() {
         "{stdout}"
     );
 }
+
+#[test]
+fn an_unwritable_history_is_one_warning_not_a_failure() {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    // A regular file where the history directory should be: nothing can be created under it.
+    let dir = file.path().join("history");
+    let out = run_with_env(
+        "reliability",
+        &["--test-threads", "2", "hang::q"],
+        &[("PARTEST_HISTORY_DIR", dir.to_str().unwrap())],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stderr
+            .matches("warning: could not save partest's history")
+            .count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.contains("10 passed"));
+}
