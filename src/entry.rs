@@ -296,7 +296,6 @@ fn run_notes(
 ) -> Vec<String> {
     let state = reporter.state();
     let mut notes: Vec<String> = rate_limit::summary().into_iter().collect();
-    runner::cwd::check_after("the last test");
     notes.extend(runner::cwd::take_notes());
     if !state.flaky.is_empty() {
         let fails = if args.scheduling.fail_on_flaky {

@@ -1,16 +1,12 @@
 //! The working directory is process-wide: a test that calls `std::env::set_current_dir`
-//! changes it under every other test. After each test of at least [`CHECK_AFTER`], and at
-//! the end of the run, the directory is compared with the one the run started in (one
-//! `getcwd`); if it moved it is put back, and the run says so before its summary.
+//! changes it under every other test. After each test (one `getcwd` into a stack buffer),
+//! the directory is compared with the one the run started in; if it moved it is put back,
+//! and the run says so before its summary.
 
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 static START: OnceLock<Option<PathBuf>> = OnceLock::new();
-
-/// Tests shorter than this are not followed by a check (quick tests rarely touch the
-/// file system, and the syscall would be a large share of their cost).
-pub(crate) const CHECK_AFTER: std::time::Duration = std::time::Duration::from_micros(500);
 static NOTES: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 /// What was found and put back during the run.

@@ -126,11 +126,7 @@ pub(crate) fn run(
             "note: this test replaced the panic hook; partest put its own back in front",
         );
     }
-    // getcwd is a real syscall: checked after tests long enough to do I/O (a quick test
-    // that moved the directory is caught by the next such test or at the end of the run).
-    if duration >= cwd::CHECK_AFTER {
-        cwd::check_after(test.name);
-    }
+    cwd::check_after(test.name);
     if let Ok(End::Returned(Err(text))) = &result {
         panic_hook::emit(text);
     }
