@@ -9,7 +9,6 @@ use crate::fixtures::{rate_limit, resources, temp};
 use crate::history::{self, History};
 use crate::report::plural::plural;
 use crate::report::{self, list, Reporter, RunState, Style};
-use crate::runner::pool::EventSink;
 use crate::runner::PoolStats;
 use crate::runner::{self, panic_hook, CaptureMode, RunConfig};
 use crate::scheduler::{self, Scheduler};
@@ -18,7 +17,6 @@ use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, IsTerminal};
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// libtest's exit code for failed tests and invalid invocations.
@@ -246,18 +244,13 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
         reruns_delay: args.scheduling.reruns_delay,
     };
     let started = Instant::now();
-    // The workers own the sink; a stuck test's abandoned thread may outlive the run, so
-    // the reporter is taken back out of it at the end rather than unwrapped.
-    let shared_reporter = Arc::new(Mutex::new(Some(reporter)));
-    let sink_reporter = Arc::clone(&shared_reporter);
-    let sink: EventSink = Box::new(move |event| match &mut *lock_reporter(&sink_reporter) {
-        Some(reporter) => reporter.on_event(event),
-        None => Ok(()),
-    });
-    let stats = runner::run(&selection.tests, scheduler, &config, sink);
-    let mut reporter = lock_reporter(&shared_reporter)
-        .take()
-        .expect("the reporter is taken once");
+    // The workers own the reporter while tests run and hand it back at the end (a stuck
+    // test's abandoned thread may outlive the run; it then reports nothing).
+    let (sink, stats) = runner::run(&selection.tests, scheduler, &config, Box::new(reporter));
+    let sink: Box<dyn std::any::Any> = sink;
+    let mut reporter = *sink
+        .downcast::<Reporter>()
+        .expect("the sink is the reporter");
     let stats = stats?;
     for (what, report) in resources::tear_down_run() {
         reporter.on_event(Event::TeardownFailed { what, report })?;
@@ -283,10 +276,6 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
 }
 
 /// Lines printed before the summary: rate limiter counters, `--durations`, `--measure`.
-fn lock_reporter(m: &Mutex<Option<Reporter>>) -> std::sync::MutexGuard<'_, Option<Reporter>> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 fn run_notes(
     args: &Arguments,
     reporter: &Reporter,

@@ -131,6 +131,12 @@ pub(crate) fn formatter_for(
     }
 }
 
+impl crate::runner::pool::EventHandler for Reporter {
+    fn on_event(&mut self, event: Event) -> io::Result<()> {
+        Reporter::on_event(self, event)
+    }
+}
+
 /// Folds events into the run state and forwards them to the formatters and the log file.
 pub(crate) struct Reporter {
     formatter: Box<dyn OutputFormatter + Send>,

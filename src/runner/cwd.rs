@@ -17,23 +17,34 @@ pub(crate) fn take_notes() -> Vec<String> {
 /// Records the run's working directory.
 pub(crate) fn remember() {
     START.get_or_init(|| std::env::current_dir().ok());
+    #[cfg(unix)]
+    START_ID.get_or_init(cwd_id);
 }
 
-/// Whether the working directory is still `start`, asked without allocating (this runs
-/// after every test).
+/// (device, inode) of the run's working directory, for a check without path building.
 #[cfg(unix)]
-fn unchanged(start: &std::path::Path) -> bool {
-    use std::os::unix::ffi::OsStrExt;
-    // Not zeroed: getcwd writes the NUL-terminated path; nothing past it is read.
-    let mut buffer = std::mem::MaybeUninit::<[u8; 4096]>::uninit();
-    let ptr = buffer.as_mut_ptr().cast::<libc::c_char>();
-    // SAFETY: getcwd writes at most 4096 bytes, NUL-terminated, into the buffer.
-    if unsafe { libc::getcwd(ptr, 4096) }.is_null() {
-        return false;
+static START_ID: OnceLock<Option<(u64, u64)>> = OnceLock::new();
+
+#[cfg(unix)]
+fn cwd_id() -> Option<(u64, u64)> {
+    let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: stat writes a `struct stat` into the buffer when it returns 0.
+    if unsafe { libc::stat(c".".as_ptr(), stat.as_mut_ptr()) } != 0 {
+        return None;
     }
-    // SAFETY: getcwd succeeded: the buffer starts with an initialised NUL-terminated string.
-    let now = unsafe { std::ffi::CStr::from_ptr(ptr) };
-    now.to_bytes() == start.as_os_str().as_bytes()
+    // SAFETY: stat succeeded.
+    let stat = unsafe { stat.assume_init() };
+    Some((stat.st_dev as u64, stat.st_ino as u64))
+}
+
+/// Whether the working directory is still the run's: one `stat(".")` (no path building;
+/// this runs after every test).
+#[cfg(unix)]
+fn unchanged(_start: &std::path::Path) -> bool {
+    match START_ID.get_or_init(cwd_id) {
+        Some(start) => cwd_id().as_ref() == Some(start),
+        None => true,
+    }
 }
 
 #[cfg(not(unix))]

@@ -44,7 +44,13 @@ pub(crate) struct RunConfig {
 }
 
 /// Receives every event of the run.
-pub(crate) type EventSink = Box<dyn FnMut(Event) -> io::Result<()> + Send>;
+pub(crate) trait EventHandler: Send + std::any::Any {
+    /// Handles one event; an error stops the run.
+    fn on_event(&mut self, event: Event) -> io::Result<()>;
+}
+
+/// The handler the pool reports to, handed back when the run ends.
+pub(crate) type EventSink = Box<dyn EventHandler>;
 
 /// One worker position (`gwN`): its current thread's generation and running test.
 pub(crate) struct Slot {
@@ -78,7 +84,8 @@ pub(crate) struct Shared {
 
 /// The event sink and the first error it returned.
 struct Reporting {
-    events: EventSink,
+    /// `None` once the run ended (an abandoned thread finishing late reports nothing).
+    events: Option<EventSink>,
     error: Option<io::Error>,
 }
 
@@ -94,7 +101,10 @@ impl Shared {
         if reporting.error.is_some() {
             return false;
         }
-        match (reporting.events)(event) {
+        let Some(events) = reporting.events.as_mut() else {
+            return false;
+        };
+        match events.on_event(event) {
             Ok(()) => true,
             Err(e) => {
                 reporting.error = Some(e);
@@ -318,13 +328,14 @@ pub(crate) struct PoolStats {
 }
 
 /// Runs `plan` under `scheduler`, handing every event to `events` (from whichever thread
-/// produced it), then reports the tests that never started as not run.
+/// produced it), then reports the tests that never started as not run. Hands `events`
+/// back, with the run's statistics or the first error the handler returned.
 pub(crate) fn run(
     plan: &[Planned],
     scheduler: Scheduler,
     config: &RunConfig,
     events: EventSink,
-) -> io::Result<PoolStats> {
+) -> (EventSink, io::Result<PoolStats>) {
     let threads = if config.inline {
         1
     } else {
@@ -349,7 +360,7 @@ pub(crate) fn run(
         wake: Condvar::new(),
         watchdog: Condvar::new(),
         sink: Mutex::new(Reporting {
-            events,
+            events: Some(events),
             error: None,
         }),
         config: config.clone(),
@@ -381,6 +392,11 @@ pub(crate) fn run(
             break;
         }
     }
-    let error = lock(&shared.sink).error.take();
-    error.map_or(Ok(PoolStats { waited }), Err)
+    let mut reporting = lock(&shared.sink);
+    let sink = reporting
+        .events
+        .take()
+        .expect("the sink is taken once, here");
+    let stats = reporting.error.take().map_or(Ok(PoolStats { waited }), Err);
+    (sink, stats)
 }
