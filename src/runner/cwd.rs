@@ -34,6 +34,8 @@ fn cwd_id() -> Option<(u64, u64)> {
     }
     // SAFETY: stat succeeded.
     let stat = unsafe { stat.assume_init() };
+    // dev_t and ino_t are not u64 on every unix.
+    #[allow(clippy::unnecessary_cast)]
     Some((stat.st_dev as u64, stat.st_ino as u64))
 }
 

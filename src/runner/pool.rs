@@ -252,11 +252,19 @@ impl Shared {
                 Next::Wait | Next::Done => break,
             }
         }
-        if self.retire(slot, generation) {
+        // Tear down before retiring: the run (and its per_run teardown) ends with the last
+        // retirement, and this worker's resources go first.
+        if self.owns(slot, generation) {
             for (what, report) in resources::tear_down_worker() {
                 self.emit(Event::TeardownFailed { what, report });
             }
+            self.retire(slot, generation);
         }
+    }
+
+    /// Whether this thread still owns position `slot` (not abandoned by the watchdog).
+    fn owns(&self, slot: usize, generation: u64) -> bool {
+        lock(&self.state).slots[slot].generation == generation
     }
 
     /// Runs `test`, again after each failure while attempts remain, keeping every failed
