@@ -52,7 +52,7 @@ pub(crate) struct FailedAttempt {
 impl Completed {
     /// Passed only after failing: a flaky test.
     pub(crate) fn is_flaky(&self) -> bool {
-        self.outcome == Outcome::Passed && !self.earlier.is_empty()
+        !self.earlier.is_empty() && matches!(self.outcome, Outcome::Passed)
     }
 
     /// Which attempt this is (1 for a test that was not rerun).

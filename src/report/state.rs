@@ -141,7 +141,7 @@ impl RunState {
         match &done.outcome {
             _ if self.counts_as_failure(done) => self.failed += 1,
             Outcome::Passed | Outcome::Failed { .. } => {
-                self.passed += usize::from(done.outcome == Outcome::Passed)
+                self.passed += usize::from(matches!(done.outcome, Outcome::Passed))
             }
             Outcome::Ignored { reason } => {
                 self.ignored += 1;
@@ -153,7 +153,7 @@ impl RunState {
     /// Keeps the output a failing (or, with `--show-output`, passing) test leaves for the summary.
     pub(crate) fn keep_output(&mut self, done: Completed) {
         // The common case, kept cheap: a test that passed at once.
-        if done.outcome == Outcome::Passed && done.earlier.is_empty() {
+        if matches!(done.outcome, Outcome::Passed) && done.earlier.is_empty() {
             if self.show_output {
                 self.successes.push((done.test.name, done.output));
             }

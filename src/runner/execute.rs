@@ -133,7 +133,7 @@ pub(crate) fn run(
     let mut output = capture.finish();
     output.extend(panic_hook::end());
     let outcome = verdict(test, result);
-    if let Some(note) = temp::finish(outcome == Outcome::Passed) {
+    if let Some(note) = temp::finish(matches!(outcome, Outcome::Passed)) {
         output.extend_from_slice(note.as_bytes());
     }
     fixtures::set_current_test(None);
