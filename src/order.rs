@@ -4,10 +4,11 @@ use crate::filter::Planned;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// splitmix64: a small, well-mixed generator; the order only has to be reproducible.
-struct SplitMix(u64);
+pub(crate) struct SplitMix(pub(crate) u64);
 
 impl SplitMix {
-    fn next(&mut self) -> u64 {
+    /// The next number.
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);

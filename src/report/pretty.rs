@@ -69,6 +69,22 @@ fn write_section(
     out.write_all(text.as_bytes())
 }
 
+/// libtest's slow-test line, plus the worker (shared by pretty and terse, as in libtest).
+pub(crate) fn write_slow_line(
+    out: &mut Out,
+    test: &Test,
+    worker: &str,
+    elapsed: std::time::Duration,
+) -> io::Result<()> {
+    let seconds = super::whole_seconds(elapsed);
+    writeln!(
+        out,
+        "test {} has been running for over {seconds} seconds [{worker}]",
+        test.name
+    )?;
+    out.flush()
+}
+
 /// The successes (with `--show-output`) and failures sections and the summary line,
 /// shared by pretty and terse as in libtest.
 pub(crate) fn write_run_end(out: &mut Out, style: &Style, state: &RunState) -> io::Result<()> {
@@ -177,14 +193,7 @@ impl OutputFormatter for Pretty {
         worker: &str,
         elapsed: std::time::Duration,
     ) -> io::Result<()> {
-        // libtest's line, plus the worker.
-        writeln!(
-            self.out,
-            "test {} has been running for over {} seconds [{worker}]",
-            test.name,
-            super::whole_seconds(elapsed)
-        )?;
-        self.out.flush()
+        write_slow_line(&mut self.out, test, worker, elapsed)
     }
 
     fn write_run_finish(&mut self, state: &RunState) -> io::Result<()> {

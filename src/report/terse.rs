@@ -1,7 +1,7 @@
 //! libtest's `-q` output: a character per result, a progress count every 88 results,
 //! failed tests on their own line (`name --- FAILED`), then pretty's summary.
 
-use super::pretty::{run_header, write_run_end};
+use super::pretty::{run_header, write_run_end, write_slow_line};
 use super::{Color, Out, OutputFormatter, RunState, Style};
 use crate::event::Completed;
 use crate::outcome::Outcome;
@@ -90,14 +90,7 @@ impl OutputFormatter for Terse {
         worker: &str,
         elapsed: std::time::Duration,
     ) -> io::Result<()> {
-        // libtest's line, plus the worker.
-        writeln!(
-            self.out,
-            "test {} has been running for over {} seconds [{worker}]",
-            test.name,
-            super::whole_seconds(elapsed)
-        )?;
-        self.out.flush()
+        write_slow_line(&mut self.out, test, worker, elapsed)
     }
 
     fn write_run_finish(&mut self, state: &RunState) -> io::Result<()> {

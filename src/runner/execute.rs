@@ -109,7 +109,8 @@ fn call(test: Test, default_timeout: Option<Duration>) -> End {
 }
 
 /// Runs `test` on the current thread and reports how it went. `default_timeout` applies to
-/// tests without a `timeout` of their own (enforced for async tests).
+/// tests without a `timeout` of their own: async tests are cancelled at it (the watchdog
+/// handles sync ones).
 pub(crate) fn run(
     test: Test,
     capture: &mut Capture,

@@ -6,18 +6,15 @@ use super::admission::Lease;
 use super::priority::order;
 use super::requirements::{Limits, Needs, Pool, Requirements};
 use super::{Next, Scheduler};
+use crate::order::SplitMix;
 use std::collections::HashMap;
 use std::time::Duration;
 
-struct Rng(u64);
+struct Rng(SplitMix);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.next()
     }
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
@@ -140,7 +137,7 @@ impl Observer {
 }
 
 fn simulate(seed: u64) {
-    let mut rng = Rng(seed);
+    let mut rng = Rng(SplitMix(seed));
     let (limits, reqs, runs) = random_suite(&mut rng);
     let workers = 1 + rng.below(12) as usize;
     let estimates: Vec<Option<Duration>> = (0..reqs.len())

@@ -179,3 +179,19 @@ pub fn sorted_lines(text: &str, prefix: &str) -> Vec<String> {
     lines.sort();
     lines
 }
+
+/// The largest number of `(start, end)` intervals open at one instant (an end at the same
+/// instant as a start counts first).
+pub fn peak_overlap(intervals: impl IntoIterator<Item = (u128, u128)>) -> usize {
+    let mut edges: Vec<(u128, i32)> = intervals
+        .into_iter()
+        .flat_map(|(start, end)| [(start, 1), (end, -1)])
+        .collect();
+    edges.sort();
+    let (mut now, mut peak) = (0i32, 0i32);
+    for (_, delta) in edges {
+        now += delta;
+        peak = peak.max(now);
+    }
+    peak as usize
+}

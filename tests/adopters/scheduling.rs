@@ -54,17 +54,7 @@ fn stress_run(args: &[&str], seed: u64) -> Vec<Record> {
 }
 
 fn peak(records: &[&Record]) -> usize {
-    let mut edges: Vec<(u128, i32)> = records
-        .iter()
-        .flat_map(|r| [(r.end, -1), (r.start, 1)])
-        .collect();
-    edges.sort();
-    let (mut now, mut peak) = (0i32, 0i32);
-    for (_, d) in edges {
-        now += d;
-        peak = peak.max(now);
-    }
-    peak as usize
+    crate::common::peak_overlap(records.iter().map(|r| (r.start, r.end)))
 }
 
 fn keys(r: &Record) -> &'static [&'static str] {

@@ -41,17 +41,7 @@ fn records(args: &[&str]) -> Vec<Record> {
 
 /// The largest number of tests running at one instant.
 fn peak_overlap(records: &[Record]) -> usize {
-    let mut edges: Vec<(u128, i32)> = records
-        .iter()
-        .flat_map(|r| [(r.start, 1), (r.end, -1)])
-        .collect();
-    edges.sort();
-    let (mut now, mut peak) = (0i32, 0i32);
-    for (_, delta) in edges {
-        now += delta;
-        peak = peak.max(now);
-    }
-    peak as usize
+    crate::common::peak_overlap(records.iter().map(|r| (r.start, r.end)))
 }
 
 #[test]
