@@ -39,6 +39,17 @@ pub struct Conclusion {
 }
 
 impl Conclusion {
+    /// For `--list` and `--nextest-config`: nothing ran.
+    fn nothing_run(filtered_out: usize) -> Self {
+        Conclusion {
+            passed: 0,
+            failed: 0,
+            ignored: 0,
+            filtered_out,
+            error: None,
+        }
+    }
+
     fn from_error(error: Error) -> Self {
         Conclusion {
             passed: 0,
@@ -144,13 +155,7 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
     if args.nextest_config {
         let tests: Vec<_> = selection.tests.iter().map(|p| p.test).collect();
         print!("{}", nextest::config(&tests, &args.scheduling, threads));
-        return Ok(Conclusion {
-            passed: 0,
-            failed: 0,
-            ignored: 0,
-            filtered_out: 0,
-            error: None,
-        });
+        return Ok(Conclusion::nothing_run(0));
     }
     if args.list {
         list::write_list(
@@ -158,14 +163,7 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
             &selection.tests,
             args.format == Format::Terse,
         )?;
-        let filtered_out = selection.filtered_out;
-        return Ok(Conclusion {
-            passed: 0,
-            failed: 0,
-            ignored: 0,
-            filtered_out,
-            error: None,
-        });
+        return Ok(Conclusion::nothing_run(selection.filtered_out));
     }
     let shuffle_seed = args
         .shuffle_seed
@@ -190,46 +188,10 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
     fixtures::init_run(threads, threads == 1);
     panic_hook::install();
     runner::cwd::remember();
-    // Kept open until the process ends: the crash handler writes to it.
-    #[cfg(unix)]
-    let crash_file = (!under_nextest)
-        .then(|| history.open_crash_file())
-        .flatten();
-    #[cfg(unix)]
-    runner::crash::install(
-        runner::capture::original_stderr(),
-        crash_file.as_ref().map(std::os::fd::AsRawFd::as_raw_fd),
-        threads == 1,
-    );
-    let logfile = match &args.logfile {
-        Some(path) => {
-            eprintln!("warning: `--logfile` is deprecated");
-            Some(File::create(path)?)
-        }
-        None => None,
-    };
-    // A history with nothing recorded has nothing to forget: only long tests matter.
-    let threshold = (history.is_empty() && args.reports.durations.is_none())
-        .then_some(history::RECORD_THRESHOLD);
-    let state = RunState::new(
-        selection.tests.len(),
-        selection.filtered_out,
-        args.show_output,
-    )
-    .keep_durations_from(threshold)
-    .track_busy(args.reports.measure)
-    .with_flaky_policy(args.scheduling.fail_on_flaky, settings.quarantine.clone());
-    let (out, _stdout) = report_out(args.format, capture)?;
-    let formatter = report::formatter_for(args.format, out, style(args, threads));
-    let mut reporter = Reporter::new(formatter, state, logfile).multithreaded(threads > 1);
-    if let Some(path) = &args.reports.junit {
-        reporter = reporter.with_extra(report::junit_file(path.clone()));
-    }
-    if let Some(delay) =
-        report::status::wanted(args.format == Format::Pretty && !args.nocapture && threads > 1)
-    {
-        reporter = reporter.with_live_status(delay);
-    }
+    // Kept open for the whole run: the crash handler writes to it.
+    let _crash_file = install_crash_reporting(&history, under_nextest, threads);
+    let (mut reporter, _stdout) =
+        build_reporter(args, &selection, &history, &settings, capture, threads)?;
     reporter.start(shuffle_seed)?;
     let config = RunConfig {
         threads: threads.min(runnable).max(1),
@@ -273,6 +235,69 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
         filtered_out: state.filtered_out,
         error: None,
     })
+}
+
+/// Names the in-flight tests if the process crashes, recording them in the history's
+/// crash file (returned: it must stay open for the run). Nothing to do off unix.
+fn install_crash_reporting(history: &History, under_nextest: bool, threads: usize) -> Option<File> {
+    #[cfg(unix)]
+    {
+        let file = if under_nextest {
+            None
+        } else {
+            history.open_crash_file()
+        };
+        let fd = file.as_ref().map(std::os::fd::AsRawFd::as_raw_fd);
+        runner::crash::install(runner::capture::original_stderr(), fd, threads == 1);
+        file
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (history, under_nextest, threads);
+        None
+    }
+}
+
+/// The reporter for this run: the chosen format on stdout (its own handle), the log file,
+/// a JUnit file, the live status line. The second value must live as long as the report.
+fn build_reporter(
+    args: &Arguments,
+    selection: &filter::Selection,
+    history: &History,
+    settings: &config::Config,
+    capture: CaptureMode,
+    threads: usize,
+) -> Result<(Reporter, ReportStdout), Error> {
+    let logfile = match &args.logfile {
+        Some(path) => {
+            eprintln!("warning: `--logfile` is deprecated");
+            Some(File::create(path)?)
+        }
+        None => None,
+    };
+    // A history with nothing recorded has nothing to forget: only long tests matter.
+    let threshold = (history.is_empty() && args.reports.durations.is_none())
+        .then_some(history::RECORD_THRESHOLD);
+    let state = RunState::new(
+        selection.tests.len(),
+        selection.filtered_out,
+        args.show_output,
+    )
+    .keep_durations_from(threshold)
+    .track_busy(args.reports.measure)
+    .with_flaky_policy(args.scheduling.fail_on_flaky, settings.quarantine.clone());
+    let (out, stdout) = report_out(args.format, capture)?;
+    let formatter = report::formatter_for(args.format, out, style(args, threads));
+    let mut reporter = Reporter::new(formatter, state, logfile).multithreaded(threads > 1);
+    if let Some(path) = &args.reports.junit {
+        reporter = reporter.with_extra(report::junit_file(path.clone()));
+    }
+    if let Some(delay) =
+        report::status::wanted(args.format == Format::Pretty && !args.nocapture && threads > 1)
+    {
+        reporter = reporter.with_live_status(delay);
+    }
+    Ok((reporter, stdout))
 }
 
 /// Lines printed before the summary: rate limiter counters, `--durations`, `--measure`.
