@@ -169,11 +169,12 @@ fn replace_locations(line: &str) -> String {
     out
 }
 
-/// The lines starting with `prefix`, sorted (for multithreaded runs, whose order varies).
+/// The lines starting with `prefix`, sorted (for multithreaded runs, whose order varies),
+/// leaving out the summary line (its run time varies between runs).
 pub fn sorted_lines(text: &str, prefix: &str) -> Vec<String> {
     let mut lines: Vec<String> = text
         .lines()
-        .filter(|l| l.starts_with(prefix))
+        .filter(|l| l.starts_with(prefix) && !l.starts_with("test result:"))
         .map(str::to_owned)
         .collect();
     lines.sort();
