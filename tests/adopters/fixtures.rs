@@ -209,7 +209,7 @@ fn the_rate_limiter_retries_429s_from_a_real_server_and_reports_its_counters() {
     let env = [
         ("PARTEST_MAX_CONCURRENT_REQUESTS", "2"),
         ("PARTEST_RATE_LIMIT_DELAY", "2ms"),
-        ("PARTEST_MAX_RETRIES", "30"),
+        ("PARTEST_MAX_RETRIES", "60"),
         ("PARTEST_BASE_BACKOFF", "5ms"),
         ("PARTEST_MAX_BACKOFF", "40ms"),
     ];
