@@ -204,6 +204,7 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
         run_timeout: args.scheduling.run_timeout,
         reruns: args.scheduling.reruns,
         reruns_delay: args.scheduling.reruns_delay,
+        report_starts: reporter.uses_start_events(),
     };
     let started = Instant::now();
     // The workers own the reporter while tests run and hand it back at the end (a stuck

@@ -51,6 +51,10 @@ impl OutputFormatter for Json {
         ))
     }
 
+    fn uses_start_events(&self) -> bool {
+        true
+    }
+
     fn write_test_start(&mut self, test: &Test) -> io::Result<()> {
         self.line(&format!(
             r#"{{ "type": "test", "event": "started", "name": "{}" }}"#,

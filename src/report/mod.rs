@@ -30,6 +30,10 @@ pub(crate) trait OutputFormatter {
     fn write_run_start(&mut self, total: usize, shuffle_seed: Option<u64>) -> io::Result<()>;
     /// A test was handed to a worker.
     fn write_test_start(&mut self, test: &Test) -> io::Result<()>;
+    /// Whether `write_test_start` writes anything (workers skip the event otherwise).
+    fn uses_start_events(&self) -> bool {
+        false
+    }
     /// A test finished (`state` already counts it).
     fn write_result(&mut self, done: &Completed, state: &RunState) -> io::Result<()>;
     /// A test that never started because the run stopped early.
@@ -249,6 +253,14 @@ impl Reporter {
         } else {
             "master".to_owned()
         }
+    }
+
+    /// Whether any report does something with `Started` events: JSON prints them, a
+    /// sequential pretty run prints the test's name, the status line counts them.
+    pub(crate) fn uses_start_events(&self) -> bool {
+        self.status.is_some()
+            || self.formatter.uses_start_events()
+            || self.extras.iter().any(|f| f.uses_start_events())
     }
 
     /// The run state so far.

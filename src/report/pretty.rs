@@ -133,6 +133,10 @@ impl OutputFormatter for Pretty {
         self.out.flush()
     }
 
+    fn uses_start_events(&self) -> bool {
+        !self.style.multithreaded
+    }
+
     fn write_test_start(&mut self, test: &Test) -> io::Result<()> {
         if !self.style.multithreaded {
             write!(self.out, "test {}{} ... ", test.name, mode(test))?;

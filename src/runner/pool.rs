@@ -41,6 +41,8 @@ pub(crate) struct RunConfig {
     pub(crate) reruns: u32,
     /// Pause before each rerun (`--reruns-delay`).
     pub(crate) reruns_delay: Duration,
+    /// Whether the reports use `Started` events (JSON, sequential pretty, the status line).
+    pub(crate) report_starts: bool,
 }
 
 /// Receives every event of the run.
@@ -212,7 +214,8 @@ impl Shared {
             match next {
                 Next::Run(index, lease) => {
                     let test = self.plan[index].test;
-                    let started = self.emit(Event::Started(test));
+                    // Start events cost a reporter lock per test; sent only when a report uses them.
+                    let started = !self.config.report_starts || self.emit(Event::Started(test));
                     let leased = !lease.slots.is_empty();
                     if leased {
                         fixtures::set_leases(self.leases(&lease));
