@@ -25,13 +25,19 @@ mod cache {
 
     #[partest::test(redis_isolated, markers(integration))]
     fn stores_sessions() {
-        say("cache::stores_sessions (redis_isolated)");
+        say(&format!(
+            "cache::stores_sessions (redis_isolated, Redis db {})",
+            partest::redis_db()
+        ));
         io(40);
     }
 
     #[partest::test(redis_isolated, markers(integration))]
     fn expires_keys() {
-        say("cache::expires_keys (redis_isolated)");
+        say(&format!(
+            "cache::expires_keys (redis_isolated, Redis db {})",
+            partest::redis_db()
+        ));
         io(40);
     }
 }
