@@ -351,13 +351,7 @@ fn run_notes(
             .busy
             .iter()
             .enumerate()
-            .map(|(w, busy)| {
-                if threads > 1 {
-                    format!("gw{w} {}%", share(busy))
-                } else {
-                    format!("master {}%", share(busy))
-                }
-            })
+            .map(|(w, busy)| format!("{} {}%", report::worker_name(threads > 1, w), share(busy)))
             .collect();
         notes.push(format!(
             "measure: wall {}, test time {} ({:.2}x the wall time), workers waited {} on constraints; busy: {}",

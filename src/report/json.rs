@@ -140,8 +140,8 @@ impl OutputFormatter for Json {
         let event = if state.success() { "ok" } else { "failed" };
         let secs = state.exec_time.unwrap_or_default().as_secs_f64();
         let mut extra = String::new();
-        if state.not_run > 0 {
-            let _ = write!(extra, r#", "not_run": {}"#, state.not_run);
+        if state.not_run() > 0 {
+            let _ = write!(extra, r#", "not_run": {}"#, state.not_run());
         }
         if !state.teardown_failures.is_empty() {
             let _ = write!(

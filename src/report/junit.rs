@@ -106,7 +106,7 @@ impl OutputFormatter for Junit {
             r#"<?xml version="1.0" encoding="UTF-8"?><testsuites><testsuite name="test" package="test" id="0" errors="0" failures="{}" tests="{}" skipped="{}" time="{secs:.3}">{}</testsuite></testsuites>"#,
             state.failed,
             state.total,
-            state.ignored + state.not_run,
+            state.ignored + state.not_run(),
             self.cases
         )?;
         writeln!(self.out)?;

@@ -63,16 +63,19 @@ pub(crate) struct Style {
     pub(crate) verbose: bool,
 }
 
+/// How worker `index` is named in reports: `gwN`, or `master` for a sequential run.
+pub(crate) fn worker_name(multithreaded: bool, index: usize) -> String {
+    if multithreaded {
+        format!("gw{index}")
+    } else {
+        "master".to_owned()
+    }
+}
+
 impl Style {
-    /// How a worker is named in reports: `master` for a sequential run.
+    /// How a test's worker is named in reports (`None` for tests that did not run).
     pub(crate) fn worker_label(&self, worker: Option<usize>) -> Option<String> {
-        worker.map(|w| {
-            if self.multithreaded {
-                format!("gw{w}")
-            } else {
-                "master".to_owned()
-            }
-        })
+        worker.map(|w| worker_name(self.multithreaded, w))
     }
 }
 
@@ -215,7 +218,6 @@ impl Reporter {
                 Ok(())
             }
             Event::NotRun(test) => {
-                self.state.not_run += 1;
                 self.state.not_run_names.push(test.name);
                 self.all().try_for_each(|f| f.write_not_run(&test))
             }
@@ -224,7 +226,7 @@ impl Reporter {
                 worker,
                 elapsed,
             } => {
-                let worker = self.style_worker(worker);
+                let worker = worker_name(self.multithreaded, worker);
                 self.all()
                     .try_for_each(|f| f.write_slow(&test, &worker, elapsed))
             }
@@ -244,14 +246,6 @@ impl Reporter {
                 self.state.keep_output(done);
                 Ok(())
             }
-        }
-    }
-
-    fn style_worker(&self, worker: usize) -> String {
-        if self.multithreaded {
-            format!("gw{worker}")
-        } else {
-            "master".to_owned()
         }
     }
 

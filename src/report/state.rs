@@ -20,8 +20,6 @@ pub(crate) struct RunState {
     /// Registered tests left out by the selection.
     pub(crate) filtered_out: usize,
     /// Tests that never started because the run stopped early.
-    pub(crate) not_run: usize,
-    /// Their names.
     pub(crate) not_run_names: Vec<&'static str>,
     /// Time each worker spent running tests, by worker index (with `track_busy`).
     pub(crate) busy: Vec<Duration>,
@@ -64,7 +62,6 @@ impl RunState {
             failed: 0,
             ignored: 0,
             filtered_out,
-            not_run: 0,
             not_run_names: Vec::new(),
             busy: Vec::new(),
             track_busy: false,
@@ -238,13 +235,18 @@ impl RunState {
         self.failed == 0 && self.teardown_failures.is_empty()
     }
 
+    /// How many tests never started because the run stopped early.
+    pub(crate) fn not_run(&self) -> usize {
+        self.not_run_names.len()
+    }
+
     /// The line saying how many tests never started, if any did not.
     pub(crate) fn not_run_note(&self) -> Option<String> {
-        (self.not_run > 0).then(|| {
+        (self.not_run() > 0).then(|| {
             format!(
                 "stopped after {}: {} not run",
                 plural(self.failed, "failure"),
-                plural(self.not_run, "test")
+                plural(self.not_run(), "test")
             )
         })
     }

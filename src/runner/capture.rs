@@ -16,11 +16,11 @@ pub(crate) fn write_to_real_stderr(text: &str) -> bool {
         return false;
     }
     let fd = super::crash::report_fd();
-    let mut file = std::mem::ManuallyDrop::new(unsafe_file(fd));
+    let mut file = std::mem::ManuallyDrop::new(borrowed_file(fd));
     file.write_all(text.as_bytes()).is_ok()
 }
 
-fn unsafe_file(fd: RawFd) -> File {
+fn borrowed_file(fd: RawFd) -> File {
     // SAFETY: `fd` is the duplicate of stderr the crash module keeps open for the whole
     // process; the File is never dropped (ManuallyDrop), so the fd is not closed.
     unsafe { File::from_raw_fd(fd) }

@@ -129,9 +129,7 @@ impl Shared {
         }
         if let (Some(failed), Some(running)) = (finished, state.slots[slot].running.take()) {
             state.scheduler.finish(running.index, running.lease, failed);
-            if state.waiting > 0 {
-                self.wake.notify_all();
-            }
+            self.wake_waiting(&state);
         }
         loop {
             match state.scheduler.next_for(slot) {
@@ -162,10 +160,9 @@ impl Shared {
         }
     }
 
-    /// Wakes waiting workers after the watchdog changed the scheduler (they may now start
-    /// tests, or learn the run stopped).
-    pub(crate) fn stop_if_needed(&self) {
-        let state = lock(&self.state);
+    /// Wakes the workers waiting for a constraint after the scheduler changed (they may
+    /// now start tests, or learn the run stopped). `state` is the caller's guard.
+    pub(crate) fn wake_waiting(&self, state: &State) {
         if state.waiting > 0 {
             self.wake.notify_all();
         }
@@ -175,9 +172,7 @@ impl Shared {
     pub(crate) fn stop(&self) {
         let mut state = lock(&self.state);
         state.scheduler.stop();
-        if state.waiting > 0 {
-            self.wake.notify_all();
-        }
+        self.wake_waiting(&state);
     }
 
     /// `lease` as (pool name, slot) pairs.

@@ -172,8 +172,8 @@ pub(crate) fn watch(shared: &Arc<Shared>) {
                     .finish(running.index, running.lease.clone(), true);
             }
         }
+        shared.wake_waiting(&state);
         drop(state);
-        shared.stop_if_needed();
         for action in actions {
             match action {
                 Action::Slow {
