@@ -32,7 +32,7 @@ pub(crate) struct Config {
     /// Undeclared custom markers are errors.
     pub(crate) strict_markers: bool,
     pub(crate) heavy_limit: Option<NonZeroUsize>,
-    pub(crate) redis_dbs: Option<NonZeroUsize>,
+    pub(crate) redis_dbs: Option<crate::constraints::RedisDbs>,
     pub(crate) dist: Option<Dist>,
     /// Caps per custom marker.
     pub(crate) max_concurrency: Vec<(String, NonZeroUsize)>,
@@ -165,7 +165,19 @@ fn parse(table: &toml::Table, source: &Path, prefix: &str) -> Result<Config, Con
                     .ok_or_else(|| err(key, "must be true or false"))?
             }
             "heavy_limit" => config.heavy_limit = Some(positive(key, value)?),
-            "redis_dbs" => config.redis_dbs = Some(positive(key, value)?),
+            "redis_dbs" => {
+                let parsed = match value {
+                    toml::Value::Integer(_) => positive(key, value)
+                        .map(|n| crate::constraints::RedisDbs { first: 0, count: n }),
+                    toml::Value::String(text) => crate::constraints::RedisDbs::parse(text)
+                        .map_err(|e| err(key, &format!("is invalid: {e}"))),
+                    _ => Err(err(
+                        key,
+                        "must be a number like 16 or a range like \"1-15\"",
+                    )),
+                };
+                config.redis_dbs = Some(parsed?);
+            }
             "dist" => {
                 config.dist = Some(match value.as_str() {
                     Some("load" | "worksteal" | "loadgroup") => Dist::Load,

@@ -21,3 +21,56 @@ pub struct ResourceUse {
     /// The pool's size when this declaration states it (`count = K`).
     pub count: Option<u32>,
 }
+
+/// The Redis database indexes `redis_isolated` tests lease from: `count` indexes starting
+/// at `first`. `--redis-dbs 16` is `0-15` (the default); `--redis-dbs 1-15` leaves
+/// database 0 to what the suite shares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RedisDbs {
+    /// The lowest index leased.
+    pub first: u32,
+    /// How many indexes are leased (the pool's size).
+    pub count: std::num::NonZeroUsize,
+}
+
+impl Default for RedisDbs {
+    fn default() -> Self {
+        RedisDbs {
+            first: 0,
+            count: std::num::NonZeroUsize::new(16).unwrap_or(std::num::NonZeroUsize::MIN),
+        }
+    }
+}
+
+impl RedisDbs {
+    /// Parses `N` (indexes `0..N`) or `A-B` (indexes `A` to `B`, both included).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let number = |s: &str| -> Result<u32, String> {
+            s.trim()
+                .parse::<u32>()
+                .map_err(|_| format!("`{}` is not a database index", s.trim()))
+        };
+        let (first, last) = match text.split_once('-') {
+            Some((a, b)) => (number(a)?, number(b)?),
+            None => {
+                let n = number(text)?;
+                if n == 0 {
+                    return Err("the pool needs at least one database".into());
+                }
+                (0, n - 1)
+            }
+        };
+        if last < first {
+            return Err(format!("the range {first}-{last} is empty"));
+        }
+        let count = std::num::NonZeroUsize::new((last - first) as usize + 1)
+            .ok_or_else(|| "the pool needs at least one database".to_owned())?;
+        Ok(RedisDbs { first, count })
+    }
+
+    /// One past the highest index leased: how many databases the server must have.
+    pub fn end(&self) -> u32 {
+        self.first + self.count.get() as u32
+    }
+}

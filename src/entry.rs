@@ -186,6 +186,7 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
         (false, _) => CaptureMode::PanicsOnly,
     };
     fixtures::init_run(threads, threads == 1);
+    fixtures::set_redis_dbs(args.scheduling.redis_dbs());
     panic_hook::install();
     runner::cwd::remember();
     // Kept open for the whole run: the crash handler writes to it.

@@ -39,11 +39,17 @@ fn history_dir() -> Option<PathBuf> {
         return Some(PathBuf::from(dir));
     }
     let exe = std::env::current_exe().ok()?;
+    Some(target_dir()?.join("partest").join(exe.file_stem()?))
+}
+
+/// The cargo target dir this binary was built in (`<target>` of `<target>/debug/deps/BIN`),
+/// if it sits in a `deps` dir.
+pub(crate) fn target_dir() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
     let deps = exe
         .ancestors()
         .find(|a| a.file_name().is_some_and(|n| n == "deps"))?;
-    let target = deps.parent()?.parent()?;
-    Some(target.join("partest").join(exe.file_stem()?))
+    Some(deps.parent()?.parent()?.to_owned())
 }
 
 fn parse(text: &'static str) -> Result<Map, String> {

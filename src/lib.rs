@@ -52,6 +52,8 @@ mod report;
 mod runner;
 mod scheduler;
 mod select;
+#[cfg(unix)]
+pub mod services;
 
 pub use cli::{
     help, Arguments, CliError, ColorConfig, Dist, Format, Partition, ReportArgs, RunIgnored,
@@ -65,7 +67,7 @@ pub use fixtures::identity::{
     current_test_name, redis_db, resource_slot, testrun_uid, worker_count, worker_id, worker_index,
 };
 pub use fixtures::rate_limit::{rate_limiter, Attempt, Permit, RateLimiter, RetryPolicy};
-pub use fixtures::resources::{per_run, per_worker};
+pub use fixtures::resources::{per_run, per_worker, per_worker_async};
 pub use fixtures::temp::temp_dir;
 pub use fixtures::unique::{unique_name, unique_test_id};
 pub use markers::{MarkerExpr, MarkerExprError};

@@ -80,7 +80,7 @@ pub(crate) fn config(tests: &[Test], args: &SchedulingArgs, threads: usize) -> S
                 .iter()
                 .find(|(n, _)| n == name)
                 .map(|(_, k)| k.get());
-            let redis = (name == REDIS_POOL).then(|| args.redis_dbs.map_or(16, |n| n.get()));
+            let redis = (name == REDIS_POOL).then(|| args.redis_dbs().count.get());
             configured
                 .or(count.map(|c| c as usize))
                 .or(redis)

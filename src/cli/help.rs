@@ -52,8 +52,8 @@ Scheduling (partest):
                             as not run
         --heavy-limit N     heavy_resource tests at once (default: a quarter of
                             the workers, at least 1); env PARTEST_HEAVY_LIMIT
-        --redis-dbs N       Size of the redis_isolated pool (default 16); env
-                            PARTEST_REDIS_DBS
+        --redis-dbs N|A-B   Databases redis_isolated tests lease: 0 to N-1, or A
+                            to B (default 16 = 0-15); env PARTEST_REDIS_DBS
         --max-concurrency MARKER=N
                             At most N tests with MARKER at once (repeatable); env
                             PARTEST_MAX_CONCURRENCY=a=1,b=2

@@ -31,8 +31,9 @@ pub struct SchedulingArgs {
     /// `--heavy-limit N` / `PARTEST_HEAVY_LIMIT`: heavy_resource tests at once
     /// (default: a quarter of the workers, at least 1).
     pub heavy_limit: Option<NonZeroUsize>,
-    /// `--redis-dbs N` / `PARTEST_REDIS_DBS`: size of the redis_isolated pool (default 16).
-    pub redis_dbs: Option<NonZeroUsize>,
+    /// `--redis-dbs N|A-B` / `PARTEST_REDIS_DBS`: the database indexes redis_isolated
+    /// tests lease (default `0-15`).
+    pub redis_dbs: Option<crate::constraints::RedisDbs>,
     /// `--max-concurrency MARKER=N` (repeatable) / `PARTEST_MAX_CONCURRENCY=a=1,b=2`:
     /// at most N tests carrying the marker at once.
     pub caps: Vec<(String, NonZeroUsize)>,
@@ -81,6 +82,19 @@ fn number(m: &Matches, flag: &str, env: &str) -> Result<Option<NonZeroUsize>, St
     }
 }
 
+fn redis_dbs(m: &Matches) -> Result<Option<crate::constraints::RedisDbs>, String> {
+    let (text, what) = match m.value("redis-dbs") {
+        Some(text) => (text.to_owned(), "argument for --redis-dbs".to_owned()),
+        None => match env_var("PARTEST_REDIS_DBS") {
+            Some(text) => (text, "PARTEST_REDIS_DBS".to_owned()),
+            None => return Ok(None),
+        },
+    };
+    crate::constraints::RedisDbs::parse(&text)
+        .map(Some)
+        .map_err(|e| format!("{what} must be a number N or a range A-B (error: {e})"))
+}
+
 /// `NAME=N` pairs from a repeatable flag, or else from a comma-separated env variable.
 fn pairs(m: &Matches, flag: &str, env: &str) -> Result<Vec<(String, NonZeroUsize)>, String> {
     let given = m.values(flag);
@@ -117,6 +131,11 @@ fn pairs(m: &Matches, flag: &str, env: &str) -> Result<Vec<(String, NonZeroUsize
 }
 
 impl SchedulingArgs {
+    /// The Redis database indexes in force (default `0-15`).
+    pub fn redis_dbs(&self) -> crate::constraints::RedisDbs {
+        self.redis_dbs.unwrap_or_default()
+    }
+
     /// The `--dist` mode in force.
     pub fn dist(&self) -> Dist {
         self.dist.unwrap_or_default()
@@ -166,7 +185,7 @@ impl SchedulingArgs {
             dist,
             maxfail,
             heavy_limit: number(m, "heavy-limit", "PARTEST_HEAVY_LIMIT")?,
-            redis_dbs: number(m, "redis-dbs", "PARTEST_REDIS_DBS")?,
+            redis_dbs: redis_dbs(m)?,
             caps: pairs(m, "max-concurrency", "PARTEST_MAX_CONCURRENCY")?,
             pools: pairs(m, "resource-pool", "PARTEST_RESOURCE_POOLS")?,
             timeout: duration_option(m, "timeout", "PARTEST_TIMEOUT")?.filter(|d| !d.is_zero()),

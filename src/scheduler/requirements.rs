@@ -10,8 +10,6 @@ use std::fmt;
 
 /// Name of the pool `redis_isolated` leases from.
 pub(crate) const REDIS_POOL: &str = "redis";
-/// Redis' default number of databases.
-const DEFAULT_REDIS_DBS: usize = 16;
 
 /// One test's needs. Empty for a plain test (no allocation).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -269,8 +267,7 @@ pub(crate) fn build(
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, k)| k.get());
-        let redis_default =
-            (name == REDIS_POOL).then(|| args.redis_dbs.map_or(DEFAULT_REDIS_DBS, |n| n.get()));
+        let redis_default = (name == REDIS_POOL).then(|| args.redis_dbs().count.get());
         let size = from_args
             .or(pool_sizes[id as usize].0)
             .or(redis_default)

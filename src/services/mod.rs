@@ -1,0 +1,25 @@
+//! Real servers for tests: [`redis()`] starts a `redis-server`, [`postgres()`] a PostgreSQL
+//! cluster, each once per run (a [`per_run`](crate::per_run) resource), lazily, from the
+//! machine's binaries, on a free loopback port, with its data in a temp dir and tuned for
+//! tests (no fsync, no persistence). They stop, and their data is removed, at the end of the
+//! run — also when tests failed or timed out — and on Linux they shut themselves down when
+//! the test process dies (parent-death signal), so no server outlives its run.
+//!
+//! `PARTEST_REDIS_URL` / `PARTEST_POSTGRES_URL` point the fixtures at running servers
+//! instead. partest depends on no client crate: handles give URLs; bring `redis`,
+//! `postgres`, `sqlx`, … yourself.
+//!
+//! Isolation: [`redis_url()`] is the URL of the database a `redis_isolated` test leased,
+//! flushed before the test gets it; [`worker_database`] is a PostgreSQL database per
+//! worker, cloned from a template that your migration builds once per run;
+//! [`test_database`] is a fresh one per test.
+
+mod binary;
+mod error;
+mod postgres;
+mod process;
+mod redis;
+
+pub use error::ServiceError;
+pub use postgres::{postgres, test_database, worker_database, Database, Postgres};
+pub use redis::{redis, redis_url, Redis};
