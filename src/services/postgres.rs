@@ -276,9 +276,10 @@ fn cached_cluster(bin: &Path, owner: Option<(u32, u32)>) -> Result<PathBuf, Serv
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
         .unwrap_or_default();
+    // "initdb (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)": the first number.
     let version: String = version
         .split_whitespace()
-        .last()
+        .find(|w| w.starts_with(|c: char| c.is_ascii_digit()))
         .unwrap_or("unknown")
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
@@ -380,6 +381,12 @@ impl Database {
         self.server.url_for(&self.name)
     }
 
+    /// Runs `sql` (one or more statements) in this database with `psql`; what it printed
+    /// (rows unaligned, one per line, fields separated by `|`).
+    pub fn execute(&self, sql: &str) -> Result<String, ServiceError> {
+        psql(&self.server.psql, &self.url(), sql)
+    }
+
     /// Creates `name` as a copy of `template` (`CREATE DATABASE … TEMPLATE …`). Retries
     /// while the template still has connections (a migration's client closing).
     fn create(server: Arc<Postgres>, name: String, template: Option<&str>) -> Database {
@@ -430,29 +437,31 @@ fn run_prefix() -> String {
 /// The template `migrate` built: once per run and per migration function.
 fn template<F>(migrate: F) -> Arc<Database>
 where
-    F: FnOnce(&str) + Send + 'static,
+    F: FnOnce(&Database) + Send + 'static,
 {
     crate::per_run(move || {
         static TEMPLATES: AtomicUsize = AtomicUsize::new(0);
         let n = TEMPLATES.fetch_add(1, Ordering::Relaxed);
         let name = format!("{}_template{n}", run_prefix());
         let database = Database::create(postgres(), name, None);
-        migrate(&database.url());
+        migrate(&database);
         database
     })
 }
 
 /// This worker's own database: created on the worker's first call as a copy of a
-/// template that `migrate` built once per run (it gets the template's URL and runs your
-/// migrations with your client, closing its connections when done), and dropped when the
+/// template that `migrate` built once per run (it gets the template database: run your
+/// migrations with [`Database::execute`], or with your client on [`Database::url`],
+/// closing its connections when done), and dropped when the
 /// worker finishes. Named `partest_<run>_<worker id>`. Each distinct `migrate` function
 /// (closure type) has its own template: call this from one helper of yours.
 ///
 /// ```no_run
 /// fn db() -> std::sync::Arc<partest::services::Database> {
-///     partest::services::worker_database(|url| {
-///         // e.g. postgres::Client::connect(url, NoTls)?.batch_execute(SCHEMA)
-///         let _ = url;
+///     partest::services::worker_database(|template| {
+///         template
+///             .execute("CREATE TABLE users (id serial PRIMARY KEY, email text UNIQUE)")
+///             .expect("migrates");
 ///     })
 /// }
 /// ```
@@ -462,7 +471,7 @@ where
 #[track_caller]
 pub fn worker_database<F>(migrate: F) -> Arc<Database>
 where
-    F: FnOnce(&str) + Send + 'static,
+    F: FnOnce(&Database) + Send + 'static,
 {
     crate::per_worker(move || {
         let template = template(migrate);
@@ -479,7 +488,7 @@ where
 #[track_caller]
 pub fn test_database<F>(migrate: F) -> Database
 where
-    F: FnOnce(&str) + Send + 'static,
+    F: FnOnce(&Database) + Send + 'static,
 {
     static DATABASES: AtomicUsize = AtomicUsize::new(0);
     let template = template(migrate);

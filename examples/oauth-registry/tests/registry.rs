@@ -19,8 +19,13 @@ mod registration {
         span(|| {
             let mut reg = registry();
             let name = partest::unique_name("TEST");
-            let id = reg.register(&name, "https://example.com/cb").expect("registers");
-            assert_eq!(reg.client_name(&id).unwrap().as_deref(), Some(name.as_str()));
+            let id = reg
+                .register(&name, "https://example.com/cb")
+                .expect("registers");
+            assert_eq!(
+                reg.client_name(&id).unwrap().as_deref(),
+                Some(name.as_str())
+            );
             say(&format!("registration: {name} -> {id}"));
             reg.unregister(&id).unwrap();
         })
@@ -106,7 +111,9 @@ mod tokens {
     fn a_shorter_lifetime_applies_to_new_tokens() {
         span(|| {
             let mut reg = registry();
-            let id = reg.register(&partest::unique_name("TEST"), "https://example.com/cb").unwrap();
+            let id = reg
+                .register(&partest::unique_name("TEST"), "https://example.com/cb")
+                .unwrap();
             reg.set_token_ttl(5).unwrap();
             let ttl = reg.issue_token(&id, &partest::unique_test_id());
             // Put the setting back before asserting, so a failure leaves no global change.
@@ -127,8 +134,14 @@ mod isolated {
         span(|| {
             let url = services::redis_url();
             let db = partest::redis_db();
-            assert!((1..16).contains(&db), "leased database {db} is outside 1-15");
-            let mut con = redis::Client::open(url.as_str()).unwrap().get_connection().unwrap();
+            assert!(
+                (1..16).contains(&db),
+                "leased database {db} is outside 1-15"
+            );
+            let mut con = redis::Client::open(url.as_str())
+                .unwrap()
+                .get_connection()
+                .unwrap();
             let size: u64 = redis::cmd("DBSIZE").query(&mut con).unwrap();
             assert_eq!(size, 0, "database {db} was not flushed for this test");
             let mut pipe = redis::pipe();
@@ -138,8 +151,12 @@ mod isolated {
             let _: () = pipe.query(&mut con).unwrap();
             let keys: Vec<String> = con.keys("*").unwrap();
             assert_eq!(keys.len(), 500, "database {db} holds another test's keys");
-            assert!(keys.iter().all(|k| k.starts_with(&format!("session:{tag}:"))));
-            say(&format!("isolated: {tag} on Redis database {db} (redis_isolated)"));
+            assert!(keys
+                .iter()
+                .all(|k| k.starts_with(&format!("session:{tag}:"))));
+            say(&format!(
+                "isolated: {tag} on Redis database {db} (redis_isolated)"
+            ));
         })
     }
 
@@ -180,7 +197,10 @@ mod bulk {
             for id in &ids {
                 reg.unregister(id).unwrap();
             }
-            say(&format!("bulk: imported and removed {} clients (heavy_resource)", ids.len()));
+            say(&format!(
+                "bulk: imported and removed {} clients (heavy_resource)",
+                ids.len()
+            ));
         })
     }
 

@@ -192,7 +192,11 @@ fn route(request_line: &str, body: &str, limits: &Limits) -> (u16, String) {
         (Some("POST"), Some("/orders")) => {
             let (reference, total) = body.split_once(' ').unwrap_or((body, "0"));
             let total = total.trim().parse().unwrap_or(0);
-            limits.orders.lock().unwrap().push((reference.to_owned(), total));
+            limits
+                .orders
+                .lock()
+                .unwrap()
+                .push((reference.to_owned(), total));
             (200, "accepted".to_owned())
         }
         _ => (404, String::new()),
@@ -200,7 +204,12 @@ fn route(request_line: &str, body: &str, limits: &Limits) -> (u16, String) {
 }
 
 /// One HTTP request; the status and body.
-pub fn send(addr: SocketAddr, method: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
+pub fn send(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> std::io::Result<(u16, String)> {
     let mut stream = TcpStream::connect(addr)?;
     write!(
         stream,
@@ -214,7 +223,9 @@ pub fn send(addr: SocketAddr, method: &str, path: &str, body: &str) -> std::io::
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let body = reply.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
+    let body = reply
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
     Ok((status, body))
 }
-

@@ -169,7 +169,10 @@ mod e2e {
             for id in 0..10 {
                 client.item(id).unwrap();
             }
-            let peak = server.stats().peak_in_flight.load(std::sync::atomic::Ordering::SeqCst);
+            let peak = server
+                .stats()
+                .peak_in_flight
+                .load(std::sync::atomic::Ordering::SeqCst);
             assert!((1..=3).contains(&peak), "peak in flight {peak}");
         })
     }
