@@ -57,7 +57,8 @@ pub(crate) fn postgres_dir() -> Option<PathBuf> {
     let complete =
         |dir: &Path| in_dir(dir, "postgres").is_some() && in_dir(dir, "initdb").is_some();
     if let Some(dir) = std::env::var_os("PARTEST_POSTGRES_BIN").filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(dir));
+        let dir = PathBuf::from(dir);
+        return complete(&dir).then_some(dir);
     }
     if let Some(found) = on_path("postgres") {
         // Follow a symlink (e.g. /usr/local/bin/postgres) to the install it belongs to.

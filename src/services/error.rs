@@ -11,6 +11,8 @@ pub enum ServiceError {
     MissingBinary {
         /// The program, e.g. `redis-server`.
         program: &'static str,
+        /// Where partest looked.
+        searched: &'static str,
         /// The Debian/Ubuntu package that brings it.
         debian: &'static str,
         /// The Homebrew formula that brings it.
@@ -69,12 +71,13 @@ impl fmt::Display for ServiceError {
         match self {
             ServiceError::MissingBinary {
                 program,
+                searched,
                 debian,
                 homebrew,
                 url_var,
             } => write!(
                 f,
-                "`{program}` was not found on PATH: install it (Debian/Ubuntu: \
+                "`{program}` was not found {searched}: install it (Debian/Ubuntu: \
                  `sudo apt-get install {debian}`; Homebrew: `brew install {homebrew}`), \
                  or set {url_var} to use a running server"
             ),

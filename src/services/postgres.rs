@@ -52,7 +52,8 @@ impl Postgres {
         psql(&self.psql, &self.url(), sql)
     }
 
-    fn external(url: &str) -> Result<Postgres, ServiceError> {
+    /// The existing server at `url` (what `PARTEST_POSTGRES_URL` gives the fixture).
+    pub fn connect(url: &str) -> Result<Postgres, ServiceError> {
         let bad = |reason| ServiceError::BadUrl {
             var: "PARTEST_POSTGRES_URL",
             url: url.to_owned(),
@@ -90,7 +91,9 @@ impl Postgres {
         })
     }
 
-    fn start() -> Result<Postgres, ServiceError> {
+    /// Starts a PostgreSQL server of your own, stopped (and its data removed) when the
+    /// handle is dropped. Tests should use the run's shared one instead.
+    pub fn start() -> Result<Postgres, ServiceError> {
         let bin = binary::postgres_dir().ok_or(missing("postgres"))?;
         let psql = binary::postgres_tool(Some(&bin), "psql").ok_or(missing("psql"))?;
         let owner = run_as()?;
@@ -146,6 +149,7 @@ impl Postgres {
 fn missing(program: &'static str) -> ServiceError {
     ServiceError::MissingBinary {
         program,
+        searched: "on PATH, in $PARTEST_POSTGRES_BIN or in the usual install directories",
         debian: "postgresql",
         homebrew: "postgresql",
         url_var: "PARTEST_POSTGRES_URL",
@@ -356,7 +360,7 @@ pub fn postgres() -> Arc<Postgres> {
             .ok()
             .filter(|u| !u.is_empty());
         let found = match url {
-            Some(url) => Postgres::external(&url),
+            Some(url) => Postgres::connect(&url),
             None => Postgres::start(),
         };
         found.unwrap_or_else(|e| panic!("partest::services::postgres(): {e}"))

@@ -112,7 +112,8 @@ impl Redis {
         Ok(replies.split_off(replies.len() - commands.len()))
     }
 
-    fn external(url: &str) -> Result<Redis, ServiceError> {
+    /// The existing server at `url` (what `PARTEST_REDIS_URL` gives the fixture).
+    pub fn connect(url: &str) -> Result<Redis, ServiceError> {
         let bad = |reason| ServiceError::BadUrl {
             var: "PARTEST_REDIS_URL",
             url: url.to_owned(),
@@ -149,9 +150,12 @@ impl Redis {
         })
     }
 
-    fn start() -> Result<Redis, ServiceError> {
+    /// Starts a Redis server of your own, stopped (and its data removed) when the
+    /// handle is dropped. Tests should use the run's shared one instead.
+    pub fn start() -> Result<Redis, ServiceError> {
         let program = binary::on_path("redis-server").ok_or(ServiceError::MissingBinary {
             program: "redis-server",
+            searched: "on PATH",
             debian: "redis-server",
             homebrew: "redis",
             url_var: "PARTEST_REDIS_URL",
@@ -207,7 +211,7 @@ pub fn redis() -> Arc<Redis> {
             .ok()
             .filter(|u| !u.is_empty());
         let found = match url {
-            Some(url) => Redis::external(&url),
+            Some(url) => Redis::connect(&url),
             None => Redis::start(),
         };
         found.unwrap_or_else(|e| panic!("partest::services::redis(): {e}"))

@@ -11,4 +11,6 @@ mod reliability;
 mod runners;
 mod scheduling;
 mod selection;
+#[cfg(target_os = "linux")]
+mod services;
 mod threads;
