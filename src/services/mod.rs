@@ -1,7 +1,7 @@
 //! Real servers for tests: [`redis()`] starts a `redis-server`, [`postgres()`] a PostgreSQL
 //! cluster, each once per run (a [`per_run`](crate::per_run) resource), lazily, from the
-//! machine's binaries, on a free loopback port, with its data in a temp dir and tuned for
-//! tests (no fsync, no persistence). They stop, and their data is removed, at the end of the
+//! machine's binaries, on a free loopback port, with its data in a fresh directory (in
+//! memory where `/dev/shm` allows) and tuned for tests (no fsync, no persistence). They stop, and their data is removed, at the end of the
 //! run — also when tests failed or timed out — and on Linux they shut themselves down when
 //! the test process dies (parent-death signal), so no server outlives its run.
 //!

@@ -91,24 +91,56 @@ impl std::fmt::Debug for Server {
     }
 }
 
+/// Where servers keep their data: `$PARTEST_SERVICES_DIR`, else `/dev/shm` when it is a
+/// memory file system with 1 GiB free (a server's writes then never wait for the disk),
+/// else the temp dir.
+pub(crate) fn base_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("PARTEST_SERVICES_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let shm = Path::new("/dev/shm");
+    if free_bytes(shm).is_some_and(|free| free >= 1 << 30) {
+        return shm.to_owned();
+    }
+    std::env::temp_dir()
+}
+
+#[cfg(target_os = "linux")]
+fn free_bytes(dir: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    // SAFETY: statvfs fills the zeroed struct we pass for a valid C path.
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::statvfs(path.as_ptr(), &mut stat) } == 0;
+    // SAFETY: access(2) on a valid C path.
+    let writable = unsafe { libc::access(path.as_ptr(), libc::W_OK) } == 0;
+    (ok && writable).then(|| stat.f_bavail as u64 * stat.f_frsize as u64)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn free_bytes(_dir: &Path) -> Option<u64> {
+    None
+}
+
 /// A fresh directory for a `kind` server's data, named after this process
-/// (`partest-KIND-PID-…` in the temp dir). Directories of earlier processes that died
+/// (`partest-KIND-PID-…` in [`base_dir`]). Directories of earlier processes that died
 /// without removing theirs (killed) are removed first.
 pub(crate) fn data_dir(kind: &str) -> Result<tempfile::TempDir, ServiceError> {
     let prefix = format!("partest-{kind}-");
-    sweep_stale(&prefix);
+    let base = base_dir();
+    sweep_stale(&base, &prefix);
     tempfile::Builder::new()
         .prefix(&format!("{prefix}{}-", std::process::id()))
-        .tempdir()
+        .tempdir_in(&base)
         .map_err(|source| ServiceError::Io {
             doing: format!("creating a data dir for {kind}"),
             source,
         })
 }
 
-/// Removes `PREFIX{pid}-…` directories in the temp dir whose process is gone.
-fn sweep_stale(prefix: &str) {
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+/// Removes `PREFIX{pid}-…` directories in `base` whose process is gone.
+fn sweep_stale(base: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(base) else {
         return;
     };
     for entry in entries.filter_map(Result::ok) {
