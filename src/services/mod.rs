@@ -13,9 +13,13 @@
 //! flushed before the test gets it; [`worker_database`] is a PostgreSQL database per
 //! worker, cloned from a template that your migration builds once per run;
 //! [`test_database`] is a fresh one per test.
+//!
+//! Under `cargo nextest run` (a process per test), [`nextest_setup`] starts one set of
+//! servers for the whole run as a nextest setup script.
 
 mod binary;
 mod error;
+pub mod nextest_setup;
 mod postgres;
 mod process;
 mod redis;

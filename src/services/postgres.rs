@@ -377,7 +377,7 @@ pub struct Database {
 }
 
 impl Database {
-    /// The database's name (`partest_<run>_gw3`, …).
+    /// The database's name (`partest_<run>_<pid>_gw3`, …).
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -430,14 +430,19 @@ impl Drop for Database {
     }
 }
 
-/// `partest_<8 hex of the run id>`: the prefix of every database this run creates.
+/// `partest_<8 hex of the run id>_<process id>`: the prefix of every database this process
+/// creates (under nextest the processes of one run share the run id).
 fn run_prefix() -> String {
     let uid: String = crate::testrun_uid()
         .chars()
         .filter(char::is_ascii_alphanumeric)
         .take(8)
         .collect();
-    format!("partest_{}", uid.to_ascii_lowercase())
+    format!(
+        "partest_{}_{}",
+        uid.to_ascii_lowercase(),
+        std::process::id()
+    )
 }
 
 /// The template `migrate` built: once per run and per migration function.
@@ -459,7 +464,7 @@ where
 /// template that `migrate` built once per run (it gets the template database: run your
 /// migrations with [`Database::execute`], or with your client on [`Database::url`],
 /// closing its connections when done), and dropped when the
-/// worker finishes. Named `partest_<run>_<worker id>`. Each distinct `migrate` function
+/// worker finishes. Named `partest_<run>_<pid>_<worker id>`. Each distinct `migrate` function
 /// (closure type) has its own template: call this from one helper of yours.
 ///
 /// ```no_run

@@ -62,6 +62,8 @@ struct Span {
     worker: String,
     start: u128,
     end: u128,
+    /// The PARTEST_REDIS_URL and PARTEST_POSTGRES_URL the test process had.
+    urls: (String, String),
 }
 
 struct Run {
@@ -96,19 +98,7 @@ fn run(package: &str, target: &str, args: &[&str], env: &[(&str, &str)]) -> Run 
         .unwrap();
     let pid = child.id();
     let out = child.wait_with_output().unwrap();
-    let text = std::fs::read_to_string(record.path()).unwrap();
-    let spans = text
-        .lines()
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            Span {
-                name: f[0].to_owned(),
-                worker: f[1].to_owned(),
-                start: f[2].parse().unwrap(),
-                end: f[3].parse().unwrap(),
-            }
-        })
-        .collect();
+    let spans = read_spans(record.path());
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -116,6 +106,22 @@ fn run(package: &str, target: &str, args: &[&str], env: &[(&str, &str)]) -> Run 
         spans,
         pid,
     }
+}
+
+fn read_spans(path: &Path) -> Vec<Span> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            Span {
+                name: f[0].to_owned(),
+                worker: f[1].to_owned(),
+                start: f[2].parse().unwrap(),
+                end: f[3].parse().unwrap(),
+                urls: (f[4].to_owned(), f[5].to_owned()),
+            }
+        })
+        .collect()
 }
 
 /// Server processes and data dirs of the test process `pid` (named after it).
@@ -362,4 +368,97 @@ fn a_missing_server_binary_is_a_clear_failure() {
         "{}",
         pg.stdout
     );
+}
+
+/// Processes whose command line contains all of `parts`.
+fn processes_with(parts: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().filter_map(Result::ok) {
+        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            if parts.iter().all(|p| cmdline.contains(p)) {
+                found.push(cmdline);
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn under_nextest_a_setup_script_gives_the_run_one_set_of_servers() {
+    let has_nextest = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_nextest {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "cargo-nextest is missing in CI"
+        );
+        eprintln!("cargo-nextest is not installed: skipped");
+        return;
+    }
+    binary("gateway"); // builds the examples into the fixtures' target dir
+    let bridge = Command::new(binary("gateway"))
+        .arg("--nextest-config")
+        .current_dir(package_dir("llm-gateway"))
+        .env("CARGO_MANIFEST_DIR", package_dir("llm-gateway"))
+        .output()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("nextest.toml");
+    let script = env!("CARGO_BIN_EXE_partest-services");
+    std::fs::write(
+        &config,
+        format!(
+            "experimental = [\"setup-scripts\"]\n\n\
+             [scripts.setup.partest-services]\ncommand = [{script:?}, \"nextest-setup\"]\n\n\
+             [[profile.default.scripts]]\nfilter = 'all()'\nsetup = 'partest-services'\n\n{}",
+            String::from_utf8_lossy(&bridge.stdout)
+        ),
+    )
+    .unwrap();
+    let record = dir.path().join("record.tsv");
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(workspace())
+        .env("CARGO_TARGET_DIR", fixtures_target())
+        .env("EXAMPLE_RECORD", &record)
+        .env_remove("PARTEST_REDIS_URL")
+        .env_remove("PARTEST_POSTGRES_URL")
+        .args(["nextest", "run", "--no-fail-fast", "--config-file"])
+        .arg(&config)
+        .args(["-p", "llm-gateway", "-p", "auth-service", "-p", "platform"]);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("NEXTEST") || key.starts_with("RUST_TEST") {
+            cmd.env_remove(key);
+        }
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "cargo nextest run failed:\n{stderr}");
+    let spans = read_spans(&record);
+    // 10 + 10 + 6 tests; the quarantined one records nothing.
+    assert_eq!(spans.len(), 25, "{stderr}");
+    let (redis, postgres) = &spans[0].urls;
+    assert!(redis.starts_with("redis://127.0.0.1:"), "{redis:?}");
+    assert!(postgres.starts_with("postgresql://"), "{postgres:?}");
+    assert!(
+        spans.iter().all(|s| s.urls == spans[0].urls),
+        "test processes were given different servers"
+    );
+    // The daemon and its servers end with the run.
+    let ended = Instant::now();
+    while !processes_with(&["partest-services", "--serve"]).is_empty() {
+        assert!(
+            ended.elapsed() < Duration::from_secs(10),
+            "the services daemon outlived nextest"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let port = redis
+        .trim_start_matches("redis://127.0.0.1:")
+        .split('/')
+        .next()
+        .unwrap();
+    assert!(processes_with(&["redis-server", &format!(":{port}")]).is_empty());
 }

@@ -1,5 +1,5 @@
 //! The auth service's suite, as its pytest-xdist set-up had it: one PostgreSQL database
-//! per worker (`partest_<run>_gwN`, cloned from a template migrated once per run), an
+//! per worker (`partest_<run>_<pid>_gwN`, cloned from a template migrated once per run), an
 //! async connection pool per worker built on the worker's runtime, a transaction per test
 //! that is rolled back, and log lines naming the worker.
 

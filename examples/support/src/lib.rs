@@ -1,7 +1,8 @@
 //! Records when each test of an example suite ran, so partest's own tests can check the
 //! scheduling promises (serial alone, caps, groups) from what happened: with
 //! `EXAMPLE_RECORD=FILE` set, [`span`] appends `name<TAB>worker<TAB>start<TAB>end` (unix
-//! nanoseconds) per test. Unset, it only runs the body.
+//! nanoseconds), then the server URLs the test was given (`PARTEST_REDIS_URL`,
+//! `PARTEST_POSTGRES_URL`, empty when unset) per test. Unset, it only runs the body.
 
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -33,11 +34,14 @@ fn record(start: u128) {
     let Some(path) = std::env::var_os("EXAMPLE_RECORD") else {
         return;
     };
+    let url = |var: &str| std::env::var(var).unwrap_or_default();
     let line = format!(
-        "{}\t{}\t{start}\t{}\n",
+        "{}\t{}\t{start}\t{}\t{}\t{}\n",
         partest::current_test_name().unwrap_or("?"),
         partest::worker_id(),
-        now()
+        now(),
+        url("PARTEST_REDIS_URL"),
+        url("PARTEST_POSTGRES_URL"),
     );
     let mut file = std::fs::OpenOptions::new()
         .create(true)
