@@ -74,3 +74,30 @@ impl RedisDbs {
         self.first + self.count.get() as u32
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RedisDbs;
+
+    #[test]
+    fn redis_dbs_are_a_count_or_an_inclusive_range() {
+        let n = |first, count| RedisDbs {
+            first,
+            count: std::num::NonZeroUsize::new(count).unwrap(),
+        };
+        assert_eq!(RedisDbs::parse("16"), Ok(n(0, 16)));
+        assert_eq!(RedisDbs::parse("1-15"), Ok(n(1, 15)));
+        assert_eq!(RedisDbs::parse(" 3 - 3 "), Ok(n(3, 1)));
+        assert_eq!(RedisDbs::parse("1-15").unwrap().end(), 16);
+        assert_eq!(RedisDbs::default(), n(0, 16));
+        assert_eq!(
+            RedisDbs::parse("0"),
+            Err("the pool needs at least one database".into())
+        );
+        assert_eq!(RedisDbs::parse("5-2"), Err("the range 5-2 is empty".into()));
+        assert_eq!(
+            RedisDbs::parse("a-2"),
+            Err("`a` is not a database index".into())
+        );
+    }
+}

@@ -462,3 +462,14 @@ fn under_nextest_a_setup_script_gives_the_run_one_set_of_servers() {
         .unwrap();
     assert!(processes_with(&["redis-server", &format!(":{port}")]).is_empty());
 }
+
+#[test]
+fn a_bad_redis_range_is_an_error_before_anything_runs() {
+    let bad = run("oauth-registry", "registry", &["--redis-dbs", "9-1"], &[]);
+    assert_eq!(bad.code, 101);
+    assert_eq!(
+        bad.stderr.trim_end(),
+        "error: argument for --redis-dbs must be a number N or a range A-B (error: the range 9-1 is empty)"
+    );
+    assert!(bad.stdout.is_empty() && bad.spans.is_empty());
+}
