@@ -2,7 +2,7 @@
 //! `#[used]` static `TestDef` in partest's linker section. On error: the original item plus the error.
 
 use crate::args::{Serial, ShouldPanic, TestArgs};
-use crate::validate;
+use crate::{std_attrs, validate};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::parse::Parser;
@@ -11,7 +11,7 @@ use syn::{ItemFn, ReturnType};
 
 /// Entry point of `#[partest::test]`.
 pub(crate) fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let item_fn: ItemFn = match syn::parse2(item.clone()) {
+    let mut item_fn: ItemFn = match syn::parse2(item.clone()) {
         Ok(f) => f,
         Err(_) => {
             let err = syn::Error::new_spanned(
@@ -25,6 +25,10 @@ pub(crate) fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
     let parser = syn::meta::parser(|meta| args.parse_item(meta));
     if let Err(err) = parser.parse2(attr) {
         return with_error(item, err);
+    }
+    if let Err(err) = std_attrs::take(&mut item_fn, &mut args) {
+        // Without the malformed std attribute: rustc would report it a second time.
+        return with_error(quote! { #item_fn }, err);
     }
     if let Err(err) = validate::check(&item_fn, &args) {
         return with_error(item, err);

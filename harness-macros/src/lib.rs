@@ -5,6 +5,7 @@
 
 mod args;
 mod expand;
+mod std_attrs;
 mod validate;
 
 use proc_macro::TokenStream;

@@ -1,0 +1,4 @@
+#[partest::test(ignore = "slow")]
+#[ignore]
+fn t() {}
+partest::main!();

@@ -1,0 +1,4 @@
+#[partest::test]
+#[ignore(slow)]
+fn t() {}
+partest::main!();

@@ -1,0 +1,6 @@
+#[partest::test]
+#[should_panic(reason = "boom")]
+fn t() {
+    panic!("boom");
+}
+partest::main!();
