@@ -157,7 +157,7 @@ const OPTIONS: &[(&str, &str, Kind)] = &[
     ("color", "", Kind::Value),
     ("format", "", Kind::Value),
     ("show-output", "", Kind::Flag),
-    ("", "Z", Kind::Multi),
+    ("", "Z", Kind::Value),
     ("report-time", "", Kind::Flag),
     ("ensure-time", "", Kind::Flag),
     ("shuffle", "", Kind::Flag),

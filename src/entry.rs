@@ -158,11 +158,15 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
         return Ok(Conclusion::nothing_run(0));
     }
     if args.list {
-        list::write_list(
-            &mut io::stdout(),
-            &selection.tests,
-            args.format == Format::Terse,
-        )?;
+        if args.format == Format::Json {
+            list::write_list_json(&mut io::stdout(), &selection.tests)?;
+        } else {
+            list::write_list(
+                &mut io::stdout(),
+                &selection.tests,
+                args.format == Format::Terse,
+            )?;
+        }
         return Ok(Conclusion::nothing_run(selection.filtered_out));
     }
     let shuffle_seed = args

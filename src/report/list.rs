@@ -1,7 +1,10 @@
-//! `--list`: a `name: test` line per selected test; pretty adds libtest's count line.
+//! `--list`: a `name: test` line per selected test; pretty adds libtest's count line;
+//! `--format json` writes libtest's discovery events.
 
+use super::escape::Json;
 use super::plural::plural;
-use crate::filter::Planned;
+use crate::filter::{Disposition, Planned};
+use crate::registry::Ignore;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -23,6 +26,46 @@ pub(crate) fn write_list(out: &mut dyn Write, tests: &[Planned], terse: bool) ->
             plural(0, "benchmark")
         );
     }
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+/// Writes libtest's JSON discovery events for `tests`: `suite discovery`, one
+/// `test discovered` per test (with its `ignore` setting and the position of the
+/// function's name in its source file), then `suite completed` with the counts.
+pub(crate) fn write_list_json(out: &mut dyn Write, tests: &[Planned]) -> io::Result<()> {
+    let mut text = String::with_capacity(tests.len() * 200 + 100);
+    text.push_str("{ \"type\": \"suite\", \"event\": \"discovery\" }\n");
+    let mut ignored = 0;
+    for planned in tests {
+        let def = planned.test.def;
+        // Like libtest: `ignore` says whether this run would skip it (not under
+        // `--ignored`); the message is the attribute's either way.
+        let ignore = matches!(planned.disposition, Disposition::Ignore(_));
+        let message = match def.ignore {
+            Ignore::WithReason(reason) => reason,
+            Ignore::No | Ignore::Yes => "",
+        };
+        ignored += usize::from(ignore);
+        let end_col = def.column as usize + def.name.chars().count();
+        let _ = writeln!(
+            text,
+            "{{ \"type\": \"test\", \"event\": \"discovered\", \"name\": \"{}\", \"ignore\": {ignore}, \
+             \"ignore_message\": \"{}\", \"source_path\": \"{}\", \"start_line\": {line}, \
+             \"start_col\": {}, \"end_line\": {line}, \"end_col\": {end_col} }}",
+            Json(planned.test.name),
+            Json(message),
+            Json(def.file),
+            def.column,
+            line = def.line,
+        );
+    }
+    let _ = writeln!(
+        text,
+        "{{ \"type\": \"suite\", \"event\": \"completed\", \"tests\": {n}, \"benchmarks\": 0, \
+         \"total\": {n}, \"ignored\": {ignored} }}",
+        n = tests.len()
+    );
     out.write_all(text.as_bytes())?;
     out.flush()
 }

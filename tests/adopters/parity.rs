@@ -205,3 +205,63 @@ fn logfile_lists_every_result() {
     assert_eq!(normalize(&ours_log), normalize(&theirs_log));
     assert_eq!(ours.stderr.lines().next(), theirs.stderr.lines().next());
 }
+
+/// `--list --format json` with the twin's file name and columns made alike (the twins
+/// share lines, not columns).
+fn discovery_normalized(text: &str) -> String {
+    text.replace("libtest_twin.rs", "integration.rs")
+        .split(", ")
+        .map(|field| {
+            if field.starts_with("\"start_col\": ") || field.starts_with("\"end_col\": ") {
+                field.split(':').next().unwrap_or_default().to_owned() + ": C"
+            } else {
+                field.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[test]
+fn json_discovery_matches_libtest_for_every_selection() {
+    for selection in SELECTIONS {
+        let args: Vec<&str> = ["--list", "--format", "json", "-Zunstable-options"]
+            .iter()
+            .chain(selection.iter())
+            .copied()
+            .collect();
+        let (ours, theirs) = (run(PARTEST, &args), run(LIBTEST, &args));
+        assert_eq!(ours.code, theirs.code, "exit code differs for {args:?}");
+        assert_eq!(
+            discovery_normalized(&ours.stdout),
+            discovery_normalized(&theirs.stdout),
+            "--list --format json differs for {args:?}"
+        );
+    }
+    // The positions are those of the function's name in the source file.
+    let listed = run(
+        PARTEST,
+        &["--list", "--format", "json", "-Zunstable-options"],
+    );
+    let source =
+        std::fs::read_to_string(crate::common::fixtures_dir().join("suite/tests/integration.rs"))
+            .unwrap();
+    let lines: Vec<&str> = source.lines().collect();
+    let mut checked = 0;
+    for line in listed
+        .stdout
+        .lines()
+        .filter(|l| l.contains("\"discovered\""))
+    {
+        let event: serde_json::Value = serde_json::from_str(line).unwrap();
+        let name = event["name"].as_str().unwrap().rsplit("::").next().unwrap();
+        let row = lines[event["start_line"].as_u64().unwrap() as usize - 1];
+        let (start, end) = (
+            event["start_col"].as_u64().unwrap() as usize - 1,
+            event["end_col"].as_u64().unwrap() as usize - 1,
+        );
+        assert_eq!(&row[start..end], name, "{line}");
+        checked += 1;
+    }
+    assert!(checked >= 10, "{}", listed.stdout);
+}
