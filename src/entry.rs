@@ -184,11 +184,7 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
     let under_nextest = std::env::var_os("NEXTEST_RUN_ID").is_some();
     let keep_order = shuffle_seed.is_some() || args.selection.failed_first;
     let (scheduler, pool_names) = schedule(&selection.tests, args, threads, keep_order, &history)?;
-    let capture = match (args.nocapture, threads) {
-        (true, _) => CaptureMode::Off,
-        (false, 1) => CaptureMode::FileDescriptors,
-        (false, _) => CaptureMode::PanicsOnly,
-    };
+    let capture = CaptureMode::for_run(args.nocapture, threads);
     fixtures::init_run(threads, threads == 1);
     fixtures::set_redis_dbs(args.scheduling.redis_dbs());
     panic_hook::install();

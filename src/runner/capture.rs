@@ -97,10 +97,7 @@ impl FdCapture {
             self.file.read_exact(&mut head)?;
             self.file.seek(SeekFrom::Start(size - half))?;
             self.file.read_exact(&mut tail)?;
-            let note = format!(
-                "\n[partest: {} bytes of output left out]\n",
-                size - 2 * half
-            );
+            let note = left_out_note(size - 2 * half);
             [head, note.into_bytes(), tail].concat()
         };
         self.file.set_len(0)?;
@@ -110,7 +107,12 @@ impl FdCapture {
 }
 
 /// Captured output kept per test: its first and last halves beyond this.
-const KEEP_AT_MOST: u64 = 8 << 20;
+pub(crate) const KEEP_AT_MOST: u64 = 8 << 20;
+
+/// The note that stands for the `left_out` bytes cut from the middle of huge output.
+pub(crate) fn left_out_note(left_out: u64) -> String {
+    format!("\n[partest: {left_out} bytes of output left out]\n")
+}
 
 /// The report's own handle on stdout: a duplicate of fd 1 taken before any test runs.
 /// Tests' buffered `print!` output never shares a buffer with it, so a test's partial line

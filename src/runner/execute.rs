@@ -19,8 +19,35 @@ pub(crate) enum CaptureMode {
     Off,
     /// One test at a time: fds 1 and 2 are redirected into the test's output.
     FileDescriptors,
-    /// Parallel: panic reports and `Err` texts are kept per test; prints pass through.
+    /// Parallel, where std's writes can be intercepted (Linux): what the test's thread
+    /// writes to stdout and stderr, panic reports included, is kept per test, in order.
+    Writes,
+    /// Parallel elsewhere: panic reports and `Err` texts are kept per test; prints pass
+    /// through.
     PanicsOnly,
+}
+
+impl CaptureMode {
+    /// The mode for a run: `Off` with `--nocapture`, fd capture with one thread, else
+    /// per-thread write capture where it works, else panics only.
+    pub(crate) fn for_run(nocapture: bool, threads: usize) -> Self {
+        match (nocapture, threads) {
+            (true, _) => CaptureMode::Off,
+            (false, 1) => CaptureMode::FileDescriptors,
+            #[cfg(target_os = "linux")]
+            (false, _) if super::write_capture::available() => CaptureMode::Writes,
+            (false, _) => CaptureMode::PanicsOnly,
+        }
+    }
+
+    /// One line for `--help`: which capture a parallel run gets in this binary.
+    pub(crate) fn describe_parallel() -> &'static str {
+        #[cfg(target_os = "linux")]
+        if super::write_capture::available() {
+            return "per test: what each test's own thread writes to stdout/stderr";
+        }
+        "panic reports only: tests' prints pass through (use --test-threads 1 to capture them)"
+    }
 }
 
 /// Per-worker capture state.
@@ -62,13 +89,19 @@ impl Capture {
         // With fd capture the report is appended after the captured output rather than
         // written into it: writing would first need std's stdout buffer flushed, which can
         // deadlock-panic when the panic came from inside a `print!`.
+        // With write capture, a report written to stderr lands in the test's buffer, in
+        // order with what it printed.
         match self.mode {
             CaptureMode::PanicsOnly | CaptureMode::FileDescriptors => Sink::Buffer,
-            CaptureMode::Off => Sink::Stderr,
+            CaptureMode::Off | CaptureMode::Writes => Sink::Stderr,
         }
     }
 
     fn start(&mut self) {
+        #[cfg(target_os = "linux")]
+        if self.mode == CaptureMode::Writes {
+            super::write_capture::start();
+        }
         #[cfg(unix)]
         if let Some(fds) = &mut self.fds {
             if fds.start().is_err() {
@@ -78,6 +111,10 @@ impl Capture {
     }
 
     fn finish(&mut self) -> Vec<u8> {
+        #[cfg(target_os = "linux")]
+        if self.mode == CaptureMode::Writes {
+            return super::write_capture::finish();
+        }
         #[cfg(unix)]
         if let Some(fds) = &mut self.fds {
             return fds.finish().unwrap_or_else(|e| {

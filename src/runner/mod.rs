@@ -1,6 +1,7 @@
 //! Running tests: a coordinator and a pool of worker threads ([`pool`]), one test at a
 //! time per worker ([`execute`]), panic reports attributed to their test ([`panic_hook`]),
-//! and file-descriptor capture for sequential runs ([`capture`]).
+//! file-descriptor capture for sequential runs ([`capture`]) and per-thread capture of
+//! std's writes for parallel ones (`write_capture`, Linux).
 
 pub(crate) mod async_rt;
 #[cfg(unix)]
@@ -12,6 +13,8 @@ pub(crate) mod execute;
 pub(crate) mod panic_hook;
 pub(crate) mod pool;
 pub(crate) mod watchdog;
+#[cfg(target_os = "linux")]
+pub(crate) mod write_capture;
 
 pub(crate) use execute::CaptureMode;
 pub(crate) use pool::{run, PoolStats, RunConfig};

@@ -1,5 +1,5 @@
-//! Output capture: exact (fd-level) with one thread; with several, panic reports are
-//! attributed to their own test and prints pass through, never under another test's name.
+//! Output capture: exact (fd-level) with one thread; with several, what each test's own
+//! thread writes is kept under its name, and nothing lands under another test's name.
 
 use crate::common::run;
 
@@ -77,30 +77,61 @@ fn many_simultaneous_failures_are_each_attributed_to_their_test() {
 }
 
 #[test]
-fn parallel_prints_pass_through_but_never_under_another_name() {
-    let out = run("capture", &["--test-threads", "4", "--skip", "bulk"]);
-    assert_eq!(out.code, 101);
-    // Uncaptured output reaches the terminal ...
-    assert!(out.stdout.contains("NOISY-PASS-OUT\n") && out.stderr.contains("NOISY-PASS-ERR\n"));
-    // ... and the failure blocks hold only the failing tests' own panic reports.
-    for (test, msg) in [
-        ("noisy_fail", "noisy failure"),
-        ("spawned_thread_prints", "after spawn"),
-        ("partial_line", "partial"),
-    ] {
-        let text = block(&out.stdout, test);
+fn parallel_runs_capture_what_each_test_writes() {
+    for threads in ["2", "4", "16"] {
+        let out = run("capture", &["--test-threads", threads, "--skip", "bulk"]);
+        assert_eq!(out.code, 101);
+        // A passing test's output is hidden ...
         assert!(
-            text.contains(msg) && !text.contains("NOISY"),
-            "{test}: {text}"
+            !out.stdout.contains("NOISY-PASS") && !out.stderr.contains("NOISY-PASS"),
+            "{threads}: {}{}",
+            out.stdout,
+            out.stderr
         );
-    }
-    // Result lines stay whole even with tests printing at the same time.
-    for line in out.stdout.lines().filter(|l| l.contains(" ... ")) {
+        // ... a failing test's is shown under its name, in the order written, panic last.
+        let noisy = block(&out.stdout, "noisy_fail");
         assert!(
-            line.starts_with("test ") && (line.ends_with(" ok") || line.ends_with(" FAILED")),
-            "torn: {line:?}"
+            noisy.starts_with("NOISY-FAIL-OUT\nNOISY-FAIL-ERR\n\nthread 'noisy_fail'")
+                && noisy.contains("noisy failure"),
+            "{threads}: {noisy}"
         );
+        // A `print!` without newline is flushed into its own test (after the panic).
+        let partial = block(&out.stdout, "partial_line");
+        assert!(partial.contains("PARTIAL-NO-NEWLINE") && partial.contains("partial"));
+        // A thread the test spawned writes to the real stdout, never into a block.
+        let spawned = block(&out.stdout, "spawned_thread_prints");
+        assert!(spawned.contains("after spawn") && !spawned.contains("FROM-SPAWNED"));
+        assert!(
+            out.stdout.contains("FROM-SPAWNED-THREAD\n"),
+            "{}",
+            out.stdout
+        );
+        // Nothing of another test in any block.
+        for (test, others) in [
+            ("noisy_fail", &["PARTIAL", "NOISY-PASS", "FROM-SPAWNED"][..]),
+            ("partial_line", &["NOISY", "FROM-SPAWNED"]),
+            ("spawned_thread_prints", &["NOISY", "PARTIAL"]),
+        ] {
+            let text = block(&out.stdout, test);
+            assert!(!others.iter().any(|o| text.contains(o)), "{test}: {text}");
+        }
+        // Result lines stay whole.
+        for line in out.stdout.lines().filter(|l| l.contains(" ... ")) {
+            assert!(
+                line.starts_with("test ") && (line.ends_with(" ok") || line.ends_with(" FAILED")),
+                "torn: {line:?}"
+            );
+        }
     }
+    let shown = run(
+        "capture",
+        &["--test-threads", "4", "--show-output", "noisy_pass"],
+    );
+    assert!(
+        block(&shown.stdout, "noisy_pass").starts_with("NOISY-PASS-OUT\nNOISY-PASS-ERR"),
+        "{}",
+        shown.stdout
+    );
 }
 
 #[test]
@@ -122,11 +153,24 @@ fn json_stays_parseable_when_tests_print_in_parallel() {
         "capture",
         &["--format", "json", "--test-threads", "4", "--skip", "bulk"],
     );
+    let mut failed_stdout = std::collections::HashMap::new();
     for line in out.stdout.lines() {
-        serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+        let event = serde_json::from_str::<serde_json::Value>(line)
+            .unwrap_or_else(|e| panic!("{e}: {line:?}"));
+        if event["type"] == "test" && event["event"] == "failed" {
+            failed_stdout.insert(
+                event["name"].as_str().unwrap().to_owned(),
+                event["stdout"].as_str().unwrap_or_default().to_owned(),
+            );
+        }
     }
     assert!(
-        out.stderr.contains("NOISY-PASS-OUT"),
-        "test stdout is diverted to stderr"
+        failed_stdout["noisy_fail"].starts_with("NOISY-FAIL-OUT\nNOISY-FAIL-ERR\n"),
+        "{failed_stdout:?}"
+    );
+    assert!(!out.stdout.contains("NOISY-PASS") && !out.stderr.contains("NOISY-PASS"));
+    assert!(
+        out.stderr.contains("FROM-SPAWNED-THREAD"),
+        "uncaptured test stdout is diverted to stderr"
     );
 }

@@ -80,44 +80,123 @@ fn sequential_output_is_libtest_s_byte_for_byte() {
     }
 }
 
+/// libtest's hint after the first panic of a process: which test panics first varies.
+const BACKTRACE_NOTE: &str =
+    "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace";
+
+/// A parallel run's human output, in the parts whose order does not depend on timing.
+#[derive(Debug, PartialEq)]
+struct Parallel {
+    /// `test NAME ... RESULT` lines, sorted.
+    results: Vec<String>,
+    /// Terse progress: how many of each mark (in parallel, libtest writes a failure as a
+    /// `NAME --- FAILED` line, counted in `results`).
+    marks: Vec<(char, usize)>,
+    /// `---- NAME stdout ----` blocks by name, the backtrace hint left out.
+    blocks: std::collections::BTreeMap<String, String>,
+    /// The name lists under `successes:` / `failures:`, and the summary line.
+    lists: Vec<String>,
+}
+
+/// How many times the hint was printed: once at most (none when the first panic was a
+/// passing `should_panic` test's, whose output is hidden).
+fn notes(text: &str) -> usize {
+    text.lines().filter(|l| *l == BACKTRACE_NOTE).count()
+}
+
+fn parallel(text: &str) -> Parallel {
+    let text = normalize(text);
+    let mut blocks = std::collections::BTreeMap::new();
+    let mut lists = Vec::new();
+    let mut current: Option<(String, String)> = None;
+    let mut marks = std::collections::BTreeMap::new();
+    for line in text.lines() {
+        if let Some(name) = line
+            .strip_prefix("---- ")
+            .and_then(|l| l.strip_suffix(" stdout ----"))
+        {
+            blocks.extend(current.take());
+            current = Some((name.to_owned(), String::new()));
+        } else if matches!(line, "successes:" | "failures:") || line.starts_with("test result:") {
+            blocks.extend(current.take());
+            lists.push(line.to_owned());
+        } else if line.starts_with("    ") && current.is_none() {
+            lists.push(line.to_owned());
+        } else if let Some((_, body)) = &mut current {
+            if line != BACKTRACE_NOTE {
+                body.push_str(line);
+                body.push('\n');
+            }
+        } else {
+            // Terse progress: marks, then ` k/n` at every break (where depends on timing).
+            let progress = line.split(' ').next().unwrap_or_default();
+            if !progress.is_empty() && progress.chars().all(|c| ".Fi".contains(c)) {
+                for c in progress.chars() {
+                    *marks.entry(c).or_insert(0) += 1;
+                }
+            }
+        }
+    }
+    blocks.extend(current.take());
+    for body in blocks.values_mut() {
+        *body = body.trim_end().to_owned();
+    }
+    Parallel {
+        results: {
+            let mut r = sorted_lines(&text, "test ");
+            r.extend(
+                text.lines()
+                    .filter(|l| l.ends_with(" --- FAILED"))
+                    .map(str::to_owned),
+            );
+            r.sort();
+            r
+        },
+        marks: marks.into_iter().collect(),
+        blocks,
+        lists,
+    }
+}
+
+/// JSON events, normalised and sorted (their order follows completion).
+fn json_events(text: &str) -> Vec<String> {
+    let escaped_note = format!("{BACKTRACE_NOTE}\\n");
+    let mut lines: Vec<String> = normalize(text)
+        .lines()
+        .map(|l| l.replace(&escaped_note, ""))
+        .collect();
+    lines.sort();
+    lines
+}
+
 #[test]
-fn parallel_results_match_libtest() {
+fn parallel_output_matches_libtest_at_2_4_and_16_threads() {
+    let human: &[&[&str]] = &[&[], &["--show-output"], &["-q"], &["-q", "--show-output"]];
+    let json: &[&[&str]] = &[
+        &["--format", "json", "-Zunstable-options"],
+        &["--format", "json", "-Zunstable-options", "--show-output"],
+    ];
     for threads in ["2", "4", "16"] {
-        let args = ["--test-threads", threads];
-        let (ours, theirs) = (run(PARTEST, &args), run(LIBTEST, &args));
-        // Normalised: the summary line's run time differs.
-        let (ours_text, theirs_text) = (normalize(&ours.stdout), normalize(&theirs.stdout));
-        assert_eq!(
-            sorted_lines(&ours_text, "test "),
-            sorted_lines(&theirs_text, "test "),
-            "ours:\n{}\ntheirs:\n{}",
-            ours.stdout,
-            theirs.stdout
-        );
-        assert_eq!(
-            sorted_lines(&ours.stdout, "    "),
-            sorted_lines(&theirs.stdout, "    ")
-        );
-        assert_eq!(
-            sorted_lines(&ours.stdout, "running"),
-            sorted_lines(&theirs.stdout, "running")
-        );
-        assert_eq!(
-            normalize(&ours.stdout).lines().last(),
-            normalize(&theirs.stdout).lines().last()
-        );
-        assert_eq!((ours.code, theirs.code), (101, 101));
-        // The panic text of each failing test sits under that test's own header.
-        let block = ours
-            .stdout
-            .split("---- fails stdout ----")
-            .nth(1)
-            .expect("a block for `fails`");
-        let block = block.split("----").next().unwrap_or_default();
-        assert!(
-            block.contains("thread 'fails'") && block.contains("custom msg"),
-            "{block}"
-        );
+        for case in human.iter().chain(json) {
+            let args: Vec<&str> = ["--test-threads", threads]
+                .iter()
+                .chain(case.iter())
+                .copied()
+                .collect();
+            let (ours, theirs) = (run(PARTEST, &args), run(LIBTEST, &args));
+            assert_eq!((ours.code, theirs.code), (101, 101), "{args:?}");
+            if json.contains(case) {
+                assert_eq!(
+                    json_events(&ours.stdout),
+                    json_events(&theirs.stdout),
+                    "{args:?}"
+                );
+            } else {
+                let (o, t) = (parallel(&ours.stdout), parallel(&theirs.stdout));
+                assert_eq!(o, t, "{args:?}");
+                assert!(notes(&ours.stdout) <= 1 && notes(&theirs.stdout) <= 1);
+            }
+        }
     }
 }
 
