@@ -79,6 +79,10 @@ pub fn main() -> ExitCode {
                 .next()
                 .unwrap_or_else(|| "test-binary".into());
             print!("{}", cli::help(&program));
+            println!(
+                "  In this binary, parallel runs capture {}.",
+                CaptureMode::describe_parallel()
+            );
             return ExitCode::SUCCESS;
         }
         Err(e) => {

@@ -27,11 +27,15 @@
 //! ```
 //!
 //! # Output capture
-//! With `--test-threads 1`, each test's stdout and stderr are captured at the file
-//! descriptor level and shown only when it fails, exactly as libtest does. With several
-//! threads, panic messages (and `Err` returns) are captured per test and shown under the
-//! failing test's name; what tests print passes straight through to the terminal in whole
-//! lines. See the README's "Differences from libtest".
+//! A failing test's output is shown under its name and a passing test's is hidden, as
+//! libtest does. With `--test-threads 1` capture is at the file-descriptor level (threads a
+//! test spawns and C code included); with several threads on Linux it covers what the
+//! test's own thread writes (partest defines the binary's `write`/`writev`); elsewhere
+//! only panic reports are captured per test. See the README's "Differences from libtest".
+//!
+//! # Real servers
+//! [`services`] starts `redis-server` and PostgreSQL for a run and hands out per-test and
+//! per-worker databases.
 
 mod cli;
 mod config;

@@ -107,10 +107,11 @@ name order; every marker's constraint holds without holding a worker idle.
 
 Output capture:
   With --test-threads 1 a test's stdout and stderr are captured at the file
-  descriptor level and shown only if it fails, as libtest does. With several
-  threads a test's panic message is captured and shown under its name, but what
-  it prints to stdout/stderr goes straight to the terminal, in whole lines, never
-  under another test's name. Use --test-threads 1 for exact capture.
+  descriptor level (threads it spawns and C code included) and shown only if it
+  fails, as libtest does. With several threads on Linux, what the test's own
+  thread writes to stdout/stderr (print!, eprint!, its panic report) is captured
+  per test; threads it spawns and C stdio write to the terminal, never under
+  another test's name. Elsewhere only panic reports are captured per test.
 "
     )
 }
