@@ -6,10 +6,12 @@
 //! - runs the three binaries alternately at the same `--test-threads` and prints medians
 //!   and ratios (run and `--list`);
 //! - rebuilds each suite after touching it (dependencies already built) and prints medians;
-//! - prints the test binaries' sizes.
+//! - prints the test binaries' sizes;
+//! - runs an output-heavy suite (`BENCH_NOISY_TESTS` tests, default 1000, writing 2,000
+//!   stderr lines each, all captured) under partest and libtest.
 //!
-//! Environment: `BENCH_TESTS` (default 10000), `BENCH_THREADS` (2), `BENCH_RUNS` (11),
-//! `BENCH_REBUILDS` (3).
+//! Every run is with pretty output and with `-q`. Environment: `BENCH_TESTS` (default
+//! 10000), `BENCH_THREADS` (2), `BENCH_RUNS` (11), `BENCH_REBUILDS` (3).
 
 mod common;
 
@@ -23,6 +25,29 @@ use std::process::Command;
 use std::time::Duration;
 
 const KINDS: [&str; 3] = ["partest", "libtest", "mimic"];
+/// The output-heavy suite: each test writes this many lines to stderr.
+const NOISY_LINES: usize = 2000;
+
+/// The output-heavy suite under partest or libtest: `tests` tests of
+/// [`NOISY_LINES`] `eprintln!`s each (captured, all passing).
+fn noisy_source(kind: &str, tests: usize) -> String {
+    let attr = if kind == "partest" {
+        "#[partest::test]"
+    } else {
+        "#[test]"
+    };
+    let mut s = String::new();
+    for i in 0..tests {
+        let _ = writeln!(
+            s,
+            "{attr} fn t{i:05}() {{ for n in 0..{NOISY_LINES} {{ eprintln!(\"t{i:05} log line {{n}}\"); }} }}"
+        );
+    }
+    if kind == "partest" {
+        s.push_str("partest::main!();\n");
+    }
+    s
+}
 
 fn suite_source(kind: &str, tests: usize) -> String {
     let mut s = String::new();
@@ -61,11 +86,17 @@ fn suite_source(kind: &str, tests: usize) -> String {
 }
 
 /// Writes the generated workspace; returns its directory.
-fn generate(ws: &Path, tests: usize) -> PathBuf {
+fn generate(ws: &Path, tests: usize, noisy_tests: usize) -> PathBuf {
     write(
         &ws.join("Cargo.toml"),
         "[workspace]\nmembers = [\"partest\", \"libtest\", \"mimic\"]\nresolver = \"2\"\n[profile.dev]\ndebug = 0\n",
     );
+    for kind in ["partest", "libtest"] {
+        write(
+            &ws.join(kind).join("tests/noisy.rs"),
+            &noisy_source(kind, noisy_tests),
+        );
+    }
     for kind in KINDS {
         let dep = match kind {
             "partest" => format!("partest = {{ path = {} }}", partest_path()),
@@ -77,9 +108,14 @@ fn generate(ws: &Path, tests: usize) -> PathBuf {
         } else {
             "harness = false\n"
         };
+        let noisy = if kind == "mimic" {
+            String::new()
+        } else {
+            format!("\n[[test]]\nname = \"noisy\"\n{harness}")
+        };
         let manifest = format!(
             "[package]\nname = \"bench-{kind}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-             [dev-dependencies]\n{dep}\n\n[[test]]\nname = \"suite\"\n{harness}"
+             [dev-dependencies]\n{dep}\n\n[[test]]\nname = \"suite\"\n{harness}{noisy}"
         );
         write(&ws.join(kind).join("Cargo.toml"), &manifest);
         write(&ws.join(kind).join("src/lib.rs"), "");
@@ -129,8 +165,9 @@ fn main() {
     let threads = env_num("BENCH_THREADS", 2);
     let runs = env_num("BENCH_RUNS", 11);
     let rebuilds = env_num("BENCH_REBUILDS", 3);
+    let noisy_tests = env_num("BENCH_NOISY_TESTS", 1000);
     let (root, target) = bench_root("throughput");
-    let ws = generate(&root, tests);
+    let ws = generate(&root, tests, noisy_tests);
     println!("suite: {tests} trivial tests; --test-threads {threads}; {runs} alternating runs; {rebuilds} rebuilds");
     let bins: Vec<PathBuf> = KINDS
         .iter()
@@ -138,7 +175,13 @@ fn main() {
         .collect();
 
     let run = measure_runs(&bins, &[], threads, runs);
+    let quiet = measure_runs(&bins, &["-q"], threads, runs);
     let list = measure_runs(&bins, &["--list"], threads, runs);
+    let noisy_bins: Vec<PathBuf> = ["partest", "libtest"]
+        .iter()
+        .map(|k| build(&ws, &target, &format!("bench-{k}"), "noisy"))
+        .collect();
+    let noisy = measure_runs(&noisy_bins, &[], threads, runs.min(5));
     let rebuild = measure_rebuilds(&ws, &target, rebuilds);
     let sizes: Vec<u64> = bins
         .iter()
@@ -146,13 +189,14 @@ fn main() {
         .collect();
 
     println!(
-        "\n{:<10} {:>12} {:>12} {:>12} {:>12}",
-        "harness", "run", "--list", "rebuild", "binary"
+        "\n{:<10} {:>12} {:>12} {:>12} {:>12} {:>12}",
+        "harness", "run", "run -q", "--list", "rebuild", "binary"
     );
     for (i, kind) in KINDS.iter().enumerate() {
         println!(
-            "{kind:<10} {} {} {} {:>9.1} MB",
+            "{kind:<10} {} {} {} {} {:>9.1} MB",
             ms(run[i]),
+            ms(quiet[i]),
             ms(list[i]),
             ms(rebuild[i]),
             sizes[i] as f64 / 1e6
@@ -160,12 +204,20 @@ fn main() {
     }
     let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
     println!(
-        "\nrun:     libtest / partest = {:.2}x (target >= 10)",
-        ratio(run[1], run[0])
+        "\nrun:     libtest / partest = {:.2}x pretty, {:.2}x -q (target >= 10)",
+        ratio(run[1], run[0]),
+        ratio(quiet[1], quiet[0])
     );
     println!(
-        "run:     partest / mimic   = {:.2}x (target <= 1.2)",
-        ratio(run[0], run[2])
+        "run:     partest / mimic   = {:.2}x pretty, {:.2}x -q (target <= 1.5)",
+        ratio(run[0], run[2]),
+        ratio(quiet[0], quiet[2])
+    );
+    println!(
+        "noisy:   {noisy_tests} tests x {NOISY_LINES} stderr lines: partest {}, libtest {}; partest / libtest = {:.2}x (target <= 1.25)",
+        ms(noisy[0]).trim(),
+        ms(noisy[1]).trim(),
+        ratio(noisy[0], noisy[1])
     );
     println!(
         "--list:  partest / libtest = {:.2}x (target <= 1.0)",

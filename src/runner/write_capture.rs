@@ -10,30 +10,61 @@
 //! and a `print!` without a newline that another thread's line flushes out of std's
 //! shared stdout buffer first. `--test-threads 1` captures all of it at the fd level.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, UnsafeCell};
 use std::sync::OnceLock;
 
-thread_local! {
-    /// Whether this thread's writes to fds 1 and 2 go to [`BUFFER`] now.
-    static CAPTURING: Cell<bool> = const { Cell::new(false) };
+/// One thread's capture state, in one thread-local: the write path is on every `print!`
+/// of every test, and in debug builds (what `cargo test` makes) each thread-local access
+/// and each checked slice operation costs.
+struct State {
+    /// Whether this thread's writes to fds 1 and 2 go to `buffer` now.
+    on: Cell<bool>,
+    /// Set while `buffer` is being appended to: a write re-entering then (from a signal
+    /// handler) goes to the kernel instead.
+    busy: Cell<bool>,
     /// Set by [`write`] while [`available`] probes for it.
-    static PROBED: Cell<bool> = const { Cell::new(false) };
+    probed: Cell<bool>,
     /// What the running test wrote.
-    static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    buffer: UnsafeCell<Vec<u8>>,
 }
 
-/// Appends `bytes` to this thread's buffer if it is capturing; `false` otherwise.
-fn capture(bytes: &[u8]) -> bool {
-    if !CAPTURING.try_with(Cell::get).unwrap_or(false) {
-        return false;
-    }
-    BUFFER
-        .try_with(|b| match b.try_borrow_mut() {
-            Ok(mut buffer) => {
-                buffer.extend_from_slice(bytes);
-                true
+thread_local! {
+    static STATE: State = const {
+        State {
+            on: Cell::new(false),
+            busy: Cell::new(false),
+            probed: Cell::new(false),
+            buffer: UnsafeCell::new(Vec::new()),
+        }
+    };
+}
+
+/// Appends `count` bytes at `bytes` to this thread's buffer if it is capturing.
+///
+/// # Safety
+/// `bytes` points at `count` readable bytes.
+#[inline(always)]
+unsafe fn capture(bytes: *const u8, count: usize) -> bool {
+    STATE
+        .try_with(|state| {
+            if !state.on.get() || state.busy.replace(true) {
+                return false;
             }
-            Err(_) => false,
+            // SAFETY: `busy` makes this the only reference to the buffer; the copy stays
+            // within the capacity just reserved (raw memcpy: no debug-build checks).
+            unsafe {
+                let buffer = &mut *state.buffer.get();
+                buffer.reserve(count);
+                let len = buffer.len();
+                libc::memcpy(
+                    buffer.as_mut_ptr().wrapping_add(len).cast(),
+                    bytes.cast(),
+                    count,
+                );
+                buffer.set_len(len + count);
+            }
+            state.busy.set(false);
+            true
         })
         .unwrap_or(false)
 }
@@ -49,12 +80,12 @@ pub unsafe extern "C" fn write(
     count: libc::size_t,
 ) -> libc::ssize_t {
     if fd == 1 || fd == 2 {
-        if count == 0 && PROBED.try_with(|p| p.replace(true)).is_ok() {
+        if count == 0 {
+            let _ = STATE.try_with(|s| s.probed.set(true));
             return 0;
         }
         // SAFETY: the caller passes `count` readable bytes at `buf`.
-        let bytes = unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), count) };
-        if count > 0 && capture(bytes) {
+        if unsafe { capture(buf.cast(), count) } {
             return count as libc::ssize_t;
         }
     }
@@ -72,7 +103,8 @@ pub unsafe extern "C" fn writev(
     iov: *const libc::iovec,
     iovcnt: libc::c_int,
 ) -> libc::ssize_t {
-    if (fd == 1 || fd == 2) && iovcnt > 0 && CAPTURING.try_with(Cell::get).unwrap_or(false) {
+    let capturing = STATE.try_with(|s| s.on.get()).unwrap_or(false);
+    if (fd == 1 || fd == 2) && iovcnt > 0 && capturing {
         // SAFETY: the caller passes `iovcnt` valid iovecs.
         let parts = unsafe { std::slice::from_raw_parts(iov, iovcnt as usize) };
         let mut total = 0usize;
@@ -84,7 +116,8 @@ pub unsafe extern "C" fn writev(
             all.extend_from_slice(bytes);
             total += part.iov_len;
         }
-        if capture(&all) {
+        // SAFETY: `all` holds `all.len()` bytes.
+        if unsafe { capture(all.as_ptr(), all.len()) } {
             return total as libc::ssize_t;
         }
     }
@@ -99,17 +132,17 @@ pub(crate) fn available() -> bool {
     *AVAILABLE.get_or_init(|| {
         // Naming our `write` makes sure the object defining it is linked in.
         std::hint::black_box(write as unsafe extern "C" fn(_, _, _) -> _);
-        PROBED.with(|p| p.set(false));
+        STATE.with(|s| s.probed.set(false));
         // A zero-length write through the same symbol std calls.
         // SAFETY: writing zero bytes from a valid pointer.
         let _ = unsafe { libc::write(2, b"".as_ptr().cast(), 0) };
-        PROBED.with(|p| p.replace(false))
+        STATE.with(|s| s.probed.replace(false))
     })
 }
 
 /// Starts capturing this thread's writes to fds 1 and 2.
 pub(crate) fn start() {
-    CAPTURING.with(|c| c.set(true));
+    STATE.with(|s| s.on.set(true));
 }
 
 /// Flushes std's stdout buffer into the capture, stops capturing and returns what the
@@ -117,8 +150,11 @@ pub(crate) fn start() {
 pub(crate) fn finish() -> Vec<u8> {
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
-    CAPTURING.with(|c| c.set(false));
-    let mut out = BUFFER.with(|b| std::mem::take(&mut *b.borrow_mut()));
+    let mut out = STATE.with(|s| {
+        s.on.set(false);
+        // SAFETY: not capturing any more, so no write holds the buffer.
+        std::mem::take(unsafe { &mut *s.buffer.get() })
+    });
     let keep = super::capture::KEEP_AT_MOST as usize;
     if out.len() > keep {
         // A test that printed gigabytes: keep its beginning and its end.

@@ -5,6 +5,7 @@
 //! removed) once the nextest process is gone. [`main`] is the command's whole body.
 
 use super::{Postgres, Redis, ServiceError};
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
@@ -129,10 +130,10 @@ fn serve(redis: bool, postgres: bool) -> ExitCode {
     };
     let mut exports = String::new();
     if let Some(r) = &redis {
-        exports.push_str(&format!("PARTEST_REDIS_URL={}\n", r.url()));
+        let _ = writeln!(exports, "PARTEST_REDIS_URL={}", r.url());
     }
     if let Some(p) = &postgres {
-        exports.push_str(&format!("PARTEST_POSTGRES_URL={}\n", p.url()));
+        let _ = writeln!(exports, "PARTEST_POSTGRES_URL={}", p.url());
     }
     let env_file = std::env::var_os("NEXTEST_ENV").unwrap_or_default();
     let written = std::fs::OpenOptions::new()
