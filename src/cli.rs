@@ -8,7 +8,7 @@ mod selection;
 
 pub use help::help;
 
-pub use scheduling::{Dist, SchedulingArgs};
+pub use scheduling::SchedulingArgs;
 pub use selection::{Partition, ReportArgs, SelectionArgs};
 
 use std::fmt;

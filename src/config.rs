@@ -17,7 +17,8 @@
 //! postgres = 3
 //! ```
 
-use crate::cli::Dist;
+use crate::cli::SchedulingArgs;
+use crate::dist::{Dist, DIST_NAMES};
 use std::fmt;
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
@@ -42,6 +43,26 @@ pub(crate) struct Config {
     pub(crate) timeout: Option<std::time::Duration>,
     /// Markers whose tests run and report but never fail the run.
     pub(crate) quarantine: Vec<String>,
+}
+
+impl Config {
+    /// Fills what the command line and environment left open in `args` from this file.
+    pub(crate) fn fill(&self, args: &mut SchedulingArgs) {
+        args.timeout = args.timeout.or(self.timeout);
+        args.dist = args.dist.or(self.dist);
+        args.heavy_limit = args.heavy_limit.or(self.heavy_limit);
+        args.redis_dbs = args.redis_dbs.or(self.redis_dbs);
+        for (list, from_config) in [
+            (&mut args.caps, &self.max_concurrency),
+            (&mut args.pools, &self.pools),
+        ] {
+            for (name, n) in from_config {
+                if !list.iter().any(|(given, _)| given == name) {
+                    list.push((name.clone(), *n));
+                }
+            }
+        }
+    }
 }
 
 /// An unreadable or invalid config file.
@@ -179,18 +200,12 @@ fn parse(table: &toml::Table, source: &Path, prefix: &str) -> Result<Config, Con
                 config.redis_dbs = Some(parsed?);
             }
             "dist" => {
-                config.dist = Some(match value.as_str() {
-                    Some("load" | "worksteal" | "loadgroup") => Dist::Load,
-                    Some("loadscope") => Dist::LoadScope,
-                    Some("loadfile") => Dist::LoadFile,
-                    Some("no") => Dist::No,
-                    _ => {
-                        return Err(err(
-                            key,
-                            "must be load, loadscope, loadfile, loadgroup, worksteal or no",
-                        ))
-                    }
-                })
+                config.dist = Some(
+                    value
+                        .as_str()
+                        .and_then(Dist::parse)
+                        .ok_or_else(|| err(key, &format!("must be {DIST_NAMES}")))?,
+                )
             }
             "timeout" => {
                 let text = value

@@ -1,7 +1,8 @@
 //! The entry point: parse → collect → select → list | run → report → exit code.
 //! Glue only; each step is a call into its module.
 
-use crate::cli::{self, Arguments, CliError, ColorConfig, Dist, Format};
+use crate::cli::{self, Arguments, CliError, ColorConfig, Format};
+use crate::dist::Dist;
 use crate::error::Error;
 use crate::event::Event;
 use crate::filter::{self, Disposition, Planned};
@@ -136,7 +137,7 @@ pub fn run(args: &Arguments) -> Conclusion {
 fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
     let settings = config::load()?;
     let mut args = args.clone();
-    args.scheduling.merge_config(&settings);
+    settings.fill(&mut args.scheduling);
     let args = &args;
     let tests = registry::collect()?;
     select::check_markers(&tests, &args.selection, &settings)?;
@@ -220,7 +221,7 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
         .downcast::<Reporter>()
         .expect("the sink is the reporter");
     let stats = stats?;
-    for (what, report) in resources::tear_down_run() {
+    for (what, report) in panic_hook::tear_down(resources::take_run()) {
         reporter.on_event(Event::TeardownFailed { what, report })?;
     }
     temp::finish_run();

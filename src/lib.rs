@@ -40,6 +40,7 @@
 mod cli;
 mod config;
 mod constraints;
+mod dist;
 mod duration;
 mod entry;
 mod error;
@@ -60,10 +61,11 @@ mod select;
 pub mod services;
 
 pub use cli::{
-    help, Arguments, CliError, ColorConfig, Dist, Format, Partition, ReportArgs, RunIgnored,
+    help, Arguments, CliError, ColorConfig, Format, Partition, ReportArgs, RunIgnored,
     SchedulingArgs, SelectionArgs,
 };
 pub use config::ConfigError;
+pub use dist::Dist;
 pub use entry::{main, run, Conclusion};
 pub use error::Error;
 pub use fixtures::env;

@@ -1,7 +1,16 @@
 //! What a finished test came to ([`Outcome`]) and the conversion of test return values
 //! ([`IntoTestResult`]).
 
+use std::any::Any;
 use std::fmt::Debug;
+
+/// The panic payload as text, the way std's hook shows it.
+pub(crate) fn payload_text(payload: &(dyn Any + Send)) -> Option<&str> {
+    payload
+        .downcast_ref::<&'static str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+}
 
 /// The result of one test.
 #[derive(Clone, Debug, PartialEq, Eq)]

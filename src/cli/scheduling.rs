@@ -2,23 +2,9 @@
 //! one exists. Each falls back to an environment variable: command line > env > default.
 
 use super::{env_var, parse_threads, Matches};
+use crate::dist::{Dist, DIST_NAMES};
 use std::num::NonZeroUsize;
 use std::time::Duration;
-
-/// `--dist`: how tests are spread over workers (pytest-xdist's modes).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Dist {
-    /// A dynamic queue: a free worker takes the next test (default). `worksteal` and
-    /// `loadgroup` are the same algorithm here (groups always hold).
-    #[default]
-    Load,
-    /// Tests of one module run on one worker.
-    LoadScope,
-    /// Tests of one source file run on one worker.
-    LoadFile,
-    /// No workers: tests run one at a time (`worker_id()` is `master`).
-    No,
-}
 
 /// Options of the constraint-aware scheduler.
 #[derive(Clone, Debug, Default)]
@@ -141,41 +127,18 @@ impl SchedulingArgs {
         self.dist.unwrap_or_default()
     }
 
-    /// Fills what the command line and environment left open from `config`.
-    pub(crate) fn merge_config(&mut self, config: &crate::config::Config) {
-        self.timeout = self.timeout.or(config.timeout);
-        self.dist = self.dist.or(config.dist);
-        self.heavy_limit = self.heavy_limit.or(config.heavy_limit);
-        self.redis_dbs = self.redis_dbs.or(config.redis_dbs);
-        for (list, from_config) in [
-            (&mut self.caps, &config.max_concurrency),
-            (&mut self.pools, &config.pools),
-        ] {
-            for (name, n) in from_config {
-                if !list.iter().any(|(given, _)| given == name) {
-                    list.push((name.clone(), *n));
-                }
-            }
-        }
-    }
-
     pub(super) fn from_matches(m: &Matches) -> Result<Self, String> {
         let dist_text = m
             .value("dist")
             .map(str::to_owned)
             .or_else(|| env_var("PARTEST_DIST"));
-        let dist = match dist_text.as_deref() {
-            None => None,
-            Some("load" | "worksteal" | "loadgroup") => Some(Dist::Load),
-            Some("loadscope") => Some(Dist::LoadScope),
-            Some("loadfile") => Some(Dist::LoadFile),
-            Some("no") => Some(Dist::No),
-            Some(other) => {
-                return Err(format!(
-                    "argument for --dist must be load, loadscope, loadfile, loadgroup, worksteal or no (was {other})"
-                ))
-            }
-        };
+        let dist =
+            match dist_text.as_deref() {
+                None => None,
+                Some(name) => Some(Dist::parse(name).ok_or_else(|| {
+                    format!("argument for --dist must be {DIST_NAMES} (was {name})")
+                })?),
+            };
         let maxfail = match m.value("maxfail") {
             Some(text) => Some(parse_threads(text, "argument for --maxfail")?),
             None if m.flag("exitfirst") || m.flag("fail-fast") => Some(NonZeroUsize::MIN),

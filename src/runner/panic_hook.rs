@@ -3,7 +3,6 @@
 //! panicked, so reports are never attributed to the wrong test and never printed on
 //! their own in captured mode. Panics outside tests go to the previous hook.
 
-use std::any::Any;
 use std::backtrace::{Backtrace, BacktraceStatus};
 use std::cell::{Cell, RefCell};
 use std::fmt::Write as _;
@@ -122,12 +121,21 @@ pub(crate) fn capture(label: &str, f: impl FnOnce()) -> Result<(), String> {
     }
 }
 
-/// The panic payload as text, the way std's hook shows it.
-pub(crate) fn payload_text(payload: &(dyn Any + Send)) -> Option<&str> {
-    payload
-        .downcast_ref::<&'static str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+pub(crate) use crate::outcome::payload_text;
+
+/// Drops each resource in `teardowns` (in the order given) with its panics reported;
+/// returns (what, panic report) for each drop that panicked.
+pub(crate) fn tear_down(
+    teardowns: Vec<crate::fixtures::resources::Teardown>,
+) -> Vec<(String, String)> {
+    let mut failures = Vec::new();
+    for teardown in teardowns {
+        let what = teardown.what.clone();
+        if let Err(report) = capture(&what, move || teardown.release()) {
+            failures.push((what, report));
+        }
+    }
+    failures
 }
 
 #[cfg(target_os = "linux")]

@@ -253,7 +253,7 @@ impl Shared {
         // Tear down before retiring: the run (and its per_run teardown) ends with the last
         // retirement, and this worker's resources go first.
         if self.owns(slot, generation) {
-            for (what, report) in resources::tear_down_worker() {
+            for (what, report) in super::panic_hook::tear_down(resources::take_worker()) {
                 self.emit(Event::TeardownFailed { what, report });
             }
             self.retire(slot, generation);

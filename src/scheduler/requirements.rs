@@ -2,8 +2,9 @@
 //! small ids, and the run's capacities ([`Limits`]). Impossible or contradictory
 //! constraints are a [`ConstraintError`] before any test runs.
 
-use crate::cli::{Dist, SchedulingArgs};
+use crate::cli::SchedulingArgs;
 use crate::constraints::Concurrency;
+use crate::dist::Dist;
 use crate::registry::Test;
 use std::collections::HashMap;
 use std::fmt;
