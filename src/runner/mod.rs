@@ -12,6 +12,7 @@ pub(crate) mod cwd;
 pub(crate) mod execute;
 pub(crate) mod panic_hook;
 pub(crate) mod pool;
+pub(crate) mod run_state;
 pub(crate) mod watchdog;
 #[cfg(target_os = "linux")]
 pub(crate) mod write_capture;

