@@ -96,7 +96,10 @@ fn sibling_modules_depend_on_each_other_one_way_at_most() {
             }
         }
     }
-    assert!(cycles.is_empty(), "sibling modules that depend on each other: {cycles:?}");
+    assert!(
+        cycles.is_empty(),
+        "sibling modules that depend on each other: {cycles:?}"
+    );
     // The scan sees real dependencies (it is not vacuous).
     assert!(edges[&vec!["entry".to_owned()]].contains(&vec!["runner".to_owned()]));
 }

@@ -28,6 +28,26 @@ fn spans(dir: &std::path::Path) -> Vec<Span> {
 }
 
 #[test]
+fn per_worker_resources_belong_to_the_position_not_the_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_with_env(
+        "reliability",
+        &["--test-threads", "1", "position::"],
+        &[("PARTEST_RECORD_DIR", dir.path().to_str().unwrap())],
+    );
+    assert_eq!(out.code, 101, "{}", out.stdout);
+    assert!(out
+        .stdout
+        .contains("test position::a_builds_then_hangs ... FAILED"));
+    assert!(out
+        .stdout
+        .contains("test position::b_runs_on_the_new_thread ... ok"));
+    // The replacement thread got the instance the timed-out one built; none was rebuilt.
+    let seen = std::fs::read_to_string(dir.path().join("position")).unwrap();
+    assert_eq!(seen, "0 1 master\n");
+}
+
+#[test]
 fn a_hung_test_times_out_on_time_and_the_run_goes_on_at_full_width() {
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
