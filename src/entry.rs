@@ -215,11 +215,7 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
     let started = Instant::now();
     // The workers own the reporter while tests run and hand it back at the end (a stuck
     // test's abandoned thread may outlive the run; it then reports nothing).
-    let (sink, stats) = runner::run(&selection.tests, scheduler, &config, Box::new(reporter));
-    let sink: Box<dyn std::any::Any> = sink;
-    let mut reporter = *sink
-        .downcast::<Reporter>()
-        .expect("the sink is the reporter");
+    let (mut reporter, stats) = runner::run(&selection.tests, scheduler, &config, reporter);
     let stats = stats?;
     for (what, report) in panic_hook::tear_down(resources::take_run()) {
         reporter.on_event(Event::TeardownFailed { what, report })?;

@@ -1,8 +1,23 @@
-//! The interface between the runner and the reporter: an [`Event`] stream.
+//! The interface between the runner and the reporter: an [`Event`] stream, handed to an
+//! [`EventHandler`]. The runner never prints; whatever a run has to say — results, slow
+//! tests, warnings — reaches the reporter as an event.
 
 use crate::outcome::Outcome;
 use crate::registry::Test;
+use std::io;
 use std::time::Duration;
+
+/// Receives every event of a run.
+///
+/// The contract the runner keeps: events come from whichever thread produced them (a
+/// worker, the watchdog, the calling thread), one at a time — the runner holds a lock
+/// around the handler, so `on_event` never runs twice at once — and in the order each
+/// thread produced them (a test's `Started` before its `Finished`). The first error
+/// stops the run; after the run the runner hands the handler back.
+pub(crate) trait EventHandler: Send + 'static {
+    /// Handles one event; an error stops the run.
+    fn on_event(&mut self, event: Event) -> io::Result<()>;
+}
 
 /// One thing that happened during a run, in the order the coordinator saw it.
 #[derive(Debug)]
@@ -21,6 +36,9 @@ pub(crate) enum Event {
         worker: usize,
         elapsed: Duration,
     },
+    /// Something about the run itself the user should know (a worker that could not
+    /// start, the run going sequential, a run timeout): one or more lines, no newline.
+    Warning(String),
 }
 
 /// A finished test.

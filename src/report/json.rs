@@ -12,8 +12,9 @@
 //!   plus `"worker"` and `"elapsed"` seconds
 //! - `{ "type": "suite", "event": "ok" | "failed", "passed": N, "failed": N, "ignored": N,
 //!   "measured": 0, "filtered_out": N, "exec_time": seconds }`, plus `"not_run": N` when
-//!   the run stopped early (`--maxfail`) and `"teardown_failures": N` when resource
-//!   teardowns panicked; libtest consumers ignore the extra fields
+//!   the run stopped early (`--maxfail`), `"teardown_failures": N` when resource
+//!   teardowns panicked and `"warnings": ["..."]` for what the runner warned about (a run
+//!   timeout, workers that could not start); libtest consumers ignore the extra fields
 
 use super::escape::Json as Esc;
 use super::{Out, OutputFormatter, RunState, Style};
@@ -149,6 +150,14 @@ impl OutputFormatter for Json {
                 r#", "teardown_failures": {}"#,
                 state.teardown_failures.len()
             );
+        }
+        if !state.warnings.is_empty() {
+            let list: Vec<String> = state
+                .warnings
+                .iter()
+                .map(|w| format!("\"{}\"", Esc(w)))
+                .collect();
+            let _ = write!(extra, r#", "warnings": [{}]"#, list.join(", "));
         }
         self.line(&format!(
             r#"{{ "type": "suite", "event": "{event}", "passed": {}, "failed": {}, "ignored": {}, "measured": 0, "filtered_out": {}, "exec_time": {secs}{extra} }}"#,

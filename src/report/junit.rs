@@ -101,9 +101,19 @@ impl OutputFormatter for Junit {
 
     fn write_run_finish(&mut self, state: &RunState) -> io::Result<()> {
         let secs = state.exec_time.unwrap_or_default().as_secs_f64();
+        // The runner's warnings (a run timeout, workers that did not start) as the
+        // suite's stderr.
+        let warnings = if state.warnings.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "<system-err>{}</system-err>",
+                Xml(&state.warnings.join("\n"))
+            )
+        };
         write!(
             self.out,
-            r#"<?xml version="1.0" encoding="UTF-8"?><testsuites><testsuite name="test" package="test" id="0" errors="0" failures="{}" tests="{}" skipped="{}" time="{secs:.3}">{}</testsuite></testsuites>"#,
+            r#"<?xml version="1.0" encoding="UTF-8"?><testsuites><testsuite name="test" package="test" id="0" errors="0" failures="{}" tests="{}" skipped="{}" time="{secs:.3}">{}{warnings}</testsuite></testsuites>"#,
             state.failed,
             state.total,
             state.ignored + state.not_run(),

@@ -138,7 +138,7 @@ pub(crate) fn formatter_for(
     }
 }
 
-impl crate::runner::pool::EventHandler for Reporter {
+impl crate::event::EventHandler for Reporter {
     fn on_event(&mut self, event: Event) -> io::Result<()> {
         Reporter::on_event(self, event)
     }
@@ -234,6 +234,13 @@ impl Reporter {
                 self.state.teardown_failures.push((what, report));
                 Ok(())
             }
+            Event::Warning(text) => {
+                // On the terminal at once (stderr: the report's stdout stays clean), and
+                // kept for the machine-readable reports' summaries.
+                warn(&format!("{text}\n"));
+                self.state.warnings.push(text);
+                Ok(())
+            }
             Event::Finished(done) => {
                 self.state.record(&done);
                 if let Some(log) = &mut self.logfile {
@@ -280,6 +287,16 @@ impl Reporter {
         self.formatter.write_run_finish(state)?;
         Ok(self.state)
     }
+}
+
+/// Writes `text` to the process's stderr, also while a test's output is being captured at
+/// the fd level (it would land in that test's output).
+fn warn(text: &str) {
+    #[cfg(unix)]
+    if crate::runner::capture::write_to_real_stderr(text) {
+        return;
+    }
+    eprint!("{text}");
 }
 
 fn log_word(outcome: &Outcome) -> String {

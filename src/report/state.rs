@@ -28,6 +28,8 @@ pub(crate) struct RunState {
     pub(crate) teardown_failures: Vec<(String, String)>,
     /// Lines printed before the summary.
     pub(crate) notes: Vec<String>,
+    /// Warnings the runner sent (`Event::Warning`), in order.
+    pub(crate) warnings: Vec<String>,
     /// Durations for the history: of every test that ran, or (when `long_only`) of those
     /// that took at least the history's recording threshold.
     pub(crate) durations: Vec<(&'static str, Duration)>,
@@ -67,6 +69,7 @@ impl RunState {
             track_busy: false,
             teardown_failures: Vec::new(),
             notes: Vec::new(),
+            warnings: Vec::new(),
             durations: Vec::new(),
             long_only: None,
             failures: Vec::new(),

@@ -117,7 +117,10 @@ impl LiveStatus {
                 p.done += 1;
                 p.failed += usize::from(matches!(done.outcome, Outcome::Failed { .. }));
             }
-            Event::NotRun(_) | Event::TeardownFailed { .. } | Event::Slow { .. } => {}
+            Event::NotRun(_)
+            | Event::TeardownFailed { .. }
+            | Event::Slow { .. }
+            | Event::Warning(_) => {}
         }
         if p.shown {
             let _ = std::io::stderr().lock().write_all(ERASE);

@@ -9,7 +9,7 @@
 use super::execute::{self, Capture, CaptureMode};
 use super::run_state::{Limits, RunState};
 use super::watchdog;
-use crate::event::{Completed, Event, FailedAttempt};
+use crate::event::{Completed, Event, EventHandler, FailedAttempt};
 use crate::filter::{Disposition, Planned};
 use crate::fixtures::{self, resources};
 use crate::outcome::Outcome;
@@ -46,28 +46,19 @@ pub(crate) struct RunConfig {
     pub(crate) report_starts: bool,
 }
 
-/// Receives every event of the run.
-pub(crate) trait EventHandler: Send + std::any::Any {
-    /// Handles one event; an error stops the run.
-    fn on_event(&mut self, event: Event) -> io::Result<()>;
-}
-
-/// The handler the pool reports to, handed back when the run ends.
-pub(crate) type EventSink = Box<dyn EventHandler>;
-
 /// What the workers and the watchdog share. The run state's lock is never held while
 /// taking `sink`.
-struct Shared {
+struct Shared<H> {
     plan: Vec<Planned>,
     state: RunState,
-    sink: Mutex<Reporting>,
+    sink: Mutex<Reporting<H>>,
     config: RunConfig,
 }
 
 /// The event sink and the first error it returned.
-struct Reporting {
+struct Reporting<H> {
     /// `None` once the run ended (an abandoned thread finishing late reports nothing).
-    events: Option<EventSink>,
+    events: Option<H>,
     error: Option<io::Error>,
 }
 
@@ -76,7 +67,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-impl Shared {
+impl<H: EventHandler> Shared<H> {
     /// Sends `event` on; false once the sink has failed (the run then stops).
     fn emit(&self, event: Event) -> bool {
         let mut reporting = lock(&self.sink);
@@ -223,7 +214,9 @@ impl Shared {
         match spawned {
             Ok(_) => true,
             Err(e) => {
-                eprintln!("warning: partest could not start worker gw{slot} ({e}); going on with fewer workers");
+                self.emit(Event::Warning(format!(
+                    "partest could not start worker gw{slot} ({e}); going on with fewer workers"
+                )));
                 false
             }
         }
@@ -244,12 +237,12 @@ pub(crate) struct PoolStats {
 /// Runs `plan` under `scheduler`, handing every event to `events` (from whichever thread
 /// produced it), then reports the tests that never started as not run. Hands `events`
 /// back, with the run's statistics or the first error the handler returned.
-pub(crate) fn run(
+pub(crate) fn run<H: EventHandler>(
     plan: &[Planned],
     scheduler: Scheduler,
     config: &RunConfig,
-    events: EventSink,
-) -> (EventSink, io::Result<PoolStats>) {
+    events: H,
+) -> (H, io::Result<PoolStats>) {
     let threads = if config.inline {
         1
     } else {
@@ -277,7 +270,9 @@ pub(crate) fn run(
     };
     if started == 0 {
         if !config.inline {
-            eprintln!("warning: partest could not start worker threads; running the tests one by one on the main thread");
+            shared.emit(Event::Warning(
+                "partest could not start worker threads; running the tests one by one on the main thread".to_owned(),
+            ));
         }
         shared.state.set_live(1);
         shared.work(0, 0, &mut Capture::new(config.capture));

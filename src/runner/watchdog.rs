@@ -92,7 +92,7 @@ fn report_run_timeout(limit: Duration, stuck: &[(usize, Running)], emit: &impl F
             show(now - running.started)
         );
     }
-    eprint!("{text}");
+    emit(Event::Warning(text.trim_end().to_owned()));
     for (slot, running) in stuck {
         emit(timed_out(
             *slot,

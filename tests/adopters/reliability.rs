@@ -50,6 +50,7 @@ fn per_worker_resources_belong_to_the_position_not_the_thread() {
 #[test]
 fn a_hung_test_times_out_on_time_and_the_run_goes_on_at_full_width() {
     let dir = tempfile::tempdir().unwrap();
+    crate::common::binary("reliability"); // built before the clock starts
     let started = Instant::now();
     let out = run_with_env(
         "reliability",
@@ -134,6 +135,7 @@ fn slow_tests_are_reported_at_each_multiple_with_their_worker() {
 fn a_run_timeout_names_what_was_running_writes_the_reports_and_fails() {
     let dir = tempfile::tempdir().unwrap();
     let junit = dir.path().join("junit.xml");
+    crate::common::binary("reliability"); // built before the clock starts
     let started = Instant::now();
     let out = run_with_env(
         "reliability",
@@ -175,6 +177,28 @@ fn a_run_timeout_names_what_was_running_writes_the_reports_and_fails() {
     assert_eq!(
         (suite.attribute("tests"), suite.attribute("failures")),
         (Some("2"), Some("1"))
+    );
+    // The warning reaches the machine-readable reports too.
+    let system_err = suite
+        .children()
+        .find(|n| n.has_tag_name("system-err"))
+        .and_then(|n| n.text())
+        .unwrap_or_default();
+    assert!(
+        system_err.contains("the run timed out after 500ms (--run-timeout); still running:"),
+        "{doc_text}"
+    );
+    let summary: serde_json::Value = out
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .find(|e: &serde_json::Value| e["type"] == "suite" && e["event"] == "failed")
+        .expect("a suite summary");
+    assert!(
+        summary["warnings"][0]
+            .as_str()
+            .is_some_and(|w| w.contains("stuck::without_timeout on gw")),
+        "{summary}"
     );
 }
 
