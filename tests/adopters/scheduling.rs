@@ -66,7 +66,14 @@ fn keys(r: &Record) -> &'static [&'static str] {
     }
 }
 
-fn check_invariants(recs: &[Record], threads: usize, heavy_limit: usize, cap: usize, what: &str) {
+/// Checks every constraint; with `full_width` (tests of one module or file may spread over
+/// workers) also that the limits were reached and plain tests overlapped.
+fn check_invariants(
+    recs: &[Record],
+    (threads, heavy_limit, cap): (usize, usize, usize),
+    full_width: bool,
+    what: &str,
+) {
     let listed = crate::common::run("stress", &["--list", "--format", "terse"])
         .stdout
         .lines()
@@ -129,6 +136,27 @@ fn check_invariants(recs: &[Record], threads: usize, heavy_limit: usize, cap: us
         "{what}: integration peak {} > {cap}",
         peak(&capped)
     );
+    // Not more serialised than the markers ask: with room for it, the limits are reached
+    // and unconstrained tests run side by side.
+    if full_width && threads >= 4 {
+        assert_eq!(
+            peak(&heavy),
+            heavy_limit,
+            "{what}: heavy tests never reached their limit"
+        );
+        assert_eq!(
+            peak(&capped),
+            cap,
+            "{what}: capped tests never reached their cap"
+        );
+    }
+    let plain: Vec<&Record> = recs.iter().filter(|r| r.module() == "plain").collect();
+    if full_width && threads >= 2 {
+        assert!(
+            peak(&plain) >= 2,
+            "{what}: unconstrained tests never overlapped"
+        );
+    }
     let mut group_workers: HashMap<&str, Vec<&Record>> = HashMap::new();
     for r in recs {
         let group = match r.module() {
@@ -166,9 +194,8 @@ fn every_constraint_holds_at_every_width_and_seed() {
             let recs = stress_run(&args, seed);
             check_invariants(
                 &recs,
-                threads,
-                heavy,
-                2,
+                (threads, heavy, 2),
+                true,
                 &format!("{threads} threads, seed {seed}"),
             );
         }
@@ -205,7 +232,8 @@ fn constraints_hold_in_shuffled_and_scoped_modes() {
     ];
     for args in cases {
         let recs = stress_run(args, 11);
-        check_invariants(&recs, 8, 2, 2, &format!("{args:?}"));
+        let scoped = args.contains(&"loadfile") || args.contains(&"loadscope");
+        check_invariants(&recs, (8, 2, 2), !scoped, &format!("{args:?}"));
         if args.contains(&"loadscope") {
             let mut by_module: HashMap<&str, &str> = HashMap::new();
             for r in &recs {
