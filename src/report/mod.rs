@@ -10,6 +10,8 @@ mod pretty;
 mod state;
 pub(crate) mod status;
 mod terse;
+#[cfg(test)]
+mod tests;
 
 pub(crate) use state::RunState;
 
