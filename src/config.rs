@@ -67,11 +67,71 @@ impl Config {
 
 /// An unreadable or invalid config file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError(String);
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file exists but cannot be read.
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The file is not TOML.
+    NotToml {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message.
+        reason: String,
+    },
+    /// `[package.metadata.partest]` is not a table.
+    MetadataNotATable {
+        /// The manifest.
+        manifest: PathBuf,
+    },
+    /// Both `partest.toml` and `[package.metadata.partest]` configure partest.
+    TwoSources {
+        /// The `partest.toml`.
+        file: PathBuf,
+        /// The manifest.
+        manifest: PathBuf,
+    },
+    /// A key is unknown or its value invalid.
+    BadKey {
+        /// The key as written (`package.metadata.partest.heavy_limit`).
+        key: String,
+        /// The file.
+        source: PathBuf,
+        /// What is wrong (`must be a whole number > 0`).
+        problem: String,
+    },
+}
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            ConfigError::Unreadable { path, reason } => {
+                write!(f, "cannot read {}: {reason}", path.display())
+            }
+            ConfigError::NotToml { path, reason } => {
+                write!(f, "{} is not valid TOML: {reason}", path.display())
+            }
+            ConfigError::MetadataNotATable { manifest } => write!(
+                f,
+                "[package.metadata.partest] in {} must be a table",
+                manifest.display()
+            ),
+            ConfigError::TwoSources { file, manifest } => write!(
+                f,
+                "partest is configured in both {} and [package.metadata.partest] of {}; keep one",
+                file.display(),
+                manifest.display()
+            ),
+            ConfigError::BadKey {
+                key,
+                source,
+                problem,
+            } => write!(f, "`{key}` in {} {problem}", source.display()),
+        }
     }
 }
 
@@ -95,15 +155,18 @@ pub(crate) fn load() -> Result<Config, ConfigError> {
 
 fn read(path: &Path) -> Result<Option<toml::Table>, ConfigError> {
     match std::fs::read_to_string(path) {
-        Ok(text) => text.parse::<toml::Table>().map(Some).map_err(|e| {
-            ConfigError(format!(
-                "{} is not valid TOML: {}",
-                path.display(),
-                e.to_string().trim()
-            ))
-        }),
+        Ok(text) => text
+            .parse::<toml::Table>()
+            .map(Some)
+            .map_err(|e| ConfigError::NotToml {
+                path: path.to_owned(),
+                reason: e.to_string().trim().to_owned(),
+            }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(ConfigError(format!("cannot read {}: {e}", path.display()))),
+        Err(e) => Err(ConfigError::Unreadable {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        }),
     }
 }
 
@@ -115,20 +178,13 @@ pub(crate) fn load_from(dir: &Path) -> Result<Config, ConfigError> {
         .and_then(|t| t.get("package")?.get("metadata")?.get("partest").cloned())
         .map(|v| match v {
             toml::Value::Table(t) => Ok(t),
-            _ => Err(ConfigError(format!(
-                "[package.metadata.partest] in {} must be a table",
-                manifest.display()
-            ))),
+            _ => Err(ConfigError::MetadataNotATable {
+                manifest: manifest.clone(),
+            }),
         })
         .transpose()?;
     let (table, source, prefix) = match (own, metadata) {
-        (Some(_), Some(_)) => {
-            return Err(ConfigError(format!(
-                "partest is configured in both {} and [package.metadata.partest] of {}; keep one",
-                file.display(),
-                manifest.display()
-            )))
-        }
+        (Some(_), Some(_)) => return Err(ConfigError::TwoSources { file, manifest }),
         (Some(t), None) => (t, file, ""),
         (None, Some(t)) => (t, manifest, "package.metadata.partest."),
         (None, None) => return Ok(Config::default()),
@@ -140,8 +196,10 @@ pub(crate) fn load_from(dir: &Path) -> Result<Config, ConfigError> {
 }
 
 fn parse(table: &toml::Table, source: &Path, prefix: &str) -> Result<Config, ConfigError> {
-    let err = |key: &str, what: &str| {
-        ConfigError(format!("`{prefix}{key}` in {} {what}", source.display()))
+    let err = |key: &str, what: &str| ConfigError::BadKey {
+        key: format!("{prefix}{key}"),
+        source: source.to_owned(),
+        problem: what.to_owned(),
     };
     let positive = |key: &str, v: &toml::Value| -> Result<NonZeroUsize, ConfigError> {
         v.as_integer()

@@ -12,11 +12,41 @@ use std::fmt;
 
 /// A selection that cannot be made.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SelectError(String);
+#[non_exhaustive]
+pub enum SelectError {
+    /// With `--strict-markers`, a test carries a marker the config does not declare.
+    UndeclaredMarker {
+        /// The test.
+        test: String,
+        /// The marker.
+        marker: String,
+        /// The config file (or `partest.toml` when there is none).
+        config: String,
+        /// The declared markers.
+        declared: Vec<String>,
+    },
+}
 
 impl fmt::Display for SelectError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            SelectError::UndeclaredMarker {
+                test,
+                marker,
+                config,
+                declared,
+            } => {
+                let declared = if declared.is_empty() {
+                    "none".to_owned()
+                } else {
+                    declared.join(", ")
+                };
+                write!(
+                    f,
+                    "`{test}` carries marker `{marker}`, which {config} does not declare (declared: {declared}; --strict-markers)"
+                )
+            }
+        }
     }
 }
 
@@ -35,19 +65,15 @@ pub(crate) fn check_markers(
     for test in tests {
         for marker in test.def.markers {
             if !config.markers.iter().any(|m| m == marker) && !markers::is_builtin(marker) {
-                let declared = if config.markers.is_empty() {
-                    "none".to_owned()
-                } else {
-                    config.markers.join(", ")
-                };
-                let place = config
-                    .source
-                    .as_ref()
-                    .map_or("partest.toml".to_owned(), |p| p.display().to_string());
-                return Err(SelectError(format!(
-                    "`{}` carries marker `{marker}`, which {place} does not declare (declared: {declared}; --strict-markers)",
-                    test.name
-                )));
+                return Err(SelectError::UndeclaredMarker {
+                    test: test.name.to_owned(),
+                    marker: (*marker).to_owned(),
+                    config: config
+                        .source
+                        .as_ref()
+                        .map_or("partest.toml".to_owned(), |p| p.display().to_string()),
+                    declared: config.markers.clone(),
+                });
             }
         }
     }

@@ -104,11 +104,33 @@ pub(crate) struct Limits {
 
 /// Constraints that cannot hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConstraintError(String);
+#[non_exhaustive]
+pub enum ConstraintError {
+    /// One pool declared with two sizes.
+    PoolSizeConflict {
+        /// The pool.
+        pool: String,
+        /// The size declared first, and where (`file:line`).
+        first: (usize, String),
+        /// The other size, and where.
+        second: (usize, String),
+    },
+}
 
 impl fmt::Display for ConstraintError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            ConstraintError::PoolSizeConflict {
+                pool,
+                first,
+                second,
+            } => write!(
+                f,
+                "pool `{pool}` is declared with count = {} at {} but count = {} at {}; \
+                 give every `resource({pool}, count = K)` the same K",
+                first.0, first.1, second.0, second.1
+            ),
+        }
     }
 }
 
@@ -221,10 +243,11 @@ pub(crate) fn build(
                 let here = format!("{}:{}", def.file, def.line);
                 match &pool_sizes[id] {
                     (Some(other), there) if *other != count => {
-                        return Err(ConstraintError(format!(
-                            "pool `{name}` is declared with count = {other} at {there} but count = {count} at {here}; \
-                             give every `resource({name}, count = K)` the same K"
-                        )))
+                        return Err(ConstraintError::PoolSizeConflict {
+                            pool: name.to_string(),
+                            first: (*other, there.clone()),
+                            second: (count, here),
+                        })
                     }
                     _ => pool_sizes[id] = (Some(count), here),
                 }
