@@ -18,12 +18,15 @@
 //! servers for the whole run as a nextest setup script.
 
 mod binary;
+mod cluster;
+mod database;
 mod error;
 pub mod nextest_setup;
 mod postgres;
 mod process;
 mod redis;
 
+pub use database::{test_database, worker_database, Database};
 pub use error::ServiceError;
-pub use postgres::{postgres, test_database, worker_database, Database, Postgres};
+pub use postgres::{postgres, Postgres};
 pub use redis::{redis, redis_url, Redis};
