@@ -3,6 +3,7 @@
 //! `RUST_TEST_NOCAPTURE`, `RUST_TEST_SHUFFLE[_SEED]`) are applied here too.
 
 mod help;
+pub(crate) mod options;
 mod scheduling;
 mod selection;
 
@@ -129,67 +130,7 @@ impl fmt::Display for CliError {
 
 impl std::error::Error for CliError {}
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Flag,
-    Value,
-    Multi,
-}
-
-/// (long name, short name, kind)
-const OPTIONS: &[(&str, &str, Kind)] = &[
-    ("include-ignored", "", Kind::Flag),
-    ("ignored", "", Kind::Flag),
-    ("force-run-in-process", "", Kind::Flag),
-    ("exclude-should-panic", "", Kind::Flag),
-    ("test", "", Kind::Flag),
-    ("bench", "", Kind::Flag),
-    ("list", "", Kind::Flag),
-    ("fail-fast", "", Kind::Flag),
-    ("help", "h", Kind::Flag),
-    ("logfile", "", Kind::Value),
-    ("nocapture", "", Kind::Flag),
-    ("no-capture", "", Kind::Flag),
-    ("test-threads", "", Kind::Value),
-    ("skip", "", Kind::Multi),
-    ("quiet", "q", Kind::Flag),
-    ("exact", "", Kind::Flag),
-    ("color", "", Kind::Value),
-    ("format", "", Kind::Value),
-    ("show-output", "", Kind::Flag),
-    ("", "Z", Kind::Value),
-    ("report-time", "", Kind::Flag),
-    ("ensure-time", "", Kind::Flag),
-    ("shuffle", "", Kind::Flag),
-    ("shuffle-seed", "", Kind::Value),
-    // partest's own (scheduling.rs)
-    ("dist", "", Kind::Value),
-    ("exitfirst", "x", Kind::Flag),
-    ("maxfail", "", Kind::Value),
-    ("heavy-limit", "", Kind::Value),
-    ("redis-dbs", "", Kind::Value),
-    ("max-concurrency", "", Kind::Multi),
-    ("resource-pool", "", Kind::Multi),
-    ("timeout", "", Kind::Value),
-    ("slow-timeout", "", Kind::Value),
-    ("run-timeout", "", Kind::Value),
-    ("reruns", "", Kind::Value),
-    ("reruns-delay", "", Kind::Value),
-    ("fail-on-flaky", "", Kind::Flag),
-    // partest's own (selection.rs)
-    ("", "m", Kind::Value),
-    ("strict-markers", "", Kind::Flag),
-    ("lf", "", Kind::Flag),
-    ("last-failed", "", Kind::Flag),
-    ("ff", "", Kind::Flag),
-    ("failed-first", "", Kind::Flag),
-    ("partition", "", Kind::Value),
-    ("junit", "", Kind::Value),
-    ("durations", "", Kind::Value),
-    ("measure", "", Kind::Flag),
-    ("verbose", "v", Kind::Flag),
-    ("nextest-config", "", Kind::Flag),
-];
+use options::{Kind, OPTIONS};
 
 /// Options as given: (option index, value) in order, plus free arguments.
 struct Matches {
@@ -199,17 +140,17 @@ struct Matches {
 
 impl Matches {
     fn flag(&self, long: &str) -> bool {
-        self.given.iter().any(|(i, _)| OPTIONS[*i].0 == long)
+        self.given.iter().any(|(i, _)| OPTIONS[*i].long == long)
     }
     fn value(&self, name: &str) -> Option<&str> {
-        let picks = |i: &usize| OPTIONS[*i].0 == name || OPTIONS[*i].1 == name;
+        let picks = |i: &usize| OPTIONS[*i].long == name || OPTIONS[*i].short == name;
         self.given
             .iter()
             .find(|(i, _)| picks(i))
             .and_then(|(_, v)| v.as_deref())
     }
     fn values(&self, name: &str) -> Vec<String> {
-        let picks = |i: &usize| OPTIONS[*i].0 == name || OPTIONS[*i].1 == name;
+        let picks = |i: &usize| OPTIONS[*i].long == name || OPTIONS[*i].short == name;
         self.given
             .iter()
             .filter(|(i, _)| picks(i))
@@ -219,11 +160,11 @@ impl Matches {
 }
 
 fn display_name(index: usize) -> &'static str {
-    let (long, short, _) = OPTIONS[index];
-    if long.is_empty() {
-        short
+    let option = &OPTIONS[index];
+    if option.long.is_empty() {
+        option.short
     } else {
-        long
+        option.long
     }
 }
 
@@ -243,7 +184,9 @@ fn tokenize(args: Vec<String>) -> Result<Matches, String> {
                 Some((n, v)) => (n, Some(v.to_owned())),
                 None => (long, None),
             };
-            let index = OPTIONS.iter().position(|o| !o.0.is_empty() && o.0 == name);
+            let index = OPTIONS
+                .iter()
+                .position(|o| !o.long.is_empty() && o.long == name);
             (
                 index.ok_or_else(|| format!("Unrecognized option: '{name}'"))?,
                 inline,
@@ -251,14 +194,14 @@ fn tokenize(args: Vec<String>) -> Result<Matches, String> {
         } else if arg.len() > 1 && arg.starts_with('-') {
             let name = &arg[1..2];
             let rest = &arg[2..];
-            let index = OPTIONS.iter().position(|o| o.1 == name);
+            let index = OPTIONS.iter().position(|o| o.short == name);
             let index = index.ok_or_else(|| format!("Unrecognized option: '{name}'"))?;
             (index, (!rest.is_empty()).then(|| rest.to_owned()))
         } else {
             m.free.push(arg);
             continue;
         };
-        let kind = OPTIONS[index].2;
+        let kind = OPTIONS[index].kind;
         let name = display_name(index);
         let value = match (kind, inline) {
             (Kind::Flag, Some(_)) => {
@@ -345,7 +288,7 @@ impl Arguments {
         let test_threads = match (m.value("test-threads"), selection::env_workers()?) {
             (Some(text), _) => Some(parse_threads(text, "argument for --test-threads")?),
             (None, Some(workers)) => workers,
-            (None, None) => match env_var("RUST_TEST_THREADS") {
+            (None, None) => match env_var(options::env_of("test-threads").unwrap_or_default()) {
                 Some(text) => Some(text.parse::<NonZeroUsize>().map_err(|_| {
                     format!("RUST_TEST_THREADS is `{text}`, should be a positive integer.")
                 })?),
@@ -354,14 +297,14 @@ impl Arguments {
         };
         let shuffle_seed = match m.value("shuffle-seed") {
             Some(text) => Some(parse_seed(text, "argument for --shuffle-seed")?),
-            None => match env_var("RUST_TEST_SHUFFLE_SEED") {
+            None => match env_var(options::env_of("shuffle-seed").unwrap_or_default()) {
                 Some(text) => Some(parse_seed(&text, "RUST_TEST_SHUFFLE_SEED")?),
                 None => None,
             },
         };
         let nocapture = m.flag("nocapture")
             || m.flag("no-capture")
-            || env_var("RUST_TEST_NOCAPTURE").is_some_and(|v| v != "0");
+            || env_var(options::env_of("no-capture").unwrap_or_default()).is_some_and(|v| v != "0");
         Ok(Arguments {
             filters: m.free.clone(),
             exact: m.flag("exact"),
@@ -373,7 +316,9 @@ impl Arguments {
             show_output: m.flag("show-output"),
             color,
             test_threads,
-            shuffle: m.flag("shuffle") || env_var("RUST_TEST_SHUFFLE").is_some_and(|v| v != "0"),
+            shuffle: m.flag("shuffle")
+                || env_var(options::env_of("shuffle").unwrap_or_default())
+                    .is_some_and(|v| v != "0"),
             shuffle_seed,
             report_time: m.flag("report-time"),
             ensure_time: m.flag("ensure-time"),

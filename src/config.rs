@@ -137,9 +137,6 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-const KEYS: &str =
-    "markers, strict_markers, heavy_limit, redis_dbs, dist, timeout, max_concurrency, pools";
-
 /// The directory of the crate under test: cargo sets `CARGO_MANIFEST_DIR` when it runs a
 /// test binary; otherwise the current directory.
 fn crate_dir() -> PathBuf {
@@ -294,7 +291,10 @@ fn parse(table: &toml::Table, source: &Path, prefix: &str) -> Result<Config, Con
             _ => {
                 return Err(err(
                     key,
-                    &format!("is not a partest setting (known: {KEYS})"),
+                    &format!(
+                        "is not a partest setting (known: {})",
+                        crate::cli::options::config_keys().join(", ")
+                    ),
                 ))
             }
         }
@@ -344,7 +344,8 @@ mod tests {
             "{e}"
         );
         assert!(
-            e.contains("partest.toml is not a partest setting (known: markers"),
+            e.contains("partest.toml is not a partest setting (known: dist, heavy_limit")
+                && e.contains("quarantine"),
             "{e}"
         );
         let e = load_text("partest.toml", "heavy_limit = \"two\"\n")

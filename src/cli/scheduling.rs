@@ -45,7 +45,18 @@ pub struct SchedulingArgs {
 /// libtest's slow-test warning interval.
 const DEFAULT_SLOW_TIMEOUT: Duration = Duration::from_secs(60);
 
-fn duration_option(m: &Matches, flag: &str, env: &str) -> Result<Option<Duration>, String> {
+/// The environment variable the settings table gives option `flag`.
+fn env_name(flag: &str) -> &'static str {
+    super::options::env_of(flag).unwrap_or_default()
+}
+
+/// The value of option `flag`'s environment variable, if set.
+fn flag_env(flag: &str) -> Option<String> {
+    super::options::env_of(flag).and_then(env_var)
+}
+
+fn duration_option(m: &Matches, flag: &str) -> Result<Option<Duration>, String> {
+    let env = env_name(flag);
     let (text, what) = match m.value(flag) {
         Some(text) => (text.to_owned(), format!("argument for --{flag}")),
         None => match env_var(env) {
@@ -58,7 +69,8 @@ fn duration_option(m: &Matches, flag: &str, env: &str) -> Result<Option<Duration
         .map_err(|e| format!("{what}: {e}"))
 }
 
-fn number(m: &Matches, flag: &str, env: &str) -> Result<Option<NonZeroUsize>, String> {
+fn number(m: &Matches, flag: &str) -> Result<Option<NonZeroUsize>, String> {
+    let env = env_name(flag);
     match m.value(flag) {
         Some(text) => parse_threads(text, &format!("argument for --{flag}")).map(Some),
         None => match env_var(env) {
@@ -71,8 +83,8 @@ fn number(m: &Matches, flag: &str, env: &str) -> Result<Option<NonZeroUsize>, St
 fn redis_dbs(m: &Matches) -> Result<Option<crate::constraints::RedisDbs>, String> {
     let (text, what) = match m.value("redis-dbs") {
         Some(text) => (text.to_owned(), "argument for --redis-dbs".to_owned()),
-        None => match env_var("PARTEST_REDIS_DBS") {
-            Some(text) => (text, "PARTEST_REDIS_DBS".to_owned()),
+        None => match flag_env("redis-dbs") {
+            Some(text) => (text, env_name("redis-dbs").to_owned()),
             None => return Ok(None),
         },
     };
@@ -82,7 +94,8 @@ fn redis_dbs(m: &Matches) -> Result<Option<crate::constraints::RedisDbs>, String
 }
 
 /// `NAME=N` pairs from a repeatable flag, or else from a comma-separated env variable.
-fn pairs(m: &Matches, flag: &str, env: &str) -> Result<Vec<(String, NonZeroUsize)>, String> {
+fn pairs(m: &Matches, flag: &str) -> Result<Vec<(String, NonZeroUsize)>, String> {
+    let env = env_name(flag);
     let given = m.values(flag);
     let (items, what) = if given.is_empty() {
         let text = env_var(env).unwrap_or_default();
@@ -131,7 +144,7 @@ impl SchedulingArgs {
         let dist_text = m
             .value("dist")
             .map(str::to_owned)
-            .or_else(|| env_var("PARTEST_DIST"));
+            .or_else(|| flag_env("dist"));
         let dist =
             match dist_text.as_deref() {
                 None => None,
@@ -147,22 +160,21 @@ impl SchedulingArgs {
         Ok(SchedulingArgs {
             dist,
             maxfail,
-            heavy_limit: number(m, "heavy-limit", "PARTEST_HEAVY_LIMIT")?,
+            heavy_limit: number(m, "heavy-limit")?,
             redis_dbs: redis_dbs(m)?,
-            caps: pairs(m, "max-concurrency", "PARTEST_MAX_CONCURRENCY")?,
-            pools: pairs(m, "resource-pool", "PARTEST_RESOURCE_POOLS")?,
-            timeout: duration_option(m, "timeout", "PARTEST_TIMEOUT")?.filter(|d| !d.is_zero()),
-            slow_timeout: match duration_option(m, "slow-timeout", "PARTEST_SLOW_TIMEOUT")? {
+            caps: pairs(m, "max-concurrency")?,
+            pools: pairs(m, "resource-pool")?,
+            timeout: duration_option(m, "timeout")?.filter(|d| !d.is_zero()),
+            slow_timeout: match duration_option(m, "slow-timeout")? {
                 Some(d) if d.is_zero() => None,
                 Some(d) => Some(d),
                 None => Some(DEFAULT_SLOW_TIMEOUT),
             },
-            run_timeout: duration_option(m, "run-timeout", "PARTEST_RUN_TIMEOUT")?
-                .filter(|d| !d.is_zero()),
+            run_timeout: duration_option(m, "run-timeout")?.filter(|d| !d.is_zero()),
             reruns: match m
                 .value("reruns")
                 .map(str::to_owned)
-                .or_else(|| env_var("PARTEST_RERUNS"))
+                .or_else(|| flag_env("reruns"))
             {
                 Some(text) => text
                     .trim()
@@ -170,8 +182,7 @@ impl SchedulingArgs {
                     .map_err(|e| format!("argument for --reruns must be a number (error: {e})"))?,
                 None => 0,
             },
-            reruns_delay: duration_option(m, "reruns-delay", "PARTEST_RERUNS_DELAY")?
-                .unwrap_or_default(),
+            reruns_delay: duration_option(m, "reruns-delay")?.unwrap_or_default(),
             fail_on_flaky: m.flag("fail-on-flaky"),
         })
     }
