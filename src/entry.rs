@@ -2,10 +2,11 @@
 //! Glue only; each step is a call into its module.
 
 use crate::cli::{self, Arguments, CliError, ColorConfig, Format};
+use crate::conclusion::{Conclusion, FAILURE_EXIT_CODE};
 use crate::dist::Dist;
 use crate::error::Error;
 use crate::event::Event;
-use crate::filter::{self, Disposition, Planned};
+use crate::filter::{self, Disposition, Planned, Selection};
 use crate::fixtures::{rate_limit, resources, temp};
 use crate::history::{self, History};
 use crate::report::plural::plural;
@@ -19,57 +20,6 @@ use std::fs::File;
 use std::io::{self, IsTerminal};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-
-/// libtest's exit code for failed tests and invalid invocations.
-const FAILURE_EXIT_CODE: u8 = 101;
-
-/// How a run ended.
-#[derive(Debug)]
-#[must_use = "a Conclusion carries the run's exit code"]
-pub struct Conclusion {
-    /// Tests that passed.
-    pub passed: usize,
-    /// Tests that failed.
-    pub failed: usize,
-    /// Tests reported as ignored.
-    pub ignored: usize,
-    /// Registered tests left out by filters.
-    pub filtered_out: usize,
-    /// What stopped the run, if something did.
-    pub error: Option<Error>,
-}
-
-impl Conclusion {
-    /// For `--list` and `--nextest-config`: nothing ran.
-    fn nothing_run(filtered_out: usize) -> Self {
-        Conclusion {
-            passed: 0,
-            failed: 0,
-            ignored: 0,
-            filtered_out,
-            error: None,
-        }
-    }
-
-    fn from_error(error: Error) -> Self {
-        Conclusion {
-            passed: 0,
-            failed: 0,
-            ignored: 0,
-            filtered_out: 0,
-            error: Some(error),
-        }
-    }
-
-    /// 0 when nothing failed and nothing went wrong, otherwise 101 (libtest's code).
-    pub fn exit_code(&self) -> ExitCode {
-        if self.failed == 0 && self.error.is_none() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(FAILURE_EXIT_CODE)
-        }
-    }
-}
 
 /// The whole `main` of a partest test binary: parses the command line, runs, exits.
 pub fn main() -> ExitCode {
@@ -139,19 +89,7 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
     let mut args = args.clone();
     settings.fill(&mut args.scheduling);
     let args = &args;
-    let tests = registry::collect()?;
-    select::check_markers(&tests, &args.selection, &settings)?;
-    let (mut history, warning) = History::load();
-    if let Some(warning) = warning {
-        eprintln!("warning: {warning}");
-    }
-    let mut selection = filter::select(&tests, args);
-    if let Some(note) = select::apply(&mut selection, &args.selection, history.last_failed()) {
-        eprintln!("note: {note}");
-    }
-    if let Some(path) = &args.selection.shard_status_file {
-        File::create(path)?; // tells Bazel that this binary shards
-    }
+    let (history, mut selection) = select_tests(args, &settings)?;
     let threads = if args.scheduling.dist() == Dist::No {
         1
     } else {
@@ -180,6 +118,39 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
     if let Some(seed) = shuffle_seed {
         order::shuffle(&mut selection.tests, seed);
     }
+    run_selection(args, &settings, history, &selection, threads, shuffle_seed)
+}
+
+/// Collects the tests and selects what runs: filters, markers, `--lf`, partitions.
+fn select_tests(
+    args: &Arguments,
+    settings: &config::Config,
+) -> Result<(History, Selection), Error> {
+    let tests = registry::collect()?;
+    select::check_markers(&tests, &args.selection, settings)?;
+    let (history, warning) = History::load();
+    if let Some(warning) = warning {
+        eprintln!("warning: {warning}");
+    }
+    let mut selection = filter::select(&tests, args);
+    if let Some(note) = select::apply(&mut selection, &args.selection, history.last_failed()) {
+        eprintln!("note: {note}");
+    }
+    if let Some(path) = &args.selection.shard_status_file {
+        File::create(path)?; // tells Bazel that this binary shards
+    }
+    Ok((history, selection))
+}
+
+/// Runs the selection on `threads` workers and reports it.
+fn run_selection(
+    args: &Arguments,
+    settings: &config::Config,
+    mut history: History,
+    selection: &Selection,
+    threads: usize,
+    shuffle_seed: Option<u64>,
+) -> Result<Conclusion, Error> {
     let runnable = selection
         .tests
         .iter()
@@ -197,7 +168,7 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
     // Kept open for the whole run: the crash handler writes to it.
     let _crash_file = install_crash_reporting(&history, under_nextest, threads);
     let (mut reporter, _stdout) =
-        build_reporter(args, &selection, &history, &settings, capture, threads)?;
+        build_reporter(args, selection, &history, settings, capture, threads)?;
     reporter.start(shuffle_seed)?;
     let config = RunConfig {
         threads: threads.min(runnable).max(1),
@@ -231,13 +202,7 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
         update_history(&mut history, &selection.tests, &state);
         history.forget_crash_file();
     }
-    Ok(Conclusion {
-        passed: state.passed,
-        failed: state.failed + state.teardown_failures.len(),
-        ignored: state.ignored,
-        filtered_out: state.filtered_out,
-        error: None,
-    })
+    Ok(Conclusion::from_state(&state))
 }
 
 /// Names the in-flight tests if the process crashes, recording them in the history's

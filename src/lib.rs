@@ -38,6 +38,7 @@
 //! per-worker databases.
 
 mod cli;
+mod conclusion;
 mod config;
 mod constraints;
 mod dist;
@@ -64,9 +65,10 @@ pub use cli::{
     help, Arguments, CliError, ColorConfig, Format, Partition, ReportArgs, RunIgnored,
     SchedulingArgs, SelectionArgs,
 };
+pub use conclusion::Conclusion;
 pub use config::ConfigError;
 pub use dist::Dist;
-pub use entry::{main, run, Conclusion};
+pub use entry::{main, run};
 pub use error::Error;
 pub use fixtures::env;
 pub use fixtures::identity::{
