@@ -192,28 +192,57 @@ pub(crate) fn build(
     args: &SchedulingArgs,
     workers: usize,
 ) -> Result<(Limits, Needs), ConstraintError> {
-    let mut keys = HashMap::new();
-    let mut groups: HashMap<String, u32> = HashMap::new();
-    let mut pools: HashMap<&'static str, u32> = HashMap::new();
-    let mut pool_sizes: Vec<(Option<usize>, String)> = Vec::new();
-    let caps: HashMap<&str, u32> = args
-        .caps
-        .iter()
-        .enumerate()
-        .map(|(i, (m, _))| (m.as_str(), i as u32))
-        .collect();
+    let mut builder = Builder::new(args);
     let mut needs = Needs {
         of: Vec::with_capacity(tests.len()),
         list: Vec::new(),
     };
-    let mut links: Vec<(u32, u32)> = Vec::new();
     let scoped = matches!(args.dist(), Dist::LoadScope | Dist::LoadFile);
     for test in tests {
-        let def = test.def;
-        if !scoped && is_unconstrained(test, &caps) {
+        if !scoped && is_unconstrained(test, &builder.caps) {
             needs.of.push(PLAIN);
             continue;
         }
+        needs.push(builder.requirements(test)?);
+    }
+    let limits = builder.finish(&mut needs, workers);
+    Ok((limits, needs))
+}
+
+/// Interns the keys, pools and groups of the tests seen so far.
+struct Builder<'a> {
+    args: &'a SchedulingArgs,
+    keys: HashMap<&'static str, u32>,
+    groups: HashMap<String, u32>,
+    pools: HashMap<&'static str, u32>,
+    /// By pool id: the size a test declared, and where (`file:line`).
+    pool_sizes: Vec<(Option<usize>, String)>,
+    caps: HashMap<&'a str, u32>,
+    /// Groups that must share a worker (a test's group and its loadscope/loadfile scope).
+    links: Vec<(u32, u32)>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(args: &'a SchedulingArgs) -> Self {
+        Builder {
+            args,
+            keys: HashMap::new(),
+            groups: HashMap::new(),
+            pools: HashMap::new(),
+            pool_sizes: Vec::new(),
+            caps: args
+                .caps
+                .iter()
+                .enumerate()
+                .map(|(i, (m, _))| (m.as_str(), i as u32))
+                .collect(),
+            links: Vec::new(),
+        }
+    }
+
+    /// What `test` needs.
+    fn requirements(&mut self, test: &Test) -> Result<Requirements, ConstraintError> {
+        let def = test.def;
         let mut req = Requirements {
             heavy: def.heavy_resource,
             ..Requirements::default()
@@ -222,9 +251,22 @@ pub(crate) fn build(
             Concurrency::Parallel => {}
             Concurrency::Serial => req.serial = true,
             Concurrency::SerialKeys(list) => {
-                req.keys = list.iter().map(|k| intern(&mut keys, *k)).collect()
+                req.keys = list.iter().map(|k| intern(&mut self.keys, *k)).collect()
             }
         }
+        req.pools = self.pool_ids(test)?.into();
+        req.caps = def
+            .markers
+            .iter()
+            .filter_map(|m| self.caps.get(m).copied())
+            .collect();
+        req.group = self.group_id(test);
+        Ok(req)
+    }
+
+    /// The pools `test` leases from, checking that every declared size agrees.
+    fn pool_ids(&mut self, test: &Test) -> Result<Vec<u32>, ConstraintError> {
+        let def = test.def;
         let mut uses: Vec<(&'static str, Option<usize>)> = def
             .resources
             .iter()
@@ -233,15 +275,15 @@ pub(crate) fn build(
         if def.redis_isolated {
             uses.push((REDIS_POOL, None));
         }
-        let mut pool_ids = Vec::with_capacity(uses.len());
+        let mut ids = Vec::with_capacity(uses.len());
         for (name, count) in uses {
-            let id = intern(&mut pools, name) as usize;
-            if id == pool_sizes.len() {
-                pool_sizes.push((None, String::new()));
+            let id = intern(&mut self.pools, name) as usize;
+            if id == self.pool_sizes.len() {
+                self.pool_sizes.push((None, String::new()));
             }
             if let Some(count) = count {
                 let here = format!("{}:{}", def.file, def.line);
-                match &pool_sizes[id] {
+                match &self.pool_sizes[id] {
                     (Some(other), there) if *other != count => {
                         return Err(ConstraintError::PoolSizeConflict {
                             pool: name.to_string(),
@@ -249,75 +291,79 @@ pub(crate) fn build(
                             second: (count, here),
                         })
                     }
-                    _ => pool_sizes[id] = (Some(count), here),
+                    _ => self.pool_sizes[id] = (Some(count), here),
                 }
             }
-            pool_ids.push(id as u32);
+            ids.push(id as u32);
         }
-        req.pools = pool_ids.into();
-        req.caps = def
-            .markers
-            .iter()
-            .filter_map(|m| caps.get(m).copied())
-            .collect();
-        // A test's explicit group and its scope (loadscope/loadfile) must share one worker:
-        // link them, so a group spanning scopes merges those scopes.
-        let scope = match args.dist() {
+        Ok(ids)
+    }
+
+    /// The group `test` runs in: its explicit group, or its scope under loadscope /
+    /// loadfile. Both must share one worker, so they are linked (a group spanning
+    /// scopes merges those scopes).
+    fn group_id(&mut self, test: &Test) -> Option<u32> {
+        let scope = match self.args.dist() {
             Dist::LoadScope => Some(format!(
                 "module {}",
                 test.name.rsplit_once("::").map_or("", |(m, _)| m)
             )),
-            Dist::LoadFile => Some(format!("file {}", def.file)),
+            Dist::LoadFile => Some(format!("file {}", test.def.file)),
             Dist::Load | Dist::No => None,
         };
-        let explicit = def.group.map(|g| format!("group {g}"));
+        let explicit = test.def.group.map(|g| format!("group {g}"));
         let ids: Vec<u32> = [explicit, scope]
             .into_iter()
             .flatten()
-            .map(|g| intern(&mut groups, g))
+            .map(|g| intern(&mut self.groups, g))
             .collect();
         if let [a, b] = ids[..] {
-            links.push((a, b));
+            self.links.push((a, b));
         }
-        req.group = ids.first().copied();
-        needs.push(req);
+        ids.first().copied()
     }
-    let mut pool_list: Vec<Pool> = Vec::with_capacity(pools.len());
-    let mut by_id: Vec<(&'static str, u32)> = pools.into_iter().collect();
-    by_id.sort_by_key(|(_, id)| *id);
-    for (name, id) in by_id {
-        let from_args = args
-            .pools
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, k)| k.get());
-        let redis_default = (name == REDIS_POOL).then(|| args.redis_dbs().count.get());
-        let size = from_args
-            .or(pool_sizes[id as usize].0)
-            .or(redis_default)
-            .unwrap_or(1);
-        pool_list.push(Pool { name, size });
+
+    /// The limits of the run; merges linked groups in `needs`.
+    fn finish(self, needs: &mut Needs, workers: usize) -> Limits {
+        let args = self.args;
+        let mut by_id: Vec<(&'static str, u32)> = self.pools.into_iter().collect();
+        by_id.sort_by_key(|(_, id)| *id);
+        let pools = by_id
+            .into_iter()
+            .map(|(name, id)| {
+                let from_args = args
+                    .pools
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, k)| k.get());
+                let redis_default = (name == REDIS_POOL).then(|| args.redis_dbs().count.get());
+                let size = from_args
+                    .or(self.pool_sizes[id as usize].0)
+                    .or(redis_default)
+                    .unwrap_or(1);
+                Pool { name, size }
+            })
+            .collect();
+        let mut key_list: Vec<(&'static str, u32)> = self.keys.into_iter().collect();
+        key_list.sort_by_key(|(_, id)| *id);
+        let mut group_list: Vec<(String, u32)> = self.groups.into_iter().collect();
+        group_list.sort_by_key(|(_, id)| *id);
+        let roots = union_roots(group_list.len(), &self.links);
+        for req in &mut needs.list {
+            req.group = req.group.map(|g| roots[g as usize]);
+        }
+        Limits {
+            keys: key_list.into_iter().map(|(k, _)| k).collect(),
+            heavy_limit: args
+                .heavy_limit
+                .map_or_else(|| default_heavy_limit(workers), |n| n.get()),
+            pools,
+            caps: args
+                .caps
+                .iter()
+                .map(|(m, n)| (m.clone(), n.get()))
+                .collect(),
+            groups: group_list.into_iter().map(|(g, _)| g).collect(),
+        }
     }
-    let mut key_list: Vec<(&'static str, u32)> = keys.into_iter().collect();
-    key_list.sort_by_key(|(_, id)| *id);
-    let mut group_list: Vec<(String, u32)> = groups.into_iter().collect();
-    group_list.sort_by_key(|(_, id)| *id);
-    let roots = union_roots(group_list.len(), &links);
-    for req in &mut needs.list {
-        req.group = req.group.map(|g| roots[g as usize]);
-    }
-    let limits = Limits {
-        keys: key_list.into_iter().map(|(k, _)| k).collect(),
-        heavy_limit: args
-            .heavy_limit
-            .map_or_else(|| default_heavy_limit(workers), |n| n.get()),
-        pools: pool_list,
-        caps: args
-            .caps
-            .iter()
-            .map(|(m, n)| (m.clone(), n.get()))
-            .collect(),
-        groups: group_list.into_iter().map(|(g, _)| g).collect(),
-    };
-    Ok((limits, needs))
 }
