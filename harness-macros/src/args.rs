@@ -88,129 +88,44 @@ fn ident_list(meta: &ParseNestedMeta, what: &str) -> syn::Result<Vec<String>> {
     Ok(names)
 }
 
+/// One attribute item being parsed: its tokens, the span of its key and its shape.
+struct Item<'a, 'b> {
+    meta: &'a ParseNestedMeta<'b>,
+    span: Span,
+    /// `key(...)`.
+    has_parens: bool,
+    /// `key = value`.
+    has_value: bool,
+}
+
 impl TestArgs {
     /// Parses one `key`, `key = value` or `key(...)` item.
     pub(crate) fn parse_item(&mut self, meta: ParseNestedMeta) -> syn::Result<()> {
-        let span = meta
-            .path
-            .get_ident()
-            .map_or_else(Span::call_site, |i| i.span());
-        let key = meta
-            .path
-            .get_ident()
-            .map(|i| i.to_string())
-            .unwrap_or_default();
-        let has_parens = meta.input.peek(syn::token::Paren);
-        let has_value = meta.input.peek(syn::Token![=]);
+        let ident = meta.path.get_ident();
+        let key = ident.map(|i| i.to_string()).unwrap_or_default();
+        let item = Item {
+            span: ident.map_or_else(Span::call_site, |i| i.span()),
+            has_parens: meta.input.peek(syn::token::Paren),
+            has_value: meta.input.peek(syn::Token![=]),
+            meta: &meta,
+        };
         match key.as_str() {
-            "serial" => {
-                let value = if has_parens {
-                    Serial::Keys(ident_list(&meta, "serial key")?)
-                } else {
-                    Serial::All
-                };
-                no_value(&meta, has_value, "serial", "`serial` or `serial(key)`")?;
-                set_once(&mut self.serial, Spanned { value, span }, &meta, "serial")
+            "serial" => self.serial(&item),
+            "heavy_resource" => {
+                no_args(&meta, item.has_parens || item.has_value, &key)?;
+                set_once(&mut self.heavy_resource, item.span, &meta, &key)
             }
-            "heavy_resource" | "redis_isolated" => {
-                no_args(&meta, has_parens || has_value, &key)?;
-                let slot = if key == "heavy_resource" {
-                    &mut self.heavy_resource
-                } else {
-                    &mut self.redis_isolated
-                };
-                set_once(slot, span, &meta, &key)
+            "redis_isolated" => {
+                no_args(&meta, item.has_parens || item.has_value, &key)?;
+                set_once(&mut self.redis_isolated, item.span, &meta, &key)
             }
-            "group" => {
-                let name: LitStr = string_value(&meta, has_value, "group = \"name\"")?;
-                if name.value().trim().is_empty() {
-                    return Err(syn::Error::new(
-                        name.span(),
-                        "a group name must not be empty",
-                    ));
-                }
-                set_once(
-                    &mut self.group,
-                    Spanned {
-                        value: name.value(),
-                        span,
-                    },
-                    &meta,
-                    "group",
-                )
-            }
-            "markers" => {
-                if !has_parens {
-                    return Err(meta.error("expected `markers(name, ...)`"));
-                }
-                let value = ident_list(&meta, "marker")?;
-                set_once(&mut self.markers, Spanned { value, span }, &meta, "markers")
-            }
-            "ignore" => {
-                let value = if has_value {
-                    Some(string_value(&meta, true, "ignore = \"reason\"")?.value())
-                } else {
-                    None
-                };
-                no_args(&meta, has_parens, "ignore")?;
-                set_once(&mut self.ignore, Spanned { value, span }, &meta, "ignore")
-            }
-            "should_panic" => {
-                let value = if has_parens {
-                    parse_expected(&meta)?
-                } else {
-                    ShouldPanic::Any
-                };
-                no_value(
-                    &meta,
-                    has_value,
-                    "should_panic",
-                    "`should_panic(expected = \"...\")`",
-                )?;
-                set_once(
-                    &mut self.should_panic,
-                    Spanned { value, span },
-                    &meta,
-                    "should_panic",
-                )
-            }
-            "timeout" => {
-                let lit = string_value(&meta, has_value, "timeout = \"30s\"")?;
-                let ms = parse_duration_ms(&lit.value())
-                    .map_err(|why| syn::Error::new(lit.span(), why))?;
-                set_once(
-                    &mut self.timeout_ms,
-                    Spanned { value: ms, span },
-                    &meta,
-                    "timeout",
-                )
-            }
-            "retries" => {
-                if !has_value {
-                    return Err(meta.error("expected `retries = N`"));
-                }
-                let lit: LitInt = meta.value()?.parse()?;
-                let n = lit.base10_parse::<u32>()?;
-                set_once(
-                    &mut self.retries,
-                    Spanned { value: n, span },
-                    &meta,
-                    "retries",
-                )
-            }
-            "resource" => {
-                if !has_parens {
-                    return Err(
-                        meta.error("expected `resource(name)` or `resource(name, count = K)`")
-                    );
-                }
-                let value = parse_resource(&meta)?;
-                if self.resources.iter().any(|r| r.value.name == value.name) {
-                    return Err(meta.error(format!("resource `{}` declared twice", value.name)));
-                }
-                self.resources.push(Spanned { value, span });
-                Ok(())
-            }
+            "group" => self.group(&item),
+            "markers" => self.markers(&item),
+            "ignore" => self.ignore(&item),
+            "should_panic" => self.should_panic(&item),
+            "timeout" => self.timeout(&item),
+            "retries" => self.retries(&item),
+            "resource" => self.resource(&item),
             "should_panic_with" | "expected" => {
                 Err(meta.error("use `should_panic(expected = \"...\")`"))
             }
@@ -223,6 +138,142 @@ impl TestArgs {
                 "unknown partest test argument; expected one of {ACCEPTED}"
             ))),
         }
+    }
+
+    /// `serial` or `serial(key, ...)`.
+    fn serial(&mut self, item: &Item) -> syn::Result<()> {
+        let value = if item.has_parens {
+            Serial::Keys(ident_list(item.meta, "serial key")?)
+        } else {
+            Serial::All
+        };
+        no_value(
+            item.meta,
+            item.has_value,
+            "serial",
+            "`serial` or `serial(key)`",
+        )?;
+        let span = item.span;
+        set_once(
+            &mut self.serial,
+            Spanned { value, span },
+            item.meta,
+            "serial",
+        )
+    }
+
+    /// `group = "name"`.
+    fn group(&mut self, item: &Item) -> syn::Result<()> {
+        let name: LitStr = string_value(item.meta, item.has_value, "group = \"name\"")?;
+        if name.value().trim().is_empty() {
+            return Err(syn::Error::new(
+                name.span(),
+                "a group name must not be empty",
+            ));
+        }
+        let value = name.value();
+        let span = item.span;
+        set_once(&mut self.group, Spanned { value, span }, item.meta, "group")
+    }
+
+    /// `markers(name, ...)`.
+    fn markers(&mut self, item: &Item) -> syn::Result<()> {
+        if !item.has_parens {
+            return Err(item.meta.error("expected `markers(name, ...)`"));
+        }
+        let value = ident_list(item.meta, "marker")?;
+        let span = item.span;
+        set_once(
+            &mut self.markers,
+            Spanned { value, span },
+            item.meta,
+            "markers",
+        )
+    }
+
+    /// `ignore` or `ignore = "reason"`.
+    fn ignore(&mut self, item: &Item) -> syn::Result<()> {
+        let value = if item.has_value {
+            Some(string_value(item.meta, true, "ignore = \"reason\"")?.value())
+        } else {
+            None
+        };
+        no_args(item.meta, item.has_parens, "ignore")?;
+        let span = item.span;
+        set_once(
+            &mut self.ignore,
+            Spanned { value, span },
+            item.meta,
+            "ignore",
+        )
+    }
+
+    /// `should_panic` or `should_panic(expected = "...")`.
+    fn should_panic(&mut self, item: &Item) -> syn::Result<()> {
+        let value = if item.has_parens {
+            parse_expected(item.meta)?
+        } else {
+            ShouldPanic::Any
+        };
+        let hint = "`should_panic(expected = \"...\")`";
+        no_value(item.meta, item.has_value, "should_panic", hint)?;
+        let span = item.span;
+        set_once(
+            &mut self.should_panic,
+            Spanned { value, span },
+            item.meta,
+            "should_panic",
+        )
+    }
+
+    /// `timeout = "30s"`.
+    fn timeout(&mut self, item: &Item) -> syn::Result<()> {
+        let lit = string_value(item.meta, item.has_value, "timeout = \"30s\"")?;
+        let value =
+            parse_duration_ms(&lit.value()).map_err(|why| syn::Error::new(lit.span(), why))?;
+        let span = item.span;
+        set_once(
+            &mut self.timeout_ms,
+            Spanned { value, span },
+            item.meta,
+            "timeout",
+        )
+    }
+
+    /// `retries = N`.
+    fn retries(&mut self, item: &Item) -> syn::Result<()> {
+        if !item.has_value {
+            return Err(item.meta.error("expected `retries = N`"));
+        }
+        let lit: LitInt = item.meta.value()?.parse()?;
+        let value = lit.base10_parse::<u32>()?;
+        let span = item.span;
+        set_once(
+            &mut self.retries,
+            Spanned { value, span },
+            item.meta,
+            "retries",
+        )
+    }
+
+    /// `resource(name)` or `resource(name, count = K)`.
+    fn resource(&mut self, item: &Item) -> syn::Result<()> {
+        if !item.has_parens {
+            return Err(item
+                .meta
+                .error("expected `resource(name)` or `resource(name, count = K)`"));
+        }
+        let value = parse_resource(item.meta)?;
+        if self.resources.iter().any(|r| r.value.name == value.name) {
+            return Err(item
+                .meta
+                .error(format!("resource `{}` declared twice", value.name)));
+        }
+        self.resources.push(Spanned {
+            value,
+            span: item.span,
+        });
+        Ok(())
     }
 }
 
