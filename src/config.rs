@@ -192,110 +192,136 @@ pub(crate) fn load_from(dir: &Path) -> Result<Config, ConfigError> {
     })
 }
 
+/// One key's value, with what an error about it must name.
+struct Key<'a> {
+    name: &'a str,
+    value: &'a toml::Value,
+    source: &'a Path,
+    prefix: &'a str,
+}
+
+impl Key<'_> {
+    fn err(&self, problem: &str) -> ConfigError {
+        self.err_at(self.name, problem)
+    }
+
+    fn err_at(&self, name: &str, problem: &str) -> ConfigError {
+        ConfigError::BadKey {
+            key: format!("{}{name}", self.prefix),
+            source: self.source.to_owned(),
+            problem: problem.to_owned(),
+        }
+    }
+
+    fn positive(&self) -> Result<NonZeroUsize, ConfigError> {
+        positive(self.value).ok_or_else(|| self.err("must be a whole number > 0"))
+    }
+
+    /// A table of `name = number`.
+    fn named_numbers(&self) -> Result<Vec<(String, NonZeroUsize)>, ConfigError> {
+        let t = self
+            .value
+            .as_table()
+            .ok_or_else(|| self.err("must be a table of name = number"))?;
+        t.iter()
+            .map(|(name, n)| {
+                let n = positive(n).ok_or_else(|| {
+                    self.err_at(
+                        &format!("{}.{name}", self.name),
+                        "must be a whole number > 0",
+                    )
+                })?;
+                Ok((name.clone(), n))
+            })
+            .collect()
+    }
+
+    /// An array of marker names.
+    fn names(&self, items: &[toml::Value]) -> Result<Vec<String>, ConfigError> {
+        items
+            .iter()
+            .map(|i| {
+                i.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| self.err("must list marker names as strings"))
+            })
+            .collect()
+    }
+
+    fn markers(&self) -> Result<Vec<String>, ConfigError> {
+        match self.value {
+            toml::Value::Array(items) => self.names(items),
+            toml::Value::Table(t) => Ok(t.keys().cloned().collect()),
+            _ => Err(self.err("must be an array of names or a table of name = \"description\"")),
+        }
+    }
+
+    fn redis_dbs(&self) -> Result<crate::constraints::RedisDbs, ConfigError> {
+        match self.value {
+            toml::Value::Integer(_) => self
+                .positive()
+                .map(|count| crate::constraints::RedisDbs { first: 0, count }),
+            toml::Value::String(text) => crate::constraints::RedisDbs::parse(text)
+                .map_err(|e| self.err(&format!("is invalid: {e}"))),
+            _ => Err(self.err("must be a number like 16 or a range like \"1-15\"")),
+        }
+    }
+
+    fn timeout(&self) -> Result<std::time::Duration, ConfigError> {
+        let text = self
+            .value
+            .as_str()
+            .ok_or_else(|| self.err("must be a duration like \"30s\""))?;
+        let limit = crate::duration::parse_duration(text)
+            .map_err(|e| self.err(&format!("is invalid: {e}")))?;
+        if limit.is_zero() {
+            return Err(self.err("must be greater than zero"));
+        }
+        Ok(limit)
+    }
+}
+
+fn positive(value: &toml::Value) -> Option<NonZeroUsize> {
+    value
+        .as_integer()
+        .and_then(|n| usize::try_from(n).ok())
+        .and_then(NonZeroUsize::new)
+}
+
 fn parse(table: &toml::Table, source: &Path, prefix: &str) -> Result<Config, ConfigError> {
-    let err = |key: &str, what: &str| ConfigError::BadKey {
-        key: format!("{prefix}{key}"),
-        source: source.to_owned(),
-        problem: what.to_owned(),
-    };
-    let positive = |key: &str, v: &toml::Value| -> Result<NonZeroUsize, ConfigError> {
-        v.as_integer()
-            .and_then(|n| usize::try_from(n).ok())
-            .and_then(NonZeroUsize::new)
-            .ok_or_else(|| err(key, "must be a whole number > 0"))
-    };
-    let named_numbers =
-        |key: &str, v: &toml::Value| -> Result<Vec<(String, NonZeroUsize)>, ConfigError> {
-            let t = v
-                .as_table()
-                .ok_or_else(|| err(key, "must be a table of name = number"))?;
-            t.iter()
-                .map(|(name, n)| Ok((name.clone(), positive(&format!("{key}.{name}"), n)?)))
-                .collect()
-        };
     let mut config = Config::default();
-    for (key, value) in table {
-        match key.as_str() {
-            "markers" => {
-                config.markers = match value {
-                    toml::Value::Array(items) => items
-                        .iter()
-                        .map(|i| {
-                            i.as_str()
-                                .map(str::to_owned)
-                                .ok_or_else(|| err(key, "must list marker names as strings"))
-                        })
-                        .collect::<Result<_, _>>()?,
-                    toml::Value::Table(t) => t.keys().cloned().collect(),
-                    _ => {
-                        return Err(err(
-                            key,
-                            "must be an array of names or a table of name = \"description\"",
-                        ))
-                    }
-                }
-            }
+    for (name, value) in table {
+        let key = Key {
+            name,
+            value,
+            source,
+            prefix,
+        };
+        match name.as_str() {
+            "markers" => config.markers = key.markers()?,
             "strict_markers" => {
                 config.strict_markers = value
                     .as_bool()
-                    .ok_or_else(|| err(key, "must be true or false"))?
+                    .ok_or_else(|| key.err("must be true or false"))?
             }
-            "heavy_limit" => config.heavy_limit = Some(positive(key, value)?),
-            "redis_dbs" => {
-                let parsed = match value {
-                    toml::Value::Integer(_) => positive(key, value)
-                        .map(|n| crate::constraints::RedisDbs { first: 0, count: n }),
-                    toml::Value::String(text) => crate::constraints::RedisDbs::parse(text)
-                        .map_err(|e| err(key, &format!("is invalid: {e}"))),
-                    _ => Err(err(
-                        key,
-                        "must be a number like 16 or a range like \"1-15\"",
-                    )),
-                };
-                config.redis_dbs = Some(parsed?);
-            }
+            "heavy_limit" => config.heavy_limit = Some(key.positive()?),
+            "redis_dbs" => config.redis_dbs = Some(key.redis_dbs()?),
             "dist" => {
-                config.dist = Some(
-                    value
-                        .as_str()
-                        .and_then(Dist::parse)
-                        .ok_or_else(|| err(key, &format!("must be {DIST_NAMES}")))?,
-                )
+                let dist = value.as_str().and_then(Dist::parse);
+                config.dist = Some(dist.ok_or_else(|| key.err(&format!("must be {DIST_NAMES}")))?)
             }
-            "timeout" => {
-                let text = value
-                    .as_str()
-                    .ok_or_else(|| err(key, "must be a duration like \"30s\""))?;
-                let limit = crate::duration::parse_duration(text)
-                    .map_err(|e| err(key, &format!("is invalid: {e}")))?;
-                if limit.is_zero() {
-                    return Err(err(key, "must be greater than zero"));
-                }
-                config.timeout = Some(limit);
-            }
+            "timeout" => config.timeout = Some(key.timeout()?),
             "quarantine" => {
                 let items = value
                     .as_array()
-                    .ok_or_else(|| err(key, "must be an array of marker names"))?;
-                config.quarantine = items
-                    .iter()
-                    .map(|i| {
-                        i.as_str()
-                            .map(str::to_owned)
-                            .ok_or_else(|| err(key, "must list marker names as strings"))
-                    })
-                    .collect::<Result<_, _>>()?;
+                    .ok_or_else(|| key.err("must be an array of marker names"))?;
+                config.quarantine = key.names(items)?;
             }
-            "max_concurrency" => config.max_concurrency = named_numbers(key, value)?,
-            "pools" => config.pools = named_numbers(key, value)?,
+            "max_concurrency" => config.max_concurrency = key.named_numbers()?,
+            "pools" => config.pools = key.named_numbers()?,
             _ => {
-                return Err(err(
-                    key,
-                    &format!(
-                        "is not a partest setting (known: {})",
-                        crate::cli::options::config_keys().join(", ")
-                    ),
-                ))
+                let known = crate::cli::options::config_keys().join(", ");
+                return Err(key.err(&format!("is not a partest setting (known: {known})")));
             }
         }
     }
