@@ -72,51 +72,10 @@ pub(crate) fn config(tests: &[Test], args: &SchedulingArgs, threads: usize) -> S
         |n| n.get(),
     );
     for test in tests {
-        let def = test.def;
-        let mut wanted: Vec<(String, usize)> = Vec::new();
-        let pool_size = |name: &str, count: Option<u32>| {
-            let configured = args
-                .pools
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, k)| k.get());
-            let redis = (name == REDIS_POOL).then(|| args.redis_dbs().count.get());
-            configured
-                .or(count.map(|c| c as usize))
-                .or(redis)
-                .unwrap_or(1)
-        };
-        for r in def.resources {
-            wanted.push((
-                format!("{POOL_GROUP_PREFIX}{}", sanitize(r.pool)),
-                pool_size(r.pool, r.count),
-            ));
+        if test.def.concurrency == Concurrency::Serial {
+            serial.push(test.name);
         }
-        if def.redis_isolated {
-            wanted.push((
-                format!("{POOL_GROUP_PREFIX}{REDIS_POOL}"),
-                pool_size(REDIS_POOL, None),
-            ));
-        }
-        match def.concurrency {
-            Concurrency::Serial => serial.push(test.name),
-            Concurrency::SerialKeys(keys) => wanted.extend(
-                keys.iter()
-                    .map(|k| (format!("partest-key-{}", sanitize(k)), 1)),
-            ),
-            Concurrency::Parallel => {}
-        }
-        if let Some(g) = def.group {
-            wanted.push((format!("partest-group-{}", sanitize(g)), 1));
-        }
-        if def.heavy_resource {
-            wanted.push(("partest-heavy".to_owned(), heavy_limit));
-        }
-        for (marker, cap) in &args.caps {
-            if def.markers.contains(&marker.as_str()) {
-                wanted.push((format!("partest-marker-{}", sanitize(marker)), cap.get()));
-            }
-        }
+        let wanted = wanted_groups(test, args, heavy_limit);
         if let Some((group, threads)) = wanted.first() {
             groups
                 .entry(group.clone())
@@ -165,6 +124,54 @@ pub(crate) fn config(tests: &[Test], args: &SchedulingArgs, threads: usize) -> S
         );
     }
     out
+}
+
+/// The nextest test groups `test` would need, with their sizes, most important first:
+/// its pools, its serial keys, its group, the heavy limit, its capped markers.
+fn wanted_groups(test: &Test, args: &SchedulingArgs, heavy_limit: usize) -> Vec<(String, usize)> {
+    let def = test.def;
+    let pool_size = |name: &str, count: Option<u32>| {
+        let configured = args
+            .pools
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, k)| k.get());
+        let redis = (name == REDIS_POOL).then(|| args.redis_dbs().count.get());
+        configured
+            .or(count.map(|c| c as usize))
+            .or(redis)
+            .unwrap_or(1)
+    };
+    let mut wanted: Vec<(String, usize)> = def
+        .resources
+        .iter()
+        .map(|r| {
+            let group = format!("{POOL_GROUP_PREFIX}{}", sanitize(r.pool));
+            (group, pool_size(r.pool, r.count))
+        })
+        .collect();
+    if def.redis_isolated {
+        let group = format!("{POOL_GROUP_PREFIX}{REDIS_POOL}");
+        wanted.push((group, pool_size(REDIS_POOL, None)));
+    }
+    if let Concurrency::SerialKeys(keys) = def.concurrency {
+        wanted.extend(
+            keys.iter()
+                .map(|k| (format!("partest-key-{}", sanitize(k)), 1)),
+        );
+    }
+    if let Some(g) = def.group {
+        wanted.push((format!("partest-group-{}", sanitize(g)), 1));
+    }
+    if def.heavy_resource {
+        wanted.push(("partest-heavy".to_owned(), heavy_limit));
+    }
+    for (marker, cap) in &args.caps {
+        if def.markers.contains(&marker.as_str()) {
+            wanted.push((format!("partest-marker-{}", sanitize(marker)), cap.get()));
+        }
+    }
+    wanted
 }
 
 /// Under nextest, in a pool's test group: (pool name, the slot nextest gave this test).
