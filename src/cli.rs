@@ -253,73 +253,22 @@ impl Arguments {
             }
             unstable_options = true;
         }
-        let run_ignored = match (m.flag("include-ignored"), m.flag("ignored")) {
-            (true, true) => {
-                return Err(
-                    "the options --include-ignored and --ignored are mutually exclusive".into(),
-                )
-            }
-            (true, false) => RunIgnored::Yes,
-            (false, true) => RunIgnored::Only,
-            (false, false) => RunIgnored::No,
-        };
-        let format = match m.value("format") {
-            None if m.flag("quiet") => Format::Terse,
-            None | Some("pretty") => Format::Pretty,
-            Some("terse") => Format::Terse,
-            Some("json") => Format::Json,
-            Some("junit") => Format::Junit,
-            Some(other) => {
-                return Err(format!(
-                    "argument for --format must be pretty, terse, json or junit (was {other})"
-                ))
-            }
-        };
-        let color = match m.value("color") {
-            None | Some("auto") => ColorConfig::Auto,
-            Some("always") => ColorConfig::Always,
-            Some("never") => ColorConfig::Never,
-            Some(other) => {
-                return Err(format!(
-                    "argument for --color must be auto, always, or never (was {other})"
-                ))
-            }
-        };
-        let test_threads = match (m.value("test-threads"), selection::env_workers()?) {
-            (Some(text), _) => Some(parse_threads(text, "argument for --test-threads")?),
-            (None, Some(workers)) => workers,
-            (None, None) => match env_var(options::env_of("test-threads").unwrap_or_default()) {
-                Some(text) => Some(text.parse::<NonZeroUsize>().map_err(|_| {
-                    format!("RUST_TEST_THREADS is `{text}`, should be a positive integer.")
-                })?),
-                None => None,
-            },
-        };
-        let shuffle_seed = match m.value("shuffle-seed") {
-            Some(text) => Some(parse_seed(text, "argument for --shuffle-seed")?),
-            None => match env_var(options::env_of("shuffle-seed").unwrap_or_default()) {
-                Some(text) => Some(parse_seed(&text, "RUST_TEST_SHUFFLE_SEED")?),
-                None => None,
-            },
-        };
         let nocapture = m.flag("nocapture")
             || m.flag("no-capture")
-            || env_var(options::env_of("no-capture").unwrap_or_default()).is_some_and(|v| v != "0");
+            || option_env("no-capture").is_some_and(|v| v != "0");
         Ok(Arguments {
             filters: m.free.clone(),
             exact: m.flag("exact"),
             skip: m.values("skip"),
-            run_ignored,
+            run_ignored: run_ignored(&m)?,
             list: m.flag("list"),
-            format,
+            format: format(&m)?,
             nocapture,
             show_output: m.flag("show-output"),
-            color,
-            test_threads,
-            shuffle: m.flag("shuffle")
-                || env_var(options::env_of("shuffle").unwrap_or_default())
-                    .is_some_and(|v| v != "0"),
-            shuffle_seed,
+            color: color(&m)?,
+            test_threads: test_threads(&m)?,
+            shuffle: m.flag("shuffle") || option_env("shuffle").is_some_and(|v| v != "0"),
+            shuffle_seed: shuffle_seed(&m)?,
             report_time: m.flag("report-time"),
             ensure_time: m.flag("ensure-time"),
             exclude_should_panic: m.flag("exclude-should-panic"),
@@ -334,6 +283,70 @@ impl Arguments {
             reports: ReportArgs::from_matches(&m)?,
             nextest_config: m.flag("nextest-config"),
         })
+    }
+}
+
+/// The value of the environment variable the settings table gives option `name`.
+fn option_env(name: &str) -> Option<String> {
+    options::env_of(name).and_then(env_var)
+}
+
+fn run_ignored(m: &Matches) -> Result<RunIgnored, String> {
+    match (m.flag("include-ignored"), m.flag("ignored")) {
+        (true, true) => {
+            Err("the options --include-ignored and --ignored are mutually exclusive".into())
+        }
+        (true, false) => Ok(RunIgnored::Yes),
+        (false, true) => Ok(RunIgnored::Only),
+        (false, false) => Ok(RunIgnored::No),
+    }
+}
+
+fn format(m: &Matches) -> Result<Format, String> {
+    match m.value("format") {
+        None if m.flag("quiet") => Ok(Format::Terse),
+        None | Some("pretty") => Ok(Format::Pretty),
+        Some("terse") => Ok(Format::Terse),
+        Some("json") => Ok(Format::Json),
+        Some("junit") => Ok(Format::Junit),
+        Some(other) => Err(format!(
+            "argument for --format must be pretty, terse, json or junit (was {other})"
+        )),
+    }
+}
+
+fn color(m: &Matches) -> Result<ColorConfig, String> {
+    match m.value("color") {
+        None | Some("auto") => Ok(ColorConfig::Auto),
+        Some("always") => Ok(ColorConfig::Always),
+        Some("never") => Ok(ColorConfig::Never),
+        Some(other) => Err(format!(
+            "argument for --color must be auto, always, or never (was {other})"
+        )),
+    }
+}
+
+/// `--test-threads`, else partest's worker variables, else `RUST_TEST_THREADS`.
+fn test_threads(m: &Matches) -> Result<Option<NonZeroUsize>, String> {
+    match (m.value("test-threads"), selection::env_workers()?) {
+        (Some(text), _) => Ok(Some(parse_threads(text, "argument for --test-threads")?)),
+        (None, Some(workers)) => Ok(workers),
+        (None, None) => match option_env("test-threads") {
+            Some(text) => Ok(Some(text.parse::<NonZeroUsize>().map_err(|_| {
+                format!("RUST_TEST_THREADS is `{text}`, should be a positive integer.")
+            })?)),
+            None => Ok(None),
+        },
+    }
+}
+
+fn shuffle_seed(m: &Matches) -> Result<Option<u64>, String> {
+    match m.value("shuffle-seed") {
+        Some(text) => Ok(Some(parse_seed(text, "argument for --shuffle-seed")?)),
+        None => match option_env("shuffle-seed") {
+            Some(text) => Ok(Some(parse_seed(&text, "RUST_TEST_SHUFFLE_SEED")?)),
+            None => Ok(None),
+        },
     }
 }
 
