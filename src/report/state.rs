@@ -162,18 +162,8 @@ impl RunState {
         let counts = self.counts_as_failure(&done);
         let quarantined =
             self.is_quarantined(&done) && matches!(done.outcome, Outcome::Failed { .. });
-        let flaky = done.is_flaky();
-        let mut history = Vec::new();
-        for (n, attempt) in done.earlier.iter().enumerate() {
-            history.extend_from_slice(
-                format!("---- attempt {} of {} ----\n", n + 1, done.attempt()).as_bytes(),
-            );
-            history.extend_from_slice(&attempt.output);
-            if let Some(message) = &attempt.message {
-                history.extend_from_slice(format!("note: {message}\n").as_bytes());
-            }
-        }
-        if flaky {
+        let mut history = earlier_attempts(&done);
+        if done.is_flaky() {
             let entry = (done.test.name, history.clone());
             if counts {
                 self.failures.push(entry.clone());
@@ -185,14 +175,8 @@ impl RunState {
             return;
         }
         if !history.is_empty() {
-            history.extend_from_slice(
-                format!(
-                    "---- attempt {} of {} ----\n",
-                    done.attempt(),
-                    done.attempt()
-                )
-                .as_bytes(),
-            );
+            let n = done.attempt();
+            history.extend_from_slice(format!("---- attempt {n} of {n} ----\n").as_bytes());
         }
         let done = if history.is_empty() {
             done
@@ -265,4 +249,20 @@ impl RunState {
         }
         s
     }
+}
+
+/// The output of a rerun test's failed attempts, each under an `attempt N of M` header
+/// with its failure note.
+fn earlier_attempts(done: &Completed) -> Vec<u8> {
+    let mut history = Vec::new();
+    for (n, attempt) in done.earlier.iter().enumerate() {
+        history.extend_from_slice(
+            format!("---- attempt {} of {} ----\n", n + 1, done.attempt()).as_bytes(),
+        );
+        history.extend_from_slice(&attempt.output);
+        if let Some(message) = &attempt.message {
+            history.extend_from_slice(format!("note: {message}\n").as_bytes());
+        }
+    }
+    history
 }

@@ -123,45 +123,9 @@ impl<H: EventHandler> Shared<H> {
             }
             match next {
                 Next::Run(index, lease) => {
-                    let test = self.plan[index].test;
-                    // Start events cost a reporter lock per test; sent only when a report uses them.
-                    let started = !self.config.report_starts || self.emit(Event::Started(test));
-                    let leased = !lease.slots.is_empty();
-                    if leased {
-                        fixtures::set_leases(self.leases(&lease));
-                    }
-                    #[cfg(unix)]
-                    super::crash::enter(slot, test.name);
-                    let mut done = self.run_with_reruns(test, capture);
-                    #[cfg(unix)]
-                    super::crash::leave(slot);
-                    done.worker = Some(slot);
-                    if leased {
-                        fixtures::set_leases(Vec::new());
-                    }
-                    finished = Some((done, started));
+                    finished = Some(self.run_claimed(slot, index, &lease, capture));
                 }
-                Next::Skip(index) => {
-                    let planned = self.plan[index];
-                    let reason = match planned.disposition {
-                        Disposition::Ignore(reason) => reason,
-                        Disposition::Run => None,
-                    };
-                    let outcome = Outcome::Ignored { reason };
-                    let done = Completed {
-                        test: planned.test,
-                        outcome,
-                        duration: Duration::ZERO,
-                        output: Vec::new(),
-                        worker: None,
-                        earlier: Vec::new(),
-                    };
-                    if !(self.emit(Event::Started(planned.test))
-                        && self.emit(Event::Finished(done)))
-                    {
-                        self.state.stop();
-                    }
-                }
+                Next::Skip(index) => self.report_skipped(index),
                 Next::Wait | Next::Done => break,
             }
         }
@@ -172,6 +136,54 @@ impl<H: EventHandler> Shared<H> {
                 self.emit(Event::TeardownFailed { what, report });
             }
             self.state.retire(slot, generation);
+        }
+    }
+
+    /// Runs the claimed test `index` on position `slot` with its `lease`; the result and
+    /// whether its start was reported.
+    fn run_claimed(
+        &self,
+        slot: usize,
+        index: usize,
+        lease: &Lease,
+        capture: &mut Capture,
+    ) -> (Completed, bool) {
+        let test = self.plan[index].test;
+        // Start events cost a reporter lock per test; sent only when a report uses them.
+        let started = !self.config.report_starts || self.emit(Event::Started(test));
+        let leased = !lease.slots.is_empty();
+        if leased {
+            fixtures::set_leases(self.leases(lease));
+        }
+        #[cfg(unix)]
+        super::crash::enter(slot, test.name);
+        let mut done = self.run_with_reruns(test, capture);
+        #[cfg(unix)]
+        super::crash::leave(slot);
+        done.worker = Some(slot);
+        if leased {
+            fixtures::set_leases(Vec::new());
+        }
+        (done, started)
+    }
+
+    /// Reports test `index` ignored without running it.
+    fn report_skipped(&self, index: usize) {
+        let planned = self.plan[index];
+        let reason = match planned.disposition {
+            Disposition::Ignore(reason) => reason,
+            Disposition::Run => None,
+        };
+        let done = Completed {
+            test: planned.test,
+            outcome: Outcome::Ignored { reason },
+            duration: Duration::ZERO,
+            output: Vec::new(),
+            worker: None,
+            earlier: Vec::new(),
+        };
+        if !(self.emit(Event::Started(planned.test)) && self.emit(Event::Finished(done))) {
+            self.state.stop();
         }
     }
 

@@ -55,14 +55,32 @@ pub(crate) fn order(
     } else {
         fill_unknown(estimates)
     };
-    let est = |i: usize| if runs[i] { est[i] } else { 0.0 };
+    let est: Vec<f64> = (0..needs.len())
+        .map(|i| if runs[i] { est[i] } else { 0.0 })
+        .collect();
+    let criticality = criticality(needs, limits, &est);
+    let est = |i: usize| est[i];
+    order.sort_by(|&a, &b| {
+        let serial = |i: usize| needs.get(i).is_some_and(|r| r.serial);
+        (serial(b).cmp(&serial(a)))
+            .then(criticality[b].total_cmp(&criticality[a]))
+            .then(est(b).total_cmp(&est(a)))
+            .then(a.cmp(&b))
+    });
+    order
+}
+
+/// Each test's criticality: the longest of its own expected duration and the remaining
+/// work of each constrained chain it belongs to (its keys, its group, each pool and cap
+/// divided by its size, the heavy tests divided by the heavy limit).
+fn criticality(needs: &Needs, limits: &Limits, est: &[f64]) -> Vec<f64> {
     let mut key_sum = vec![0.0; limits.keys.len()];
     let mut group_sum = vec![0.0; limits.groups.len()];
     let mut pool_sum = vec![0.0; limits.pools.len()];
     let mut cap_sum = vec![0.0; limits.caps.len()];
     let mut heavy_sum = 0.0;
     for (i, r) in (0..needs.len()).filter_map(|i| Some((i, needs.get(i)?))) {
-        let d = est(i);
+        let d = est[i];
         r.keys.iter().for_each(|&k| key_sum[k as usize] += d);
         r.pools.iter().for_each(|&p| pool_sum[p as usize] += d);
         r.caps.iter().for_each(|&c| cap_sum[c as usize] += d);
@@ -73,9 +91,9 @@ pub(crate) fn order(
             heavy_sum += d;
         }
     }
-    let criticality: Vec<f64> = (0..needs.len())
+    (0..needs.len())
         .map(|i| {
-            let mut c = est(i);
+            let mut c = est[i];
             let Some(r) = needs.get(i) else { return c };
             for &k in r.keys.iter() {
                 c = c.max(key_sum[k as usize]);
@@ -94,13 +112,5 @@ pub(crate) fn order(
             }
             c
         })
-        .collect();
-    order.sort_by(|&a, &b| {
-        let serial = |i: usize| needs.get(i).is_some_and(|r| r.serial);
-        (serial(b).cmp(&serial(a)))
-            .then(criticality[b].total_cmp(&criticality[a]))
-            .then(est(b).total_cmp(&est(a)))
-            .then(a.cmp(&b))
-    });
-    order
+        .collect()
 }
