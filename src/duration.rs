@@ -1,24 +1,12 @@
-//! Durations as people write them: `250ms`, `30s`, `2m`, `1h` (a bare number is seconds).
+//! Durations as people write them: `250ms`, `30s`, `2m`, `1h` (a bare number is seconds),
+//! parsed by the `partest-duration` crate the attribute macro uses too.
 
 use std::time::Duration;
 
-/// Parses a duration; the error names the text and the accepted forms.
+/// Parses a duration with partest's one grammar (shared with the `timeout = "…"`
+/// attribute); the error names the text and the accepted forms.
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
-    let trimmed = text.trim();
-    let split = trimmed
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(trimmed.len());
-    let (number, unit) = trimmed.split_at(split);
-    let bad = || format!("`{text}` is not a duration (expected e.g. 250ms, 30s, 2m, 1h)");
-    let value: f64 = number.parse().map_err(|_| bad())?;
-    let seconds = match unit.trim() {
-        "ms" => value / 1000.0,
-        "" | "s" => value,
-        "m" | "min" => value * 60.0,
-        "h" => value * 3600.0,
-        _ => return Err(bad()),
-    };
-    Duration::try_from_secs_f64(seconds).map_err(|_| bad())
+    partest_duration::parse(text)
 }
 
 /// A duration the way reports show it: `250ms`, `1.50s`, `2m05s`.

@@ -45,7 +45,7 @@ pub(crate) struct TestArgs {
     pub(crate) markers: Option<Spanned<Vec<String>>>,
     pub(crate) ignore: Option<Spanned<Option<String>>>,
     pub(crate) should_panic: Option<Spanned<ShouldPanic>>,
-    pub(crate) timeout_ms: Option<Spanned<u64>>,
+    pub(crate) timeout: Option<Spanned<std::time::Duration>>,
     pub(crate) retries: Option<Spanned<u32>>,
     pub(crate) resources: Vec<Spanned<Resource>>,
 }
@@ -229,11 +229,10 @@ impl TestArgs {
     /// `timeout = "30s"`.
     fn timeout(&mut self, item: &Item) -> syn::Result<()> {
         let lit = string_value(item.meta, item.has_value, "timeout = \"30s\"")?;
-        let value =
-            parse_duration_ms(&lit.value()).map_err(|why| syn::Error::new(lit.span(), why))?;
+        let value = parse_timeout(&lit.value()).map_err(|why| syn::Error::new(lit.span(), why))?;
         let span = item.span;
         set_once(
-            &mut self.timeout_ms,
+            &mut self.timeout,
             Spanned { value, span },
             item.meta,
             "timeout",
@@ -369,30 +368,14 @@ fn parse_resource(meta: &ParseNestedMeta) -> syn::Result<Resource> {
     Ok(Resource { name, count })
 }
 
-/// Parses `"250ms"`, `"30s"`, `"2m"`, `"1h"` (an integer and a unit) into milliseconds.
-pub(crate) fn parse_duration_ms(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (digits, unit) = text.split_at(split);
-    let bad = || {
-        format!(
-            "invalid duration `{text}`: expected an integer and a unit (ms, s, m, h), e.g. \"30s\""
-        )
-    };
-    let n: u64 = digits.parse().map_err(|_| bad())?;
-    let factor = match unit.trim() {
-        "ms" => 1,
-        "s" => 1_000,
-        "m" | "min" => 60_000,
-        "h" => 3_600_000,
-        _ => return Err(bad()),
-    };
-    if n == 0 {
-        return Err(format!(
-            "invalid duration `{text}`: a timeout must be greater than zero"
-        ));
+/// Parses a `timeout = "…"` value with partest's one duration grammar (the command line's
+/// too); a timeout must be greater than zero.
+pub(crate) fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    match partest_duration::parse(text) {
+        Ok(limit) if limit.is_zero() => Err(format!(
+            "invalid timeout `{text}`: a timeout must be greater than zero"
+        )),
+        Ok(limit) => Ok(limit),
+        Err(e) => Err(format!("invalid timeout: {e}")),
     }
-    n.checked_mul(factor).ok_or_else(bad)
 }

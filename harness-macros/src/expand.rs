@@ -180,9 +180,9 @@ fn optional_fields(args: &TestArgs) -> TokenStream {
         });
         out.extend(quote! { resources: &[#(#uses),*], });
     }
-    if let Some(t) = &args.timeout_ms {
-        let ms = t.value;
-        out.extend(quote! { timeout: ::core::option::Option::Some(::core::time::Duration::from_millis(#ms)), });
+    if let Some(t) = &args.timeout {
+        let (secs, nanos) = (t.value.as_secs(), t.value.subsec_nanos());
+        out.extend(quote! { timeout: ::core::option::Option::Some(::core::time::Duration::new(#secs, #nanos)), });
     }
     if let Some(r) = &args.retries {
         let n = r.value;
