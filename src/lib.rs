@@ -36,6 +36,21 @@
 //! # Real servers
 //! [`services`] starts `redis-server` and PostgreSQL for a run and hands out per-test and
 //! per-worker databases.
+//!
+//! # Modules, one job each
+//! A run flows through them in this order (no two sibling modules depend on each other;
+//! `tests/module_deps.rs` checks it):
+//! - `registry`: the tests the macro put in the linker section, named as libtest names them;
+//! - `cli` (with `cli/options.rs`, the one table of settings), `config`, `dist`, `duration`:
+//!   what the user asked for — command line, then environment, then config file;
+//! - `filter`, `markers`, `select`, `history`: which tests run, in which order to prefer;
+//! - `scheduler`: the pure admission rules of the markers (see its README);
+//! - `runner`: worker threads, the run state they share with the watchdog
+//!   (`runner/run_state.rs`), one test's execution, capture, crash naming;
+//! - `event`: the only interface from the runner to the reporter;
+//! - `report`: every output format, the counts, the live status line;
+//! - `fixtures`, `services`: what a running test can ask for;
+//! - `nextest`: the bridge to cargo-nextest; `entry`, `conclusion`: the glue and the exit code.
 
 mod cli;
 mod conclusion;
