@@ -30,31 +30,32 @@ pub fn cargo() -> Command {
     cmd
 }
 
+/// Runs `cmd` (a `cargo build --message-format=json`) and maps each built target's name
+/// to its executable.
+pub fn build_executables(mut cmd: Command) -> HashMap<String, PathBuf> {
+    let out = cmd.stderr(Stdio::inherit()).output().expect("cargo runs");
+    assert!(out.status.success(), "building {cmd:?} failed");
+    let mut map = HashMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if let (Some(exe), Some(target)) =
+            (msg["executable"].as_str(), msg["target"]["name"].as_str())
+        {
+            map.insert(target.to_owned(), PathBuf::from(exe));
+        }
+    }
+    map
+}
+
 /// Path of the fixture test binary `name` (a `[[test]]` target), building all once.
 pub fn binary(name: &str) -> PathBuf {
     static BINARIES: OnceLock<HashMap<String, PathBuf>> = OnceLock::new();
     let map = BINARIES.get_or_init(|| {
-        let out = cargo()
-            .args(["build", "--tests", "--message-format=json"])
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("cargo runs");
-        assert!(
-            out.status.success(),
-            "building the fixture workspace failed"
-        );
-        let mut map = HashMap::new();
-        for line in String::from_utf8_lossy(&out.stdout).lines() {
-            let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
-                continue;
-            };
-            if let (Some(exe), Some(target)) =
-                (msg["executable"].as_str(), msg["target"]["name"].as_str())
-            {
-                map.insert(target.to_owned(), PathBuf::from(exe));
-            }
-        }
-        map
+        let mut cmd = cargo();
+        cmd.args(["build", "--tests", "--message-format=json"]);
+        build_executables(cmd)
     });
     map.get(name)
         .unwrap_or_else(|| panic!("no fixture test binary named {name}"))

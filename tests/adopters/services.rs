@@ -3,7 +3,7 @@
 //! recorded; no server process, data dir or database is left after a run, also when the
 //! test process is killed.
 
-use crate::common::{fixtures_target, peak_overlap};
+use crate::common::{build_executables, fixtures_target, peak_overlap};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -34,20 +34,7 @@ fn binary(target: &str) -> PathBuf {
         for (package, _, _) in SUITES {
             cmd.args(["-p", package]);
         }
-        let out = cmd.stderr(Stdio::inherit()).output().expect("cargo runs");
-        assert!(out.status.success(), "building the examples failed");
-        let mut map = HashMap::new();
-        for line in String::from_utf8_lossy(&out.stdout).lines() {
-            let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
-                continue;
-            };
-            if let (Some(exe), Some(name)) =
-                (msg["executable"].as_str(), msg["target"]["name"].as_str())
-            {
-                map.insert(name.to_owned(), PathBuf::from(exe));
-            }
-        }
-        map
+        build_executables(cmd)
     });
     map[target].clone()
 }
