@@ -4,6 +4,10 @@
 //! in-flight tests with their workers to the original stderr and append their names to
 //! the history's crash file (read back by the next `--lf`), using only `write(2)`: no
 //! allocation, no locks. Then the signal is re-raised with its default action.
+//!
+//! However many threads crash or exit at once, exactly one report is written: the first
+//! to arrive builds it in a static buffer and writes it with one `write`; the others wait
+//! for the process to end.
 
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicUsize, Ordering};
@@ -22,6 +26,49 @@ static REPORT_FD: AtomicI32 = AtomicI32::new(2);
 static RECORD_FD: AtomicI32 = AtomicI32::new(-1);
 static SEQUENTIAL: AtomicBool = AtomicBool::new(false);
 static FINISHED: AtomicBool = AtomicBool::new(false);
+/// Taken by the one thread that writes the report.
+static REPORTING: AtomicBool = AtomicBool::new(false);
+
+/// Room for a report: a headline and a line per in-flight test.
+const REPORT_BYTES: usize = 64 * 1024;
+
+/// The report being built; only the thread that took [`REPORTING`] touches it.
+struct ReportBuffer(std::cell::UnsafeCell<[u8; REPORT_BYTES]>);
+
+// SAFETY: accessed by one thread only, the one that won `REPORTING`.
+unsafe impl Sync for ReportBuffer {}
+
+static BUFFER: ReportBuffer = ReportBuffer(std::cell::UnsafeCell::new([0; REPORT_BYTES]));
+
+/// Appends to a fixed buffer, dropping what does not fit (no allocation).
+struct Writer<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl Writer<'_> {
+    fn push(&mut self, bytes: &[u8]) {
+        let room = self.buf.len() - self.len;
+        let n = bytes.len().min(room);
+        self.buf[self.len..self.len + n].copy_from_slice(&bytes[..n]);
+        self.len += n;
+    }
+
+    /// Appends `n` in decimal.
+    fn number(&mut self, mut n: usize) {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.push(&digits[at..]);
+    }
+}
 
 /// The duplicate of the original stderr crash reports go to.
 pub(crate) fn report_fd() -> RawFd {
@@ -62,28 +109,29 @@ fn write_all(fd: RawFd, mut bytes: &[u8]) {
     }
 }
 
-/// Writes `n` in decimal without allocating.
-fn write_number(fd: RawFd, mut n: usize) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
+/// Builds the report of the in-flight tests after `headline`, writes it with one `write`
+/// and records the names in the crash file; false if nothing was in flight, or if another
+/// thread is writing the report (then this one waits for the process to end).
+fn report(headline: &[u8]) -> bool {
+    if REPORTING.swap(true, Ordering::AcqRel) {
+        // Another thread crashed or exited first and reports for everyone; it ends the
+        // process when done.
+        loop {
+            // SAFETY: pause(2) is async-signal-safe.
+            unsafe {
+                libc::pause();
+            }
         }
     }
-    write_all(fd, &digits[at..]);
-}
-
-/// Prints (and records) the in-flight tests after `headline`; false if there were none.
-fn report(headline: &[u8]) -> bool {
     let (out, record) = (
         REPORT_FD.load(Ordering::Relaxed),
         RECORD_FD.load(Ordering::Relaxed),
     );
-    let mut any = false;
+    // SAFETY: only the thread that took `REPORTING` gets here, once.
+    let buf = unsafe { &mut *BUFFER.0.get() };
+    let mut report = Writer { buf, len: 0 };
+    report.push(headline);
+    let start = report.len;
     for slot in 0..SLOTS {
         let name = NAMES[slot].load(Ordering::Acquire);
         if name.is_null() {
@@ -92,23 +140,24 @@ fn report(headline: &[u8]) -> bool {
         // SAFETY: `enter` stored a pointer and length of a `&'static str`.
         let bytes =
             unsafe { std::slice::from_raw_parts(name, LENGTHS[slot].load(Ordering::Relaxed)) };
-        if !any {
-            write_all(out, headline);
-            any = true;
-        }
-        write_all(out, b"    ");
-        write_all(out, bytes);
+        report.push(b"    ");
+        report.push(bytes);
         if SEQUENTIAL.load(Ordering::Relaxed) {
-            write_all(out, b" on master\n");
+            report.push(b" on master\n");
         } else {
-            write_all(out, b" on gw");
-            write_number(out, slot);
-            write_all(out, b"\n");
+            report.push(b" on gw");
+            report.number(slot);
+            report.push(b"\n");
         }
         if record >= 0 {
             write_all(record, bytes);
             write_all(record, b"\n");
         }
+    }
+    let any = report.len > start;
+    if any {
+        let len = report.len;
+        write_all(out, &report.buf[..len]);
     }
     any
 }

@@ -361,6 +361,44 @@ fn quarantined_tests_run_and_report_but_never_fail_the_run() {
 }
 
 #[test]
+fn tests_crashing_at_once_on_three_workers_give_one_whole_report() {
+    for round in 0..5 {
+        let out = run_with_env(
+            "reliability",
+            &["--test-threads", "3", "crash_together::"],
+            &[],
+        );
+        assert_ne!(out.code, 0);
+        let headlines: Vec<&str> = out
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("partest: the process "))
+            .collect();
+        assert_eq!(headlines.len(), 1, "round {round}: {}", out.stderr);
+        let at = out.stderr.find(headlines[0]).unwrap() + headlines[0].len() + 1;
+        let named: Vec<&str> = out.stderr[at..]
+            .lines()
+            .take_while(|l| l.starts_with("    "))
+            .collect();
+        // Each in-flight test once, on a line of its own, with a worker of the run.
+        for test in ["aborts", "segfaults", "exits"] {
+            let lines: Vec<&&str> = named
+                .iter()
+                .filter(|l| l.contains(&format!("crash_together::{test} ")))
+                .collect();
+            assert_eq!(lines.len(), 1, "round {round}: {test} in {named:?}");
+            let worker = lines[0]
+                .strip_prefix(&format!("    crash_together::{test} on gw"))
+                .unwrap_or_else(|| panic!("round {round}: torn line {:?}", lines[0]));
+            assert!(
+                ["0", "1", "2"].contains(&worker),
+                "round {round}: {worker:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn a_crashing_test_is_named_before_the_process_dies_and_rerun_first_by_lf() {
     for (culprit, headline) in [
         (
