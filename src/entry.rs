@@ -133,7 +133,13 @@ fn select_tests(
         eprintln!("warning: {warning}");
     }
     let mut selection = filter::select(&tests, args);
-    if let Some(note) = select::apply(&mut selection, &args.selection, history.last_failed()) {
+    let recorded = |name: &str| history.recorded(name);
+    if let Some(note) = select::apply(
+        &mut selection,
+        &args.selection,
+        history.last_failed(),
+        recorded,
+    ) {
         eprintln!("note: {note}");
     }
     if let Some(path) = &args.selection.shard_status_file {

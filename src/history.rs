@@ -135,8 +135,13 @@ impl History {
         )
     }
 
-    /// The expected duration of `name`: the last one recorded, zero for a test the last
-    /// run found quick, `None` when there is no history at all.
+    /// The duration recorded for `name` (tests of 1 ms or more), if any.
+    pub(crate) fn recorded(&self, name: &str) -> Option<Duration> {
+        self.durations.get(name).copied()
+    }
+
+    /// The expected duration of `name`: its recorded one, zero when the history is known
+    /// and does not list it (tests under 1 ms are not recorded), `None` without history.
     pub(crate) fn estimate(&self, name: &str) -> Option<Duration> {
         match self.durations.get(name) {
             Some(d) => Some(*d),

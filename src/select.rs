@@ -9,6 +9,7 @@ use crate::markers::{self, MarkerExpr};
 use crate::registry::Test;
 use std::collections::HashSet;
 use std::fmt;
+use std::time::Duration;
 
 /// A selection that cannot be made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,12 +88,43 @@ fn name_hash(name: &str) -> u64 {
     })
 }
 
-/// Whether the test at `position` (in name order) named `name` belongs to the partition.
+/// Whether the test at `position` (in name order) named `name` belongs to a `count` or
+/// `hash` partition (`duration` partitions are decided for all tests at once:
+/// [`duration_shards`]).
 pub(crate) fn in_partition(partition: Partition, position: usize, name: &str) -> bool {
     match partition {
         Partition::Count { shard, total } => position % total == shard - 1,
-        Partition::Hash { shard, total } => name_hash(name) % total as u64 == (shard - 1) as u64,
+        Partition::Hash { shard, total } | Partition::Duration { shard, total } => {
+            name_hash(name) % total as u64 == (shard - 1) as u64
+        }
     }
+}
+
+/// The 0-based shard of each of `names` for `total` shards balanced by `estimate`: the
+/// tests with a recorded duration, longest first (then by name), each onto the shard with
+/// the least recorded time so far (the lowest on ties); the others by name hash. Depends
+/// only on the names and the durations, so every machine with the same history agrees.
+pub(crate) fn duration_shards(
+    names: &[&str],
+    total: usize,
+    estimate: impl Fn(&str) -> Option<Duration>,
+) -> Vec<usize> {
+    let mut shard_of = vec![0; names.len()];
+    let mut known: Vec<(Duration, &str, usize)> = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        match estimate(name) {
+            Some(d) => known.push((d, name, i)),
+            None => shard_of[i] = (name_hash(name) % total as u64) as usize,
+        }
+    }
+    known.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    let mut load = vec![Duration::ZERO; total];
+    for (d, _, i) in known {
+        let lightest = (0..total).min_by_key(|&s| (load[s], s)).unwrap_or(0);
+        load[lightest] += d;
+        shard_of[i] = lightest;
+    }
+    shard_of
 }
 
 fn retain(selection: &mut Selection, mut keep: impl FnMut(usize, &Test) -> bool) {
@@ -107,11 +139,13 @@ fn retain(selection: &mut Selection, mut keep: impl FnMut(usize, &Test) -> bool)
 }
 
 /// Applies `-m`, `--lf`/`--ff` and `--partition` to `selection` (in name order). Returns a
-/// note for stderr when `--lf` found nothing to rerun.
+/// note for stderr when `--lf` found nothing to rerun. `estimate` gives the recorded
+/// durations `--partition duration:K/N` balances by.
 pub(crate) fn apply(
     selection: &mut Selection,
     args: &SelectionArgs,
     last_failed: &HashSet<String>,
+    estimate: impl Fn(&str) -> Option<Duration>,
 ) -> Option<String> {
     if let Some(expr) = &args.markers {
         retain(selection, |_, t| {
@@ -139,10 +173,16 @@ pub(crate) fn apply(
             .tests
             .sort_by_key(|p| !last_failed.contains(p.test.name));
     }
-    if let Some(partition) = args.partition {
-        retain(selection, |position, t| {
+    match args.partition {
+        Some(Partition::Duration { shard, total }) => {
+            let names: Vec<&str> = selection.tests.iter().map(|p| p.test.name).collect();
+            let shards = duration_shards(&names, total, estimate);
+            retain(selection, |position, _| shards[position] == shard - 1);
+        }
+        Some(partition) => retain(selection, |position, t| {
             in_partition(partition, position, t.name)
-        });
+        }),
+        None => {}
     }
     note
 }
@@ -150,6 +190,37 @@ pub(crate) fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn duration_shards_are_disjoint_complete_and_balanced() {
+        let names: Vec<String> = (0..301).map(|i| format!("m{}::t{i}", i % 5)).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        // Every third test has no recorded duration; the others 1..=97 ms.
+        let estimate = |name: &str| {
+            let i: u64 = name.rsplit('t').next()?.parse().ok()?;
+            (i % 3 != 0).then(|| Duration::from_millis(1 + (i * 37) % 97))
+        };
+        for total in 1..=9 {
+            let shards = duration_shards(&names, total, estimate);
+            assert!(
+                shards.iter().all(|&s| s < total),
+                "{total}: a shard out of range"
+            );
+            let mut load = vec![Duration::ZERO; total];
+            for (name, &s) in names.iter().zip(&shards) {
+                load[s] += estimate(name).unwrap_or_default();
+            }
+            // Longest first onto the lightest shard: no shard exceeds another by more
+            // than the longest test.
+            let (max, min) = (load.iter().max().unwrap(), load.iter().min().unwrap());
+            assert!(
+                *max - *min <= Duration::from_millis(97),
+                "{total}: {load:?}"
+            );
+            // The same inputs give the same shards (every machine agrees).
+            assert_eq!(shards, duration_shards(&names, total, estimate));
+        }
+    }
 
     #[test]
     fn shards_are_disjoint_and_complete_for_many_counts() {

@@ -127,7 +127,7 @@ pub(crate) const OPTIONS: &[Opt] = &[
     opt("last-failed", "", Flag, Hidden),
     opt("ff", "", Flag, Selection).label("--ff, --failed-first", "The tests that failed last time first, then the rest"),
     opt("failed-first", "", Flag, Hidden),
-    opt("partition", "", Value, Selection).label("--partition count:K/N|hash:K/N", "Run shard K of N (also Bazel's TEST_TOTAL_SHARDS and TEST_SHARD_INDEX)"),
+    opt("partition", "", Value, Selection).label("--partition count:K/N|hash:K/N|duration:K/N", "Run shard K of N (also Bazel's TEST_TOTAL_SHARDS and TEST_SHARD_INDEX); duration balances shards by the recorded durations, unknown tests by hash"),
     opt("junit", "", Value, Selection).label("--junit PATH", "Also write a JUnit XML report (also XML_OUTPUT_FILE)"),
     opt("durations", "", Value, Selection).label("--durations N", "List the N slowest tests after the summary"),
     opt("measure", "", Flag, Selection).label("--measure", "After the summary: wall time against test time, time workers waited on constraints, each worker's busy share"),

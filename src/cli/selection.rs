@@ -24,6 +24,14 @@ pub enum Partition {
         /// Number of shards.
         total: usize,
     },
+    /// `duration:K/N`: shards balanced by the durations recorded by earlier runs (longest
+    /// first onto the lightest shard); tests without a recorded duration go by `hash`.
+    Duration {
+        /// This shard, 1-based.
+        shard: usize,
+        /// Number of shards.
+        total: usize,
+    },
 }
 
 /// Which tests run.
@@ -59,7 +67,9 @@ pub struct ReportArgs {
 }
 
 fn parse_partition(text: &str, what: &str) -> Result<Partition, String> {
-    let bad = || format!("{what} must be count:K/N or hash:K/N with 1 <= K <= N (was {text})");
+    let bad = || {
+        format!("{what} must be count:K/N, hash:K/N or duration:K/N with 1 <= K <= N (was {text})")
+    };
     let (kind, rest) = text.split_once(':').ok_or_else(bad)?;
     let (k, n) = rest.split_once('/').ok_or_else(bad)?;
     let (shard, total): (usize, usize) =
@@ -70,6 +80,7 @@ fn parse_partition(text: &str, what: &str) -> Result<Partition, String> {
     match kind {
         "count" => Ok(Partition::Count { shard, total }),
         "hash" => Ok(Partition::Hash { shard, total }),
+        "duration" => Ok(Partition::Duration { shard, total }),
         _ => Err(bad()),
     }
 }

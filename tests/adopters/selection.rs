@@ -197,8 +197,45 @@ fn partitions_are_disjoint_and_complete() {
     let out = run("stress", &["--partition", "count:4/3"]);
     assert_eq!(out.code, 101);
     assert!(out.stderr.contains(
-        "argument for --partition must be count:K/N or hash:K/N with 1 <= K <= N (was count:4/3)"
+        "argument for --partition must be count:K/N, hash:K/N or duration:K/N with 1 <= K <= N (was count:4/3)"
     ));
+}
+
+#[test]
+fn duration_partitions_are_disjoint_complete_and_balanced_by_the_history() {
+    let history = tempfile::tempdir().unwrap();
+    let env = [("PARTEST_HISTORY_DIR", history.path().to_str().unwrap())];
+    // One run records the durations (the stress tests sleep 1-6 ms).
+    let recorded = run_with_env("stress", &["--test-threads", "4"], &env);
+    assert_eq!(recorded.code, 0, "{}", recorded.stdout);
+    let durations: std::collections::HashMap<String, u64> =
+        std::fs::read_to_string(history.path().join("durations.tsv"))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let (micros, name) = l.split_once('\t')?;
+                Some((name.to_owned(), micros.parse().ok()?))
+            })
+            .collect();
+    assert!(durations.len() > 100, "{durations:?}");
+    let longest = durations.values().copied().max().unwrap();
+    let all = listed("stress", &[], &env);
+    for total in [2usize, 3, 7] {
+        let mut union = BTreeSet::new();
+        let mut loads = Vec::new();
+        for shard in 1..=total {
+            let spec = format!("duration:{shard}/{total}");
+            let part = listed("stress", &["--partition", &spec], &env);
+            loads.push(part.iter().map(|n| durations.get(n).copied().unwrap_or(0)).sum::<u64>());
+            let before = union.len();
+            union.extend(part.iter().cloned());
+            assert_eq!(union.len(), before + part.len(), "{spec}: shards overlap");
+        }
+        assert_eq!(union, all, "duration over {total} shards: not complete");
+        let (max, min) = (loads.iter().max().unwrap(), loads.iter().min().unwrap());
+        assert!(max - min <= longest, "{total} shards: recorded loads {loads:?}");
+    }
 }
 
 #[test]
