@@ -198,7 +198,7 @@ mod tests {
         // Every third test has no recorded duration; the others 1..=97 ms.
         let estimate = |name: &str| {
             let i: u64 = name.rsplit('t').next()?.parse().ok()?;
-            (i % 3 != 0).then(|| Duration::from_millis(1 + (i * 37) % 97))
+            (!i.is_multiple_of(3)).then(|| Duration::from_millis(1 + (i * 37) % 97))
         };
         for total in 1..=9 {
             let shards = duration_shards(&names, total, estimate);

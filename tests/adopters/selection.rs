@@ -227,14 +227,21 @@ fn duration_partitions_are_disjoint_complete_and_balanced_by_the_history() {
         for shard in 1..=total {
             let spec = format!("duration:{shard}/{total}");
             let part = listed("stress", &["--partition", &spec], &env);
-            loads.push(part.iter().map(|n| durations.get(n).copied().unwrap_or(0)).sum::<u64>());
+            loads.push(
+                part.iter()
+                    .map(|n| durations.get(n).copied().unwrap_or(0))
+                    .sum::<u64>(),
+            );
             let before = union.len();
             union.extend(part.iter().cloned());
             assert_eq!(union.len(), before + part.len(), "{spec}: shards overlap");
         }
         assert_eq!(union, all, "duration over {total} shards: not complete");
         let (max, min) = (loads.iter().max().unwrap(), loads.iter().min().unwrap());
-        assert!(max - min <= longest, "{total} shards: recorded loads {loads:?}");
+        assert!(
+            max - min <= longest,
+            "{total} shards: recorded loads {loads:?}"
+        );
     }
 }
 
