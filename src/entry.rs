@@ -14,7 +14,7 @@ use crate::report::{self, list, Reporter, RunState, Style};
 use crate::runner::PoolStats;
 use crate::runner::{self, panic_hook, CaptureMode, RunConfig};
 use crate::scheduler::{self, Scheduler};
-use crate::{config, duration, fixtures, nextest, order, registry, select};
+use crate::{config, duration, fixtures, nextest, order, registry, run_locks, select};
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, IsTerminal};
@@ -167,6 +167,25 @@ fn run_selection(
     let keep_order = shuffle_seed.is_some() || args.selection.failed_first;
     let (scheduler, pool_names) = schedule(&selection.tests, args, threads, keep_order, &history)?;
     let capture = CaptureMode::for_run(args.nocapture, threads);
+    // One test per process under nextest: cross-process locks keep its markers apart.
+    let locks = match (under_nextest, runnable, std::env::var("NEXTEST_RUN_ID")) {
+        (true, 1, Ok(run_id)) => {
+            let test = selection
+                .tests
+                .iter()
+                .find(|p| p.disposition == Disposition::Run);
+            let covered = nextest::group_slot().map(|(pool, _)| pool);
+            match test {
+                Some(p) => {
+                    run_locks::acquire(&p.test, &args.scheduling, &run_id, covered.as_deref())?
+                }
+                None => run_locks::Held::default(),
+            }
+        }
+        _ => run_locks::Held::default(),
+    };
+    let mut outer_slots: Vec<(String, u32)> = nextest::group_slot().into_iter().collect();
+    outer_slots.extend(locks.slots.iter().cloned());
     fixtures::init_run(threads, threads == 1);
     fixtures::set_redis_dbs(args.scheduling.redis_dbs());
     panic_hook::install();
@@ -181,7 +200,7 @@ fn run_selection(
         capture,
         inline: under_nextest && runnable <= 1,
         pool_names,
-        outer_slot: nextest::group_slot(),
+        outer_slots,
         default_timeout: args.scheduling.timeout,
         slow_after: args.scheduling.slow_timeout,
         run_timeout: args.scheduling.run_timeout,

@@ -70,6 +70,7 @@ mod order;
 mod outcome;
 mod registry;
 mod report;
+mod run_locks;
 mod runner;
 mod scheduler;
 mod select;

@@ -130,18 +130,7 @@ pub(crate) fn config(tests: &[Test], args: &SchedulingArgs, threads: usize) -> S
 /// its pools, its serial keys, its group, the heavy limit, its capped markers.
 fn wanted_groups(test: &Test, args: &SchedulingArgs, heavy_limit: usize) -> Vec<(String, usize)> {
     let def = test.def;
-    let pool_size = |name: &str, count: Option<u32>| {
-        let configured = args
-            .pools
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, k)| k.get());
-        let redis = (name == REDIS_POOL).then(|| args.redis_dbs().count.get());
-        configured
-            .or(count.map(|c| c as usize))
-            .or(redis)
-            .unwrap_or(1)
-    };
+    let pool_size = |name: &str, count: Option<u32>| crate::run_locks::pool_size(args, name, count);
     let mut wanted: Vec<(String, usize)> = def
         .resources
         .iter()

@@ -30,8 +30,9 @@ pub(crate) struct RunConfig {
     pub(crate) inline: bool,
     /// Names of the scheduler's pools, by pool id (for `redis_db()` / `resource_slot()`).
     pub(crate) pool_names: Vec<&'static str>,
-    /// A slot an outer runner leased for one pool: nextest's test-group slot.
-    pub(crate) outer_slot: Option<(String, u32)>,
+    /// Slots leased outside the pool, by pool name: nextest's test-group slot, and the
+    /// slots of the cross-process locks a test process took under nextest.
+    pub(crate) outer_slots: Vec<(String, u32)>,
     /// The time limit of tests without their own (`--timeout`, config `timeout`).
     pub(crate) default_timeout: Option<Duration>,
     /// Warn about a test running longer than this, and at each multiple (`--slow-timeout`).
@@ -89,11 +90,14 @@ impl<H: EventHandler> Shared<H> {
     /// `lease` as (pool name, slot) pairs.
     fn leases(&self, lease: &Lease) -> Vec<(&'static str, u32)> {
         let pool = |p: u32| self.config.pool_names[p as usize];
-        // Under nextest the slot comes from the pool's test group.
-        let outer = self.config.outer_slot.as_ref();
-        let number = |p: u32, s: u32| match outer {
-            Some((name, slot)) if name == pool(p) => *slot,
-            _ => s,
+        // Under nextest the slot comes from the pool's test group or a cross-process lock.
+        let number = |p: u32, s: u32| {
+            let outer = self
+                .config
+                .outer_slots
+                .iter()
+                .find(|(name, _)| name == pool(p));
+            outer.map_or(s, |(_, slot)| *slot)
         };
         lease
             .slots

@@ -372,18 +372,63 @@ fn processes_with(parts: &[&str]) -> Vec<String> {
     found
 }
 
-#[test]
-fn under_nextest_a_setup_script_gives_the_run_one_set_of_servers() {
-    let has_nextest = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+/// Whether cargo-nextest is installed (in CI a missing one is a failure).
+fn nextest_available() -> bool {
+    let has = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(["nextest", "--version"])
         .output()
         .is_ok_and(|o| o.status.success());
-    if !has_nextest {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "cargo-nextest is missing in CI"
-        );
+    assert!(
+        has || std::env::var_os("CI").is_none(),
+        "cargo-nextest is missing in CI"
+    );
+    if !has {
         eprintln!("cargo-nextest is not installed: skipped");
+    }
+    has
+}
+
+/// Runs `cargo nextest run` on `packages` with the services setup script and `extra`
+/// config; the spans the tests recorded, and nextest's stderr.
+fn nextest_run(packages: &[&str], extra: &str) -> (Vec<Span>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("nextest.toml");
+    let script = env!("CARGO_BIN_EXE_partest-services");
+    std::fs::write(
+        &config,
+        format!(
+            "experimental = [\"setup-scripts\"]\n\n\
+             [scripts.setup.partest-services]\ncommand = [{script:?}, \"nextest-setup\"]\n\n\
+             [[profile.default.scripts]]\nfilter = 'all()'\nsetup = 'partest-services'\n\n{extra}"
+        ),
+    )
+    .unwrap();
+    let record = dir.path().join("record.tsv");
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(workspace())
+        .env("CARGO_TARGET_DIR", fixtures_target())
+        .env("EXAMPLE_RECORD", &record)
+        .env_remove("PARTEST_REDIS_URL")
+        .env_remove("PARTEST_POSTGRES_URL")
+        .args(["nextest", "run", "--no-fail-fast", "--config-file"])
+        .arg(&config);
+    for package in packages {
+        cmd.args(["-p", package]);
+    }
+    for (key, _) in std::env::vars() {
+        if key.starts_with("NEXTEST") || key.starts_with("RUST_TEST") {
+            cmd.env_remove(key);
+        }
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "cargo nextest run failed:\n{stderr}");
+    (read_spans(&record), stderr)
+}
+
+#[test]
+fn under_nextest_a_setup_script_gives_the_run_one_set_of_servers() {
+    if !nextest_available() {
         return;
     }
     binary("gateway"); // builds the examples into the fixtures' target dir
@@ -400,38 +445,10 @@ fn under_nextest_a_setup_script_gives_the_run_one_set_of_servers() {
         bridge_text.contains("package(=llm-gateway) & binary(=gateway)"),
         "{bridge_text}"
     );
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("nextest.toml");
-    let script = env!("CARGO_BIN_EXE_partest-services");
-    std::fs::write(
-        &config,
-        format!(
-            "experimental = [\"setup-scripts\"]\n\n\
-             [scripts.setup.partest-services]\ncommand = [{script:?}, \"nextest-setup\"]\n\n\
-             [[profile.default.scripts]]\nfilter = 'all()'\nsetup = 'partest-services'\n\n{}",
-            String::from_utf8_lossy(&bridge.stdout)
-        ),
-    )
-    .unwrap();
-    let record = dir.path().join("record.tsv");
-    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cmd.current_dir(workspace())
-        .env("CARGO_TARGET_DIR", fixtures_target())
-        .env("EXAMPLE_RECORD", &record)
-        .env_remove("PARTEST_REDIS_URL")
-        .env_remove("PARTEST_POSTGRES_URL")
-        .args(["nextest", "run", "--no-fail-fast", "--config-file"])
-        .arg(&config)
-        .args(["-p", "llm-gateway", "-p", "auth-service", "-p", "platform"]);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("NEXTEST") || key.starts_with("RUST_TEST") {
-            cmd.env_remove(key);
-        }
-    }
-    let out = cmd.output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "cargo nextest run failed:\n{stderr}");
-    let spans = read_spans(&record);
+    let (spans, stderr) = nextest_run(
+        &["llm-gateway", "auth-service", "platform"],
+        &String::from_utf8_lossy(&bridge.stdout),
+    );
     // 10 + 10 + 6 tests; the quarantined one records nothing.
     assert_eq!(spans.len(), 25, "{stderr}");
     let (redis, postgres) = &spans[0].urls;
@@ -467,4 +484,39 @@ fn a_bad_redis_range_is_an_error_before_anything_runs() {
         "error: argument for --redis-dbs must be a number N or a range A-B (error: the range 9-1 is empty)"
     );
     assert!(bad.stdout.is_empty() && bad.spans.is_empty());
+}
+
+#[test]
+fn under_plain_nextest_cross_process_locks_keep_the_markers() {
+    if !nextest_available() {
+        return;
+    }
+    binary("registry"); // builds the examples into the fixtures' target dir
+                        // No --nextest-config: only the locks each test process takes keep serial tests
+                        // alone and Redis databases unshared (the suites' own assertions check the latter:
+                        // exact key and hit/miss counts in each leased database).
+    let (spans, stderr) = nextest_run(&["oauth-registry", "llm-gateway"], "");
+    assert_eq!(spans.len(), 14 + 9, "{stderr}");
+    for serial in ["tokens::a_shorter_lifetime_applies_to_new_tokens"] {
+        let me = spans
+            .iter()
+            .find(|s| s.name == serial)
+            .expect("the serial test ran");
+        for other in spans.iter().filter(|s| s.name != serial) {
+            assert!(
+                other.end <= me.start || other.start >= me.end,
+                "{} overlapped the serial test under nextest",
+                other.name
+            );
+        }
+    }
+    let heavy: Vec<&Span> = spans
+        .iter()
+        .filter(|s| s.name.starts_with("bulk::"))
+        .collect();
+    assert_eq!(
+        peak_overlap(heavy.iter().map(|s| (s.start, s.end))),
+        1,
+        "heavy_limit = 1"
+    );
 }

@@ -1,0 +1,210 @@
+//! Cross-process locks for a test process under `cargo nextest run` ([`acquire`]): nextest
+//! runs a process per test, so partest's scheduler cannot keep markers apart there. Each
+//! process takes `flock(2)` locks in a directory named after `NEXTEST_RUN_ID` before its
+//! test runs — shared on the run's lock for every test, exclusive for a `serial` test, one
+//! exclusive lock per `serial(key)`, one of K slot locks for a pool of K (the slot is the
+//! lease `redis_db()` / `resource_slot()` return), for the heavy limit and for each capped
+//! marker — always in that order, so no two processes can wait on each other in a cycle.
+//! The kernel releases them when the process ends, however it ends. The generated
+//! `--nextest-config` stays the efficient way: with it no process sits in a slot waiting.
+
+use crate::cli::SchedulingArgs;
+use crate::constraints::Concurrency;
+use crate::registry::Test;
+use crate::scheduler::REDIS_POOL;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The locks a test process holds (released when dropped or when the process ends), and
+/// the pool slots they lease.
+#[derive(Debug, Default)]
+pub(crate) struct Held {
+    _files: Vec<File>,
+    /// (pool name, slot) for each pool the test leases from.
+    pub(crate) slots: Vec<(String, u32)>,
+}
+
+/// Elsewhere than on unix the locks are not taken (use `--nextest-config`).
+#[cfg(not(unix))]
+fn lock(_file: &File, _exclusive: bool, _wait: bool) -> std::io::Result<bool> {
+    Ok(true)
+}
+
+/// Whether the lock on `file` was taken (without waiting unless `wait`).
+#[cfg(unix)]
+fn lock(file: &File, exclusive: bool, wait: bool) -> std::io::Result<bool> {
+    use std::os::fd::AsRawFd;
+    let mode = if exclusive {
+        libc::LOCK_EX
+    } else {
+        libc::LOCK_SH
+    };
+    let flags = if wait { mode } else { mode | libc::LOCK_NB };
+    loop {
+        // SAFETY: flock on a descriptor we own.
+        if unsafe { libc::flock(file.as_raw_fd(), flags) } == 0 {
+            return Ok(true);
+        }
+        let e = std::io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EINTR) => continue,
+            Some(libc::EWOULDBLOCK) if !wait => return Ok(false),
+            _ => return Err(e),
+        }
+    }
+}
+
+fn open(dir: &Path, name: &str) -> std::io::Result<File> {
+    File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(name))
+}
+
+/// File names stay plain whatever a marker or key is called.
+fn sanitize(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// Takes locks one after another, saying once that the test waits.
+struct Taker<'a> {
+    dir: PathBuf,
+    test: &'a str,
+    said: bool,
+    held: Held,
+}
+
+impl Taker<'_> {
+    fn say_waiting(&mut self, what: &str) {
+        if !self.said {
+            self.said = true;
+            eprintln!(
+                "partest: {} waits for {what} held by another test process of this nextest run \
+                 (cross-process locks; `--nextest-config` makes nextest schedule around it)",
+                self.test
+            );
+        }
+    }
+
+    /// Takes lock `name` (shared or exclusive), waiting if need be.
+    fn one(&mut self, name: &str, exclusive: bool, what: &str) -> std::io::Result<()> {
+        let file = open(&self.dir, name)?;
+        if !lock(&file, exclusive, false)? {
+            self.say_waiting(what);
+            lock(&file, exclusive, true)?;
+        }
+        self.held._files.push(file);
+        Ok(())
+    }
+
+    /// Takes one of `count` slot locks `prefix-0` … ; the slot taken.
+    fn slot(&mut self, prefix: &str, count: usize, what: &str) -> std::io::Result<u32> {
+        let files: Vec<File> = (0..count)
+            .map(|i| open(&self.dir, &format!("{prefix}-{i}.lock")))
+            .collect::<Result<_, _>>()?;
+        let mut pause = Duration::from_millis(1);
+        loop {
+            for (i, file) in files.iter().enumerate() {
+                if lock(file, true, false)? {
+                    let file = files.into_iter().nth(i).expect("index in range");
+                    self.held._files.push(file);
+                    return Ok(i as u32);
+                }
+            }
+            self.say_waiting(what);
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(50));
+        }
+    }
+}
+
+/// Takes the locks `test`'s markers need in this nextest run (`run_id`). Pools the test's
+/// nextest group already covers (`covered`, from `--nextest-config`) are left to nextest.
+pub(crate) fn acquire(
+    test: &Test,
+    args: &SchedulingArgs,
+    run_id: &str,
+    covered: Option<&str>,
+) -> std::io::Result<Held> {
+    let dir = std::env::temp_dir().join(format!("partest-locks-{}", sanitize(run_id)));
+    std::fs::create_dir_all(&dir)?;
+    let mut taker = Taker {
+        dir,
+        test: test.name,
+        said: false,
+        held: Held::default(),
+    };
+    let def = test.def;
+    let serial = def.concurrency == Concurrency::Serial;
+    taker.one("run.lock", serial, "the serial tests")?;
+    if let Concurrency::SerialKeys(keys) = def.concurrency {
+        let mut keys: Vec<&str> = keys.to_vec();
+        keys.sort_unstable();
+        for key in keys {
+            let what = format!("serial key `{key}`");
+            taker.one(&format!("key-{}.lock", sanitize(key)), true, &what)?;
+        }
+    }
+    let mut pools: Vec<(&str, usize)> = def
+        .resources
+        .iter()
+        .map(|r| (r.pool, pool_size(args, r.pool, r.count)))
+        .collect();
+    if def.redis_isolated {
+        pools.push((REDIS_POOL, pool_size(args, REDIS_POOL, None)));
+    }
+    pools.sort_unstable();
+    for (pool, size) in pools {
+        if covered == Some(pool) {
+            continue;
+        }
+        let what = format!("a slot of pool `{pool}`");
+        let slot = taker.slot(&format!("pool-{}", sanitize(pool)), size, &what)?;
+        taker.held.slots.push((pool.to_owned(), slot));
+    }
+    if def.heavy_resource {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let limit = args.heavy_limit.map_or_else(
+            || crate::scheduler::default_heavy_limit(threads),
+            |n| n.get(),
+        );
+        taker.slot("heavy", limit, "a heavy_resource slot")?;
+    }
+    let mut caps: Vec<(&str, usize)> = args
+        .caps
+        .iter()
+        .filter(|(m, _)| def.markers.contains(&m.as_str()))
+        .map(|(m, n)| (m.as_str(), n.get()))
+        .collect();
+    caps.sort_unstable();
+    for (marker, cap) in caps {
+        let what = format!("a slot of marker `{marker}`'s cap");
+        taker.slot(&format!("cap-{}", sanitize(marker)), cap, &what)?;
+    }
+    Ok(taker.held)
+}
+
+/// The size of pool `name`: the command line or config, else the test's `count`, else
+/// the Redis databases for `redis_isolated`, else 1.
+pub(crate) fn pool_size(args: &SchedulingArgs, name: &str, count: Option<u32>) -> usize {
+    let configured = args
+        .pools
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, k)| k.get());
+    let redis = (name == REDIS_POOL).then(|| args.redis_dbs().count.get());
+    configured
+        .or(count.map(|c| c as usize))
+        .or(redis)
+        .unwrap_or(1)
+}
