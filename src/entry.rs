@@ -167,24 +167,14 @@ fn run_selection(
     let keep_order = shuffle_seed.is_some() || args.selection.failed_first;
     let (scheduler, pool_names) = schedule(&selection.tests, args, threads, keep_order, &history)?;
     let capture = CaptureMode::for_run(args.nocapture, threads);
-    // One test per process under nextest: cross-process locks keep its markers apart.
-    let locks = match (under_nextest, runnable, std::env::var("NEXTEST_RUN_ID")) {
-        (true, 1, Ok(run_id)) => {
-            let test = selection
-                .tests
-                .iter()
-                .find(|p| p.disposition == Disposition::Run);
-            let covered = nextest::group_slot().map(|(pool, _)| pool);
-            match test {
-                Some(p) => {
-                    run_locks::acquire(&p.test, &args.scheduling, &run_id, covered.as_deref())?
-                }
-                None => run_locks::Held::default(),
-            }
-        }
-        _ => run_locks::Held::default(),
-    };
     let mut outer_slots: Vec<(String, u32)> = nextest::group_slot().into_iter().collect();
+    let covered = outer_slots.first().map(|(pool, _)| pool.as_str());
+    let locks = run_locks::for_process(
+        &args.scheduling,
+        selection,
+        (under_nextest, runnable),
+        covered,
+    )?;
     outer_slots.extend(locks.slots.iter().cloned());
     fixtures::init_run(threads, threads == 1);
     fixtures::set_redis_dbs(args.scheduling.redis_dbs());

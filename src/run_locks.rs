@@ -10,6 +10,7 @@
 
 use crate::cli::SchedulingArgs;
 use crate::constraints::Concurrency;
+use crate::filter::{Disposition, Selection};
 use crate::registry::Test;
 use crate::scheduler::REDIS_POOL;
 use std::fs::File;
@@ -125,6 +126,27 @@ impl Taker<'_> {
             std::thread::sleep(pause);
             pause = (pause * 2).min(Duration::from_millis(50));
         }
+    }
+}
+
+/// The locks of a test process under nextest (one test, `NEXTEST_RUN_ID` set); none
+/// otherwise. `covered` is the pool the test's nextest group already keeps, if any.
+pub(crate) fn for_process(
+    args: &SchedulingArgs,
+    selection: &Selection,
+    (under_nextest, runnable): (bool, usize),
+    covered: Option<&str>,
+) -> std::io::Result<Held> {
+    let run_id = std::env::var("NEXTEST_RUN_ID").unwrap_or_default();
+    let test = selection
+        .tests
+        .iter()
+        .find(|p| p.disposition == Disposition::Run);
+    match test {
+        Some(planned) if under_nextest && runnable == 1 && !run_id.is_empty() => {
+            acquire(&planned.test, args, &run_id, covered)
+        }
+        _ => Ok(Held::default()),
     }
 }
 
