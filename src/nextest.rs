@@ -130,7 +130,9 @@ pub(crate) fn config(tests: &[Test], args: &SchedulingArgs, threads: usize) -> S
 /// its pools, its serial keys, its group, the heavy limit, its capped markers.
 fn wanted_groups(test: &Test, args: &SchedulingArgs, heavy_limit: usize) -> Vec<(String, usize)> {
     let def = test.def;
-    let pool_size = |name: &str, count: Option<u32>| crate::run_locks::pool_size(args, name, count);
+    let pool_size = |name: &str, count: Option<u32>| {
+        crate::scheduler::pool_size(args, name, count.map(|c| c as usize))
+    };
     let mut wanted: Vec<(String, usize)> = def
         .resources
         .iter()

@@ -12,7 +12,7 @@ use crate::cli::SchedulingArgs;
 use crate::constraints::Concurrency;
 use crate::filter::{Disposition, Selection};
 use crate::registry::Test;
-use crate::scheduler::REDIS_POOL;
+use crate::scheduler::{pool_size, REDIS_POOL};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -180,7 +180,7 @@ pub(crate) fn acquire(
     let mut pools: Vec<(&str, usize)> = def
         .resources
         .iter()
-        .map(|r| (r.pool, pool_size(args, r.pool, r.count)))
+        .map(|r| (r.pool, pool_size(args, r.pool, r.count.map(|c| c as usize))))
         .collect();
     if def.redis_isolated {
         pools.push((REDIS_POOL, pool_size(args, REDIS_POOL, None)));
@@ -214,19 +214,4 @@ pub(crate) fn acquire(
         taker.slot(&format!("cap-{}", sanitize(marker)), cap, &what)?;
     }
     Ok(taker.held)
-}
-
-/// The size of pool `name`: the command line or config, else the test's `count`, else
-/// the Redis databases for `redis_isolated`, else 1.
-pub(crate) fn pool_size(args: &SchedulingArgs, name: &str, count: Option<u32>) -> usize {
-    let configured = args
-        .pools
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, k)| k.get());
-    let redis = (name == REDIS_POOL).then(|| args.redis_dbs().count.get());
-    configured
-        .or(count.map(|c| c as usize))
-        .or(redis)
-        .unwrap_or(1)
 }

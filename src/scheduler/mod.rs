@@ -14,7 +14,7 @@ pub(crate) use admission::Lease;
 pub(crate) use priority::order;
 pub(crate) use queue::{Next, Scheduler};
 pub use requirements::ConstraintError;
-pub(crate) use requirements::{build as requirements, default_heavy_limit, REDIS_POOL};
+pub(crate) use requirements::{build as requirements, default_heavy_limit, pool_size, REDIS_POOL};
 
 #[cfg(test)]
 mod tests;

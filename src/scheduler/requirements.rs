@@ -182,6 +182,18 @@ fn union_roots(n: usize, links: &[(u32, u32)]) -> Vec<u32> {
 }
 
 /// The default heavy limit: a quarter of the workers, at least one.
+/// The size of pool `name`: the command line or config, else the size a test declared
+/// (`count = K`), else the Redis databases for `redis_isolated`, else 1.
+pub(crate) fn pool_size(args: &SchedulingArgs, name: &str, declared: Option<usize>) -> usize {
+    let configured = args
+        .pools
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, k)| k.get());
+    let redis = (name == REDIS_POOL).then(|| args.redis_dbs().count.get());
+    configured.or(declared).or(redis).unwrap_or(1)
+}
+
 pub(crate) fn default_heavy_limit(workers: usize) -> usize {
     (workers / 4).max(1)
 }
@@ -331,16 +343,7 @@ impl<'a> Builder<'a> {
         let pools = by_id
             .into_iter()
             .map(|(name, id)| {
-                let from_args = args
-                    .pools
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .map(|(_, k)| k.get());
-                let redis_default = (name == REDIS_POOL).then(|| args.redis_dbs().count.get());
-                let size = from_args
-                    .or(self.pool_sizes[id as usize].0)
-                    .or(redis_default)
-                    .unwrap_or(1);
+                let size = pool_size(args, name, self.pool_sizes[id as usize].0);
                 Pool { name, size }
             })
             .collect();

@@ -197,3 +197,20 @@ pub fn peak_overlap(intervals: impl IntoIterator<Item = (u128, u128)>) -> usize 
     }
     peak as usize
 }
+
+/// Whether cargo-nextest is installed. `.ci/run` installs it, so in CI a missing one is a
+/// failure, not a skip.
+pub fn nextest_available() -> bool {
+    let has = cargo()
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        has || std::env::var_os("CI").is_none(),
+        "cargo-nextest is missing in CI"
+    );
+    if !has {
+        eprintln!("cargo-nextest is not installed: skipped");
+    }
+    has
+}

@@ -3,7 +3,7 @@
 //! recorded; no server process, data dir or database is left after a run, also when the
 //! test process is killed.
 
-use crate::common::{build_executables, fixtures_target, peak_overlap};
+use crate::common::{build_executables, fixtures_target, nextest_available, peak_overlap};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -370,22 +370,6 @@ fn processes_with(parts: &[&str]) -> Vec<String> {
         }
     }
     found
-}
-
-/// Whether cargo-nextest is installed (in CI a missing one is a failure).
-fn nextest_available() -> bool {
-    let has = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["nextest", "--version"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        has || std::env::var_os("CI").is_none(),
-        "cargo-nextest is missing in CI"
-    );
-    if !has {
-        eprintln!("cargo-nextest is not installed: skipped");
-    }
-    has
 }
 
 /// Runs `cargo nextest run` on `packages` with the services setup script and `extra`
