@@ -19,6 +19,7 @@
 
 use crate::cli::SchedulingArgs;
 use crate::dist::{Dist, DIST_NAMES};
+use crate::isolation::{Isolation, ISOLATION_NAMES};
 use std::fmt;
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
@@ -35,6 +36,7 @@ pub(crate) struct Config {
     pub(crate) heavy_limit: Option<NonZeroUsize>,
     pub(crate) redis_dbs: Option<crate::constraints::RedisDbs>,
     pub(crate) dist: Option<Dist>,
+    pub(crate) isolate: Option<Isolation>,
     /// Caps per custom marker.
     pub(crate) max_concurrency: Vec<(String, NonZeroUsize)>,
     /// Pool sizes.
@@ -50,6 +52,7 @@ impl Config {
     pub(crate) fn fill(&self, args: &mut SchedulingArgs) {
         args.timeout = args.timeout.or(self.timeout);
         args.dist = args.dist.or(self.dist);
+        args.isolate = args.isolate.or(self.isolate);
         args.heavy_limit = args.heavy_limit.or(self.heavy_limit);
         args.redis_dbs = args.redis_dbs.or(self.redis_dbs);
         for (list, from_config) in [
@@ -309,6 +312,11 @@ fn parse(table: &toml::Table, source: &Path, prefix: &str) -> Result<Config, Con
             "dist" => {
                 let dist = value.as_str().and_then(Dist::parse);
                 config.dist = Some(dist.ok_or_else(|| key.err(&format!("must be {DIST_NAMES}")))?)
+            }
+            "isolate" => {
+                let isolate = value.as_str().and_then(Isolation::parse);
+                config.isolate =
+                    Some(isolate.ok_or_else(|| key.err(&format!("must be {ISOLATION_NAMES}")))?)
             }
             "timeout" => config.timeout = Some(key.timeout()?),
             "quarantine" => {

@@ -9,6 +9,7 @@ use crate::event::Event;
 use crate::filter::{self, Disposition, Planned, Selection};
 use crate::fixtures::{rate_limit, resources, temp};
 use crate::history::{self, History};
+use crate::isolation::Isolation;
 use crate::report::plural::plural;
 use crate::report::{self, list, Reporter, RunState, Style};
 use crate::runner::PoolStats;
@@ -23,6 +24,8 @@ use std::time::{Duration, Instant};
 
 /// The whole `main` of a partest test binary: parses the command line, runs, exits.
 pub fn main() -> ExitCode {
+    #[cfg(unix)]
+    let worker = runner::process::serve::role();
     let args = match Arguments::from_env() {
         Ok(args) => args,
         Err(CliError::Help) => {
@@ -41,11 +44,61 @@ pub fn main() -> ExitCode {
             return ExitCode::from(FAILURE_EXIT_CODE);
         }
     };
+    #[cfg(unix)]
+    if let Some(role) = worker {
+        return serve_as_worker(role, &args);
+    }
     let conclusion = run(&args);
     if let Some(error) = &conclusion.error {
         eprintln!("error: {error}");
     }
     conclusion.exit_code()
+}
+
+/// The worker role (`--isolate process`): the coordinator checked the arguments and the
+/// config already; an error here ends the worker, and the coordinator reports its tests.
+#[cfg(unix)]
+fn serve_as_worker(role: runner::process::serve::Role, args: &Arguments) -> ExitCode {
+    let served = (|| -> Result<(), Error> {
+        let settings = config::load()?;
+        let mut args = args.clone();
+        settings.fill(&mut args.scheduling);
+        let tests = registry::collect()?;
+        fixtures::init_run(role.workers, role.workers == 1);
+        fixtures::set_redis_dbs(args.scheduling.redis_dbs());
+        panic_hook::install();
+        runner::cwd::remember();
+        runner::process::serve::serve(role, &tests, args.scheduling.timeout)?;
+        Ok(())
+    })();
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: partest worker gw{}: {e}", role.slot);
+            ExitCode::from(FAILURE_EXIT_CODE)
+        }
+    }
+}
+
+/// Builds partest's per-run servers in the coordinator, for worker processes: the URL, or
+/// the error text the tests that asked fail with.
+#[cfg(unix)]
+fn provide_service(name: &str) -> Result<String, String> {
+    use crate::services;
+    // The failure is the answer: its panic report is not printed here.
+    panic_hook::begin(panic_hook::Sink::Buffer);
+    let built = std::panic::catch_unwind(|| match name {
+        "redis" => Ok(services::redis().url()),
+        "postgres" => Ok(services::postgres().url()),
+        other => Err(format!("partest: no per-run service named {other}")),
+    });
+    let _ = panic_hook::end();
+    match built {
+        Ok(answer) => answer,
+        Err(payload) => Err(crate::outcome::payload_text(&*payload)
+            .unwrap_or("partest: the service could not be started")
+            .to_owned()),
+    }
 }
 
 fn thread_count(args: &Arguments) -> usize {
@@ -166,7 +219,17 @@ fn run_selection(
     let under_nextest = std::env::var_os("NEXTEST_RUN_ID").is_some();
     let keep_order = shuffle_seed.is_some() || args.selection.failed_first;
     let (scheduler, pool_names) = schedule(&selection.tests, args, threads, keep_order, &history)?;
-    let capture = CaptureMode::for_run(args.nocapture, threads);
+    let isolation = args.scheduling.isolate();
+    isolation
+        .check_platform()
+        .map_err(|e| Error::Cli(CliError::Invalid(e)))?;
+    // Under nextest each process runs one test: isolation is nextest's.
+    let processes = isolation == Isolation::Process && !under_nextest;
+    let capture = match (processes, args.nocapture) {
+        // Worker processes' fds 1 and 2 are their capture files: exact, like one thread.
+        (true, false) => CaptureMode::FileDescriptors,
+        _ => CaptureMode::for_run(args.nocapture, threads),
+    };
     let mut outer_slots: Vec<(String, u32)> = nextest::group_slot().into_iter().collect();
     let covered = outer_slots.first().map(|(pool, _)| pool.as_str());
     let locks = run_locks::for_process(
@@ -197,6 +260,18 @@ fn run_selection(
         reruns: args.scheduling.reruns,
         reruns_delay: args.scheduling.reruns_delay,
         report_starts: reporter.uses_start_events(),
+        #[cfg(unix)]
+        processes: processes.then(|| {
+            std::sync::Arc::new(runner::process::child::Settings {
+                args: std::env::args_os().skip(1).collect(),
+                workers: threads,
+                capture: !args.nocapture,
+                grace: args.scheduling.timeout_grace(),
+                uid: crate::testrun_uid(),
+                service: provide_service,
+            })
+        }),
+        max_worker_restart: args.scheduling.max_worker_restart(threads),
     };
     let started = Instant::now();
     // The workers own the reporter while tests run and hand it back at the end (a stuck

@@ -64,6 +64,7 @@ mod event;
 mod filter;
 mod fixtures;
 mod history;
+mod isolation;
 mod markers;
 mod nextest;
 mod order;
@@ -94,6 +95,7 @@ pub use fixtures::rate_limit::{rate_limiter, Attempt, Permit, RateLimiter, Retry
 pub use fixtures::resources::{per_run, per_worker, per_worker_async};
 pub use fixtures::temp::temp_dir;
 pub use fixtures::unique::{unique_name, unique_test_id};
+pub use isolation::Isolation;
 pub use markers::{MarkerExpr, MarkerExprError};
 pub use outcome::IntoTestResult;
 pub use registry::RegistryError;

@@ -3,6 +3,7 @@
 
 use super::{env_var, parse_threads, Matches};
 use crate::dist::{Dist, DIST_NAMES};
+use crate::isolation::{Isolation, ISOLATION_NAMES};
 use std::num::NonZeroUsize;
 use std::time::Duration;
 
@@ -12,6 +13,14 @@ use std::time::Duration;
 pub struct SchedulingArgs {
     /// `--dist` / `PARTEST_DIST` (then the config; default `load`).
     pub dist: Option<Dist>,
+    /// `--isolate` / `PARTEST_ISOLATE` (then the config; default `threads`).
+    pub isolate: Option<Isolation>,
+    /// `--max-worker-restart N` / `PARTEST_MAX_WORKER_RESTART`: crashed worker processes
+    /// replaced before no new test starts (default 4 per worker).
+    pub max_worker_restart: Option<usize>,
+    /// `--timeout-grace D` / `PARTEST_TIMEOUT_GRACE`: SIGTERM to SIGKILL for a timed-out
+    /// test's worker process (default 1 s).
+    pub timeout_grace: Option<Duration>,
     /// `--maxfail N` / `-x` (= 1) / `--fail-fast` (= 1): start no test after N failures.
     pub maxfail: Option<NonZeroUsize>,
     /// `--heavy-limit N` / `PARTEST_HEAVY_LIMIT`: heavy_resource tests at once
@@ -135,6 +144,21 @@ impl SchedulingArgs {
         self.redis_dbs.unwrap_or_default()
     }
 
+    /// The `--isolate` mode in force.
+    pub fn isolate(&self) -> Isolation {
+        self.isolate.unwrap_or_default()
+    }
+
+    /// The `--timeout-grace` in force (default 1 s).
+    pub fn timeout_grace(&self) -> Duration {
+        self.timeout_grace.unwrap_or(Duration::from_secs(1))
+    }
+
+    /// The `--max-worker-restart` in force for `workers` workers (default 4 per worker).
+    pub fn max_worker_restart(&self, workers: usize) -> usize {
+        self.max_worker_restart.unwrap_or(4 * workers)
+    }
+
     /// The `--dist` mode in force.
     pub fn dist(&self) -> Dist {
         self.dist.unwrap_or_default()
@@ -152,6 +176,30 @@ impl SchedulingArgs {
                     format!("argument for --dist must be {DIST_NAMES} (was {name})")
                 })?),
             };
+        let isolate = match m
+            .value("isolate")
+            .map(str::to_owned)
+            .or_else(|| flag_env("isolate"))
+        {
+            None => None,
+            Some(name) => Some(Isolation::parse(&name).ok_or_else(|| {
+                format!("argument for --isolate must be {ISOLATION_NAMES} (was {name})")
+            })?),
+        };
+        let max_worker_restart = match m
+            .value("max-worker-restart")
+            .map(|t| (t.to_owned(), "argument for --max-worker-restart".to_owned()))
+            .or_else(|| {
+                flag_env("max-worker-restart")
+                    .map(|t| (t, env_name("max-worker-restart").to_owned()))
+            }) {
+            None => None,
+            Some((text, what)) => Some(
+                text.trim()
+                    .parse()
+                    .map_err(|e| format!("{what} must be a number (error: {e})"))?,
+            ),
+        };
         let maxfail = match m.value("maxfail") {
             Some(text) => Some(parse_threads(text, "argument for --maxfail")?),
             None if m.flag("exitfirst") || m.flag("fail-fast") => Some(NonZeroUsize::MIN),
@@ -159,6 +207,9 @@ impl SchedulingArgs {
         };
         Ok(SchedulingArgs {
             dist,
+            isolate,
+            max_worker_restart,
+            timeout_grace: duration_option(m, "timeout-grace")?,
             maxfail,
             heavy_limit: number(m, "heavy-limit")?,
             redis_dbs: redis_dbs(m)?,

@@ -3,7 +3,7 @@
 //! test runs — `print!`, C code, threads it spawned — lands in that test's output, in order.
 
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 /// Whether fds 1 and 2 point at a test's capture file right now.
@@ -83,27 +83,29 @@ impl FdCapture {
         dup2(self.saved_err.as_raw_fd(), 2)?;
         REDIRECTED.store(false, std::sync::atomic::Ordering::Release);
         let size = self.file.seek(SeekFrom::End(0))?;
-        let out = if size <= KEEP_AT_MOST {
-            let mut out = Vec::with_capacity(size as usize);
-            self.file.seek(SeekFrom::Start(0))?;
-            self.file.read_to_end(&mut out)?;
-            out
-        } else {
-            // A test that printed gigabytes: keep its beginning and its end.
-            let half = KEEP_AT_MOST / 2;
-            let mut head = vec![0; half as usize];
-            let mut tail = vec![0; half as usize];
-            self.file.seek(SeekFrom::Start(0))?;
-            self.file.read_exact(&mut head)?;
-            self.file.seek(SeekFrom::Start(size - half))?;
-            self.file.read_exact(&mut tail)?;
-            let note = left_out_note(size - 2 * half);
-            [head, note.into_bytes(), tail].concat()
-        };
+        let out = kept_output(&self.file, 0, size)?;
         self.file.set_len(0)?;
         self.file.seek(SeekFrom::Start(0))?;
         Ok(out)
     }
+}
+
+/// Bytes `from..to` of capture file `file` (read without moving its offset), with the middle
+/// left out beyond [`KEEP_AT_MOST`]: a test that printed gigabytes keeps its beginning and end.
+pub(crate) fn kept_output(file: &File, from: u64, to: u64) -> io::Result<Vec<u8>> {
+    use std::os::unix::fs::FileExt;
+    let read = |at: u64, len: u64| -> io::Result<Vec<u8>> {
+        let mut buf = vec![0; len as usize];
+        file.read_exact_at(&mut buf, at)?;
+        Ok(buf)
+    };
+    let size = to.saturating_sub(from);
+    if size <= KEEP_AT_MOST {
+        return read(from, size);
+    }
+    let half = KEEP_AT_MOST / 2;
+    let note = left_out_note(size - 2 * half);
+    Ok([read(from, half)?, note.into_bytes(), read(to - half, half)?].concat())
 }
 
 /// Captured output kept per test: its first and last halves beyond this.

@@ -12,6 +12,8 @@ pub(crate) mod cwd;
 pub(crate) mod execute;
 pub(crate) mod panic_hook;
 pub(crate) mod pool;
+#[cfg(unix)]
+pub(crate) mod process;
 pub(crate) mod run_state;
 pub(crate) mod watchdog;
 #[cfg(target_os = "linux")]

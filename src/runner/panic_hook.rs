@@ -34,6 +34,11 @@ thread_local! {
 static INSTALL: Once = Once::new();
 static FIRST_PANIC: AtomicBool = AtomicBool::new(true);
 
+/// What std (and so libtest) adds to the first panic report of a process without
+/// `RUST_BACKTRACE`.
+pub(crate) const BACKTRACE_NOTE: &str =
+    "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n";
+
 /// Installs the hook once per process, chaining to whatever hook was there before.
 pub(crate) fn install() {
     INSTALL.call_once(chain_in);
@@ -163,9 +168,7 @@ fn format_report(test: &str, info: &PanicHookInfo<'_>) -> String {
     if backtrace.status() == BacktraceStatus::Captured {
         let _ = write!(text, "stack backtrace:\n{backtrace}");
     } else if FIRST_PANIC.swap(false, Ordering::Relaxed) {
-        text.push_str(
-            "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n",
-        );
+        text.push_str(BACKTRACE_NOTE);
     }
     text
 }

@@ -7,6 +7,8 @@
 //! test's thread is abandoned and dies with the process.
 
 use super::execute::{self, Capture, CaptureMode};
+#[cfg(unix)]
+use super::process::child::{self, WorkerProcess};
 use super::run_state::{Limits, RunState};
 use super::watchdog;
 use crate::event::{Completed, Event, EventHandler, FailedAttempt};
@@ -15,6 +17,7 @@ use crate::fixtures::{self, resources};
 use crate::outcome::Outcome;
 use crate::scheduler::{Lease, Next, Scheduler};
 use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Duration;
@@ -45,6 +48,20 @@ pub(crate) struct RunConfig {
     pub(crate) reruns_delay: Duration,
     /// Whether the reports use `Started` events (JSON, sequential pretty, the status line).
     pub(crate) report_starts: bool,
+    /// `--isolate process`: how worker processes are started (`None`: tests run here).
+    #[cfg(unix)]
+    pub(crate) processes: Option<Arc<child::Settings>>,
+    /// Crashed worker processes replaced before no new test starts.
+    pub(crate) max_worker_restart: usize,
+}
+
+/// Where a pool thread runs its tests.
+enum Executor {
+    /// On the thread itself.
+    Here(Capture),
+    /// On its worker process.
+    #[cfg(unix)]
+    Process(WorkerProcess),
 }
 
 /// What the workers and the watchdog share. The run state's lock is never held while
@@ -54,6 +71,8 @@ struct Shared<H> {
     state: RunState,
     sink: Mutex<Reporting<H>>,
     config: RunConfig,
+    /// Worker processes that crashed so far.
+    crashes: AtomicUsize,
 }
 
 /// The event sink and the first error it returned.
@@ -107,7 +126,7 @@ impl<H: EventHandler> Shared<H> {
     }
 
     /// The worker loop of position `slot` for thread `generation`.
-    fn work(&self, slot: usize, generation: u64, capture: &mut Capture) {
+    fn work(&self, slot: usize, generation: u64, executor: &mut Executor) {
         let mut finished: Option<(Completed, bool)> = None;
         loop {
             // Claiming the finished test and taking the next is one lock round trip; the
@@ -127,7 +146,7 @@ impl<H: EventHandler> Shared<H> {
             }
             match next {
                 Next::Run(index, lease) => {
-                    finished = Some(self.run_claimed(slot, index, &lease, capture));
+                    finished = Some(self.run_claimed(slot, index, &lease, executor));
                 }
                 Next::Skip(index) => self.report_skipped(index),
                 Next::Wait | Next::Done => break,
@@ -136,7 +155,12 @@ impl<H: EventHandler> Shared<H> {
         // Tear down before retiring: the run (and its per_run teardown) ends with the last
         // retirement, and this worker's resources go first.
         if self.state.owns(slot, generation) {
-            for (what, report) in super::panic_hook::tear_down(resources::take_worker()) {
+            let mut teardowns = super::panic_hook::tear_down(resources::take_worker());
+            #[cfg(unix)]
+            if let Executor::Process(worker) = executor {
+                teardowns.extend(worker.shut_down());
+            }
+            for (what, report) in teardowns {
                 self.emit(Event::TeardownFailed { what, report });
             }
             self.state.retire(slot, generation);
@@ -150,18 +174,19 @@ impl<H: EventHandler> Shared<H> {
         slot: usize,
         index: usize,
         lease: &Lease,
-        capture: &mut Capture,
+        executor: &mut Executor,
     ) -> (Completed, bool) {
         let test = self.plan[index].test;
         // Start events cost a reporter lock per test; sent only when a report uses them.
         let started = !self.config.report_starts || self.emit(Event::Started(test));
-        let leased = !lease.slots.is_empty();
+        let leases = self.leases(lease);
+        let leased = !leases.is_empty();
         if leased {
-            fixtures::set_leases(self.leases(lease));
+            fixtures::set_leases(leases.clone());
         }
         #[cfg(unix)]
         super::crash::enter(slot, test.name);
-        let mut done = self.run_with_reruns(test, capture);
+        let mut done = self.run_with_reruns(test, &leases, executor);
         #[cfg(unix)]
         super::crash::leave(slot);
         done.worker = Some(slot);
@@ -193,7 +218,12 @@ impl<H: EventHandler> Shared<H> {
 
     /// Runs `test`, again after each failure while attempts remain, keeping every failed
     /// attempt's output and note.
-    fn run_with_reruns(&self, test: crate::registry::Test, capture: &mut Capture) -> Completed {
+    fn run_with_reruns(
+        &self,
+        test: crate::registry::Test,
+        leases: &[(&'static str, u32)],
+        executor: &mut Executor,
+    ) -> Completed {
         let retries = if test.def.retries > 0 {
             test.def.retries
         } else {
@@ -201,7 +231,7 @@ impl<H: EventHandler> Shared<H> {
         };
         let mut earlier = Vec::new();
         loop {
-            let done = execute::run(test, capture, self.config.default_timeout);
+            let done = self.attempt(test, leases, executor);
             let failed = matches!(done.outcome, Outcome::Failed { .. });
             if !failed || earlier.len() >= retries as usize {
                 return Completed { earlier, ..done };
@@ -218,6 +248,49 @@ impl<H: EventHandler> Shared<H> {
         }
     }
 
+    /// One attempt of `test` on `executor`. A crashed worker process counts toward
+    /// `--max-worker-restart`; past it, no new test starts.
+    fn attempt(
+        &self,
+        test: crate::registry::Test,
+        leases: &[(&'static str, u32)],
+        executor: &mut Executor,
+    ) -> Completed {
+        match executor {
+            Executor::Here(capture) => execute::run(test, capture, self.config.default_timeout),
+            #[cfg(unix)]
+            Executor::Process(worker) => {
+                let limit = test.def.timeout.or(self.config.default_timeout);
+                let attempt = worker.run(test, leases, limit);
+                if attempt.crashed {
+                    let crashes = self.crashes.fetch_add(1, Ordering::SeqCst) + 1;
+                    if crashes == self.config.max_worker_restart + 1 {
+                        self.emit(Event::Warning(format!(
+                            "partest: {crashes} worker processes crashed, more than --max-worker-restart {} allows; no new test starts",
+                            self.config.max_worker_restart
+                        )));
+                        self.state.stop();
+                    }
+                }
+                attempt.done
+            }
+        }
+    }
+
+    /// The executor of a new thread on position `slot`: a worker process (started now, so
+    /// workers start in parallel) or the thread itself.
+    fn executor(&self, slot: usize) -> Executor {
+        #[cfg(unix)]
+        if let Some(settings) = &self.config.processes {
+            let mut worker = WorkerProcess::new(slot, Arc::clone(settings));
+            // A failure to start shows in the first test's result.
+            let _ = worker.start();
+            return Executor::Process(worker);
+        }
+        let _ = slot;
+        Executor::Here(Capture::new(self.config.capture))
+    }
+
     /// Starts the thread for position `slot`; false (and a warning) if it cannot start.
     fn spawn_worker(self: &Arc<Self>, slot: usize, generation: u64) -> bool {
         let shared = Arc::clone(self);
@@ -225,7 +298,8 @@ impl<H: EventHandler> Shared<H> {
             .name(format!("gw{slot}"))
             .spawn(move || {
                 fixtures::enter_worker(slot);
-                shared.work(slot, generation, &mut Capture::new(shared.config.capture));
+                let mut executor = shared.executor(slot);
+                shared.work(slot, generation, &mut executor);
             });
         match spawned {
             Ok(_) => true,
@@ -267,6 +341,11 @@ pub(crate) fn run<H: EventHandler>(
     let limits = Limits {
         default_timeout: config.default_timeout,
         slow_after: config.slow_after,
+        // Worker processes are killed at their test's timeout by their pool thread.
+        #[cfg(unix)]
+        watchdog_times_out: config.processes.is_none(),
+        #[cfg(not(unix))]
+        watchdog_times_out: true,
     };
     let shared = Arc::new(Shared {
         plan: plan.to_vec(),
@@ -276,6 +355,7 @@ pub(crate) fn run<H: EventHandler>(
             error: None,
         }),
         config: config.clone(),
+        crashes: AtomicUsize::new(0),
     });
     let started = if config.inline {
         0
@@ -291,7 +371,8 @@ pub(crate) fn run<H: EventHandler>(
             ));
         }
         shared.state.set_live(1);
-        shared.work(0, 0, &mut Capture::new(config.capture));
+        let mut executor = shared.executor(0);
+        shared.work(0, 0, &mut executor);
     } else {
         // Workers that started may already have retired: subtract only those that did not.
         shared.state.lose_workers(threads - started);
@@ -301,6 +382,11 @@ pub(crate) fn run<H: EventHandler>(
             |event| shared.emit(event),
             |slot, generation| shared.spawn_worker(slot, generation),
         );
+        // Past --run-timeout, worker processes of abandoned positions are still running.
+        #[cfg(unix)]
+        if config.processes.is_some() {
+            child::kill_all();
+        }
     }
     let (not_run, waited) = shared.state.finish();
     for index in not_run {

@@ -21,6 +21,8 @@ pub(crate) struct Limits {
     pub(crate) default_timeout: Option<Duration>,
     /// Warn about a test running longer than this, and at each multiple.
     pub(crate) slow_after: Option<Duration>,
+    /// Whether the watchdog times tests out (not when a worker process's thread does).
+    pub(crate) watchdog_times_out: bool,
 }
 
 /// When a test started at `started` must be timed out, and when it is first slow:
@@ -70,6 +72,7 @@ impl Running {
         let limit = test.def.timeout.or(limits.default_timeout);
         let is_async = matches!(test.def.run, TestFn::Async(_));
         let (deadline, next_warning) = deadlines(started, limit, is_async, limits.slow_after);
+        let deadline = deadline.filter(|_| limits.watchdog_times_out);
         Running {
             index,
             test,

@@ -202,8 +202,13 @@ pub fn postgres() -> Arc<Postgres> {
         let url = std::env::var("PARTEST_POSTGRES_URL")
             .ok()
             .filter(|u| !u.is_empty());
-        let found = match url {
-            Some(url) => Postgres::connect(&url),
+        // In a worker process the coordinator starts the run's one server.
+        let found = match url
+            .map(Ok)
+            .or_else(|| crate::fixtures::coordinator::ask("postgres"))
+        {
+            Some(Ok(url)) => Postgres::connect(&url),
+            Some(Err(why)) => panic!("{why}"),
             None => Postgres::start(),
         };
         found.unwrap_or_else(|e| panic!("partest::services::postgres(): {e}"))

@@ -210,8 +210,13 @@ pub fn redis() -> Arc<Redis> {
         let url = std::env::var("PARTEST_REDIS_URL")
             .ok()
             .filter(|u| !u.is_empty());
-        let found = match url {
-            Some(url) => Redis::connect(&url),
+        // In a worker process the coordinator starts the run's one server.
+        let found = match url
+            .map(Ok)
+            .or_else(|| crate::fixtures::coordinator::ask("redis"))
+        {
+            Some(Ok(url)) => Redis::connect(&url),
+            Some(Err(why)) => panic!("{why}"),
             None => Redis::start(),
         };
         found.unwrap_or_else(|e| panic!("partest::services::redis(): {e}"))

@@ -1,0 +1,458 @@
+//! The coordinator's handle on one worker process ([`WorkerProcess`]): started lazily (the
+//! same binary, in the worker role), told which test to run, timed out by killing its
+//! process group, replaced after it died. Its stdout and stderr are one capture file the
+//! coordinator owns: a test's output is what the file holds when it ends, also when the
+//! worker crashed; what leftover threads write between tests goes to the real stderr.
+
+use super::protocol::{self, FrameReader, FromWorker, NoFrame, ToWorker, CONTROL_FD};
+use super::WORKER_ENV;
+use crate::duration::show;
+use crate::event::Completed;
+use crate::outcome::Outcome;
+use crate::registry::{Test, TestFn};
+use crate::runner::capture::kept_output;
+use crate::runner::panic_hook::BACKTRACE_NOTE;
+use crate::runner::run_state::deadlines;
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{self, Seek, SeekFrom, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// What every worker process of a run is started with.
+#[derive(Clone, Debug)]
+pub(crate) struct Settings {
+    /// The coordinator's own arguments (the worker reads the same options).
+    pub(crate) args: Vec<OsString>,
+    /// Workers in the run (`worker_count()` in the workers).
+    pub(crate) workers: usize,
+    /// Capture the workers' stdout and stderr (not with `--nocapture`).
+    pub(crate) capture: bool,
+    /// SIGTERM to SIGKILL for a timed-out test (`--timeout-grace`).
+    pub(crate) grace: Duration,
+    /// The run's id, the same in every worker.
+    pub(crate) uid: String,
+    /// Builds a per-run value in the coordinator (`redis`, `postgres`): its text or why not.
+    pub(crate) service: fn(&str) -> Result<String, String>,
+}
+
+/// One attempt of a test on a worker process.
+pub(crate) struct Attempt {
+    pub(crate) done: Completed,
+    /// The worker died during the attempt (not killed by partest).
+    pub(crate) crashed: bool,
+}
+
+/// A running worker process.
+struct Live {
+    child: Child,
+    control: UnixStream,
+    reader: FrameReader,
+    /// The capture file (also the worker's fds 1 and 2), and how much of it was read.
+    output: Option<(File, u64)>,
+}
+
+/// The worker process of one position (`gwN`), started when first needed.
+pub(crate) struct WorkerProcess {
+    slot: usize,
+    settings: Arc<Settings>,
+    live: Option<Live>,
+}
+
+/// Process ids of the run's live workers (their group ids too), for [`kill_all`].
+static LIVE: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+/// Whether a test's output already carried std's backtrace note: a run shows it once, as
+/// libtest's one process does, however many worker processes printed it.
+static NOTE_SHOWN: AtomicBool = AtomicBool::new(false);
+
+/// `output` with std's backtrace note removed unless it is the run's first.
+fn once_per_run(mut output: Vec<u8>) -> Vec<u8> {
+    let note = BACKTRACE_NOTE.as_bytes();
+    if let Some(at) = output.windows(note.len()).position(|w| w == note) {
+        if NOTE_SHOWN.swap(true, Ordering::Relaxed) {
+            output.drain(at..at + note.len());
+        }
+    }
+    output
+}
+
+/// Set by [`kill_all`]: no worker starts any more.
+static CLOSED: AtomicBool = AtomicBool::new(false);
+
+fn live_pids() -> std::sync::MutexGuard<'static, Vec<u32>> {
+    LIVE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Kills every worker process still alive, with its group (the run is over, e.g. past
+/// `--run-timeout`); no worker starts afterwards.
+pub(crate) fn kill_all() {
+    CLOSED.store(true, Ordering::SeqCst);
+    for pid in live_pids().drain(..) {
+        signal_group(pid, libc::SIGKILL);
+    }
+}
+
+fn signal_group(pid: u32, signal: i32) {
+    // SAFETY: kill has no memory-safety preconditions; a group that is gone gives ESRCH.
+    unsafe { libc::kill(-(pid as i32), signal) };
+}
+
+/// The name of signal `n` (`SIGSEGV`), for crash reports.
+pub(crate) fn signal_name(n: i32) -> String {
+    let name = match n {
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGILL => "SIGILL",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGINT => "SIGINT",
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGTRAP => "SIGTRAP",
+        libc::SIGSYS => "SIGSYS",
+        libc::SIGUSR1 => "SIGUSR1",
+        libc::SIGUSR2 => "SIGUSR2",
+        libc::SIGALRM => "SIGALRM",
+        _ => return format!("signal {n}"),
+    };
+    format!("signal {n} ({name})")
+}
+
+/// How a worker's end reads in a report: `signal 11 (SIGSEGV)`, `exit code 3`.
+fn describe(status: Option<ExitStatus>) -> String {
+    match status {
+        Some(s) if s.signal().is_some() => signal_name(s.signal().unwrap_or_default()),
+        Some(s) => match s.code() {
+            Some(code) => format!("exit code {code}"),
+            None => s.to_string(),
+        },
+        None => "it stopped answering".to_owned(),
+    }
+}
+
+fn set_timeout(stream: &mut UnixStream, wait: Option<Duration>) -> io::Result<()> {
+    stream.set_read_timeout(wait)
+}
+
+impl WorkerProcess {
+    /// The position `slot`'s worker; no process yet.
+    pub(crate) fn new(slot: usize, settings: Arc<Settings>) -> Self {
+        WorkerProcess {
+            slot,
+            settings,
+            live: None,
+        }
+    }
+
+    /// Starts the worker process now unless it runs.
+    pub(crate) fn start(&mut self) -> io::Result<()> {
+        if self.live.is_none() {
+            self.live = Some(self.spawn()?);
+        }
+        Ok(())
+    }
+
+    fn spawn(&self) -> io::Result<Live> {
+        if CLOSED.load(Ordering::SeqCst) {
+            return Err(io::Error::other("the run is over"));
+        }
+        let (ours, theirs) = UnixStream::pair()?;
+        let mut command = Command::new(std::env::current_exe()?);
+        command
+            .args(&self.settings.args)
+            .env(
+                WORKER_ENV,
+                format!("{}/{}", self.slot, self.settings.workers),
+            )
+            .env("PARTEST_TESTRUN_UID", &self.settings.uid)
+            .stdin(Stdio::null());
+        let output = if self.settings.capture {
+            let file = tempfile::tempfile()?;
+            command.stdout(file.try_clone()?).stderr(file.try_clone()?);
+            Some((file, 0))
+        } else {
+            None
+        };
+        let fd = theirs.as_raw_fd();
+        // SAFETY: getpid is always safe.
+        let parent = unsafe { libc::getpid() };
+        // SAFETY: the closure runs in the forked child before exec and calls only
+        // async-signal-safe functions (fcntl, dup2, setpgid, prctl, getppid, _exit).
+        unsafe {
+            command.pre_exec(move || {
+                if fd == CONTROL_FD {
+                    let flags = libc::fcntl(fd, libc::F_GETFD);
+                    libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC);
+                } else if libc::dup2(fd, CONTROL_FD) < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                // Its own process group: a timeout kills the test's children with it.
+                libc::setpgid(0, 0);
+                #[cfg(target_os = "linux")]
+                {
+                    // Dies with the coordinator thread that started it.
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                    if libc::getppid() != parent {
+                        libc::_exit(1);
+                    }
+                }
+                let _ = parent;
+                Ok(())
+            });
+        }
+        let child = command.spawn()?;
+        drop(theirs);
+        live_pids().push(child.id());
+        Ok(Live {
+            child,
+            control: ours,
+            reader: FrameReader::default(),
+            output,
+        })
+    }
+
+    /// Runs `test` holding `leases` on this position's worker process, starting one if
+    /// needed; `limit` is its time limit. A worker that dies is reported in the result and
+    /// replaced at the next test.
+    pub(crate) fn run(
+        &mut self,
+        test: Test,
+        leases: &[(&'static str, u32)],
+        limit: Option<Duration>,
+    ) -> Attempt {
+        let started = Instant::now();
+        let failed = |message: String, output: Vec<u8>| Completed {
+            test,
+            outcome: Outcome::Failed {
+                message: Some(message),
+            },
+            duration: started.elapsed(),
+            output,
+            worker: None,
+            earlier: Vec::new(),
+        };
+        if let Err(e) = self.start() {
+            let message = format!(
+                "partest could not start worker process gw{} for this test: {e}",
+                self.slot
+            );
+            return Attempt {
+                done: failed(message, Vec::new()),
+                crashed: true,
+            };
+        }
+        let live = self.live.as_mut().expect("started above");
+        if let Some((file, read)) = &mut live.output {
+            forward_leftovers(file, read);
+        }
+        let run = ToWorker::Run {
+            test: test.name.to_owned(),
+            leases: leases.iter().map(|(p, s)| ((*p).to_owned(), *s)).collect(),
+        };
+        let is_async = matches!(test.def.run, TestFn::Async(_));
+        let deadline = deadlines(started, limit, is_async, None).0;
+        let sent = protocol::send(&mut live.control, &run.encode());
+        let reply = match sent {
+            Ok(()) => self.wait_for_result(deadline),
+            Err(_) => Err(NoFrame::Closed),
+        };
+        match reply {
+            Ok((outcome, duration, extra)) => {
+                let mut output = self.take_output();
+                output.extend(extra);
+                let output = once_per_run(output);
+                Attempt {
+                    done: Completed {
+                        test,
+                        outcome,
+                        duration,
+                        output,
+                        worker: None,
+                        earlier: Vec::new(),
+                    },
+                    crashed: false,
+                }
+            }
+            Err(NoFrame::TimedOut) => {
+                self.kill_timed_out();
+                let output = self.take_output();
+                let limit = limit.map_or_else(String::new, show);
+                let message = format!(
+                    "test timed out after {limit}; partest killed its worker process gw{} and the processes it started",
+                    self.slot
+                );
+                self.reap();
+                Attempt {
+                    done: failed(message, output),
+                    crashed: false,
+                }
+            }
+            Err(end) => {
+                if let (NoFrame::Failed(_), Some(live)) = (&end, &self.live) {
+                    signal_group(live.child.id(), libc::SIGKILL);
+                }
+                let status = self.wait_for_exit();
+                let mut output = self.take_output();
+                if output.last().is_some_and(|b| *b != b'\n') {
+                    output.push(b'\n');
+                }
+                let why = match end {
+                    NoFrame::Failed(e) => format!("its control channel failed ({e})"),
+                    _ => describe(status),
+                };
+                let message = format!(
+                    "worker gw{} crashed while running {}: {why}",
+                    self.slot, test.name
+                );
+                self.reap();
+                Attempt {
+                    done: failed(message, output),
+                    crashed: true,
+                }
+            }
+        }
+    }
+
+    /// Reads messages until the test's result, answering service requests.
+    fn wait_for_result(
+        &mut self,
+        deadline: Option<Instant>,
+    ) -> Result<(Outcome, Duration, Vec<u8>), NoFrame> {
+        let service = self.settings.service;
+        let live = self.live.as_mut().expect("running");
+        loop {
+            let payload = live.reader.next(&mut live.control, deadline, set_timeout)?;
+            match FromWorker::decode(&payload).map_err(NoFrame::Failed)? {
+                FromWorker::Finished {
+                    outcome,
+                    duration,
+                    output,
+                } => return Ok((outcome, duration, output)),
+                FromWorker::Service(name) => {
+                    let reply = ToWorker::Service(service(&name)).encode();
+                    protocol::send(&mut live.control, &reply).map_err(|_| NoFrame::Closed)?;
+                }
+                FromWorker::TeardownFailed { .. } => {}
+            }
+        }
+    }
+
+    /// The output the current test left in the capture file (all of it, read without
+    /// moving the shared offset).
+    fn take_output(&mut self) -> Vec<u8> {
+        let Some(live) = &mut self.live else {
+            return Vec::new();
+        };
+        let Some((file, read)) = &mut live.output else {
+            return Vec::new();
+        };
+        let size = file.metadata().map_or(*read, |m| m.len());
+        let output = kept_output(file, *read, size).unwrap_or_else(|e| {
+            format!("partest: could not read the captured output: {e}\n").into_bytes()
+        });
+        *read = size;
+        output
+    }
+
+    /// SIGTERM to the worker's group, SIGKILL after the grace period if it still runs.
+    fn kill_timed_out(&mut self) {
+        let grace = self.settings.grace;
+        let Some(live) = &mut self.live else { return };
+        let pid = live.child.id();
+        signal_group(pid, libc::SIGTERM);
+        // The channel closes when the worker is gone (its children do not hold it).
+        let until = Instant::now() + grace;
+        loop {
+            match live
+                .reader
+                .next(&mut live.control, Some(until), set_timeout)
+            {
+                Ok(_) => continue,
+                Err(NoFrame::TimedOut) => {
+                    signal_group(pid, libc::SIGKILL);
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// The worker's exit status once it closed the channel (it never closes it before
+    /// exiting, and the processes a test starts do not inherit it).
+    fn wait_for_exit(&mut self) -> Option<ExitStatus> {
+        self.live.as_mut()?.child.wait().ok()
+    }
+
+    /// Forgets the dead (or stuck) worker: kills its group, reaps it.
+    fn reap(&mut self) {
+        let Some(mut live) = self.live.take() else {
+            return;
+        };
+        let pid = live.child.id();
+        signal_group(pid, libc::SIGKILL);
+        let _ = live.child.wait();
+        // What the test's leftover children wrote after the test ended is not shown.
+        live_pids().retain(|p| *p != pid);
+    }
+
+    /// Asks the worker to tear down and exit; the teardown failures it reported.
+    pub(crate) fn shut_down(&mut self) -> Vec<(String, String)> {
+        let mut failures = Vec::new();
+        let Some(live) = &mut self.live else {
+            return failures;
+        };
+        if let Some((file, read)) = &mut live.output {
+            forward_leftovers(file, read);
+        }
+        if protocol::send(&mut live.control, &ToWorker::Exit.encode()).is_ok() {
+            let until = Instant::now() + Duration::from_secs(60);
+            while let Ok(payload) = live
+                .reader
+                .next(&mut live.control, Some(until), set_timeout)
+            {
+                if let Ok(FromWorker::TeardownFailed { what, report }) =
+                    FromWorker::decode(&payload)
+                {
+                    failures.push((what, report));
+                }
+            }
+        }
+        let _ = live.child.wait();
+        if let Some((file, read)) = &mut live.output {
+            forward_leftovers(file, read);
+        }
+        self.reap();
+        failures
+    }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        self.reap();
+    }
+}
+
+/// Writes what the worker wrote since the last test ended (a thread left running, a
+/// teardown) to the real stderr, and empties the capture file for the next test.
+fn forward_leftovers(file: &mut File, read: &mut u64) {
+    let size = file.metadata().map_or(*read, |m| m.len());
+    if size > *read {
+        if let Ok(text) = kept_output(file, *read, size) {
+            let _ = io::stderr().lock().write_all(&text);
+        }
+    }
+    // The worker is idle: moving the shared offset back to 0 is safe.
+    if file.set_len(0).is_ok() && file.seek(SeekFrom::Start(0)).is_ok() {
+        *read = 0;
+    } else {
+        *read = size;
+    }
+}
