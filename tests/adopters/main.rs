@@ -6,6 +6,8 @@ mod common;
 mod capture;
 mod fixtures;
 mod flags;
+#[cfg(target_os = "linux")]
+mod isolation;
 mod parity;
 mod reliability;
 mod runners;

@@ -169,34 +169,48 @@ fn json_events(text: &str) -> Vec<String> {
     lines
 }
 
-#[test]
-fn parallel_output_matches_libtest_at_2_4_and_16_threads() {
+/// Runs every output mode at `threads` under partest (with `extra` options) and libtest,
+/// and compares them.
+fn compare_parallel(threads: &str, extra: &[&str]) {
     let human: &[&[&str]] = &[&[], &["--show-output"], &["-q"], &["-q", "--show-output"]];
     let json: &[&[&str]] = &[
         &["--format", "json", "-Zunstable-options"],
         &["--format", "json", "-Zunstable-options", "--show-output"],
     ];
-    for threads in ["2", "4", "16"] {
-        for case in human.iter().chain(json) {
-            let args: Vec<&str> = ["--test-threads", threads]
-                .iter()
-                .chain(case.iter())
-                .copied()
-                .collect();
-            let (ours, theirs) = (run(PARTEST, &args), run(LIBTEST, &args));
-            assert_eq!((ours.code, theirs.code), (101, 101), "{args:?}");
-            if json.contains(case) {
-                assert_eq!(
-                    json_events(&ours.stdout),
-                    json_events(&theirs.stdout),
-                    "{args:?}"
-                );
-            } else {
-                let (o, t) = (parallel(&ours.stdout), parallel(&theirs.stdout));
-                assert_eq!(o, t, "{args:?}");
-                assert!(notes(&ours.stdout) <= 1 && notes(&theirs.stdout) <= 1);
-            }
+    for case in human.iter().chain(json) {
+        let args: Vec<&str> = ["--test-threads", threads]
+            .iter()
+            .chain(case.iter())
+            .copied()
+            .collect();
+        let ours_args: Vec<&str> = args.iter().chain(extra).copied().collect();
+        let (ours, theirs) = (run(PARTEST, &ours_args), run(LIBTEST, &args));
+        assert_eq!((ours.code, theirs.code), (101, 101), "{ours_args:?}");
+        if json.contains(case) {
+            assert_eq!(
+                json_events(&ours.stdout),
+                json_events(&theirs.stdout),
+                "{ours_args:?}"
+            );
+        } else {
+            let (o, t) = (parallel(&ours.stdout), parallel(&theirs.stdout));
+            assert_eq!(o, t, "{ours_args:?}");
+            assert!(notes(&ours.stdout) <= 1 && notes(&theirs.stdout) <= 1);
         }
+    }
+}
+
+#[test]
+fn parallel_output_matches_libtest_at_2_4_and_16_threads() {
+    for threads in ["2", "4", "16"] {
+        compare_parallel(threads, &[]);
+    }
+}
+
+#[test]
+fn process_mode_output_matches_libtest_at_2_and_4_workers() {
+    for threads in ["2", "4"] {
+        compare_parallel(threads, &["--isolate", "process"]);
     }
 }
 

@@ -256,6 +256,30 @@ fn constraints_hold_in_shuffled_and_scoped_modes() {
 }
 
 #[test]
+fn every_constraint_holds_in_process_mode() {
+    for threads in [2usize, 4] {
+        let t = threads.to_string();
+        let args = [
+            "--isolate",
+            "process",
+            "--test-threads",
+            &t,
+            "--heavy-limit",
+            "1",
+            "--max-concurrency",
+            "integration=2",
+        ];
+        let recs = stress_run(&args, 5);
+        check_invariants(
+            &recs,
+            (threads, 1, 2),
+            true,
+            &format!("process mode, {threads} workers"),
+        );
+    }
+}
+
+#[test]
 fn dist_no_runs_sequentially_as_master() {
     let recs = stress_run(&["--dist", "no", "--test-threads", "8", "serial::"], 0);
     assert!(recs.iter().all(|r| r.worker == "master"));

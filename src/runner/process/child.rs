@@ -182,10 +182,8 @@ impl WorkerProcess {
             None
         };
         let fd = theirs.as_raw_fd();
-        // SAFETY: getpid is always safe.
-        let parent = unsafe { libc::getpid() };
         // SAFETY: the closure runs in the forked child before exec and calls only
-        // async-signal-safe functions (fcntl, dup2, setpgid, prctl, getppid, _exit).
+        // async-signal-safe functions (fcntl, dup2, setpgid).
         unsafe {
             command.pre_exec(move || {
                 if fd == CONTROL_FD {
@@ -194,17 +192,9 @@ impl WorkerProcess {
                 } else if libc::dup2(fd, CONTROL_FD) < 0 {
                     return Err(io::Error::last_os_error());
                 }
-                // Its own process group: a timeout kills the test's children with it.
+                // Its own process group: a timeout kills the test's children with it, and
+                // so does the worker itself when the coordinator dies (its channel hangs up).
                 libc::setpgid(0, 0);
-                #[cfg(target_os = "linux")]
-                {
-                    // Dies with the coordinator thread that started it.
-                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                    if libc::getppid() != parent {
-                        libc::_exit(1);
-                    }
-                }
-                let _ = parent;
                 Ok(())
             });
         }

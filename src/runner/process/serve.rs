@@ -1,7 +1,8 @@
 //! The worker role of a test binary (`--isolate process`): it runs the tests the
 //! coordinator names, one at a time on its main thread, and answers with each result over
 //! the control channel (fd 3). Its stdout and stderr are the coordinator's capture file.
-//! It exits when told to, and at once when the coordinator dies (the channel hangs up).
+//! It exits when told to, and at once when the coordinator dies (the channel hangs up),
+//! taking its process group — the processes its tests started — with it.
 
 use super::protocol::{self, FrameReader, FromWorker, NoFrame, ToWorker, CONTROL_FD};
 use super::WORKER_ENV;
@@ -84,8 +85,8 @@ fn ask_coordinator(name: &str) -> Result<String, String> {
     }
 }
 
-/// Opens fd 3 (closed in the processes tests start) and exits as soon as the coordinator
-/// hangs up, even while a test hangs.
+/// Opens fd 3 (closed in the processes tests start) and kills the worker's process group as
+/// soon as the coordinator hangs up (it died), even while a test hangs.
 fn open_channel() -> io::Result<()> {
     // SAFETY: fcntl on a descriptor number has no memory-safety preconditions.
     let flags = unsafe { libc::fcntl(CONTROL_FD, libc::F_GETFD) };
@@ -113,8 +114,9 @@ fn open_channel() -> io::Result<()> {
             // Only a hang-up (or an error) ends this wait: the coordinator is gone.
             // SAFETY: one valid pollfd, for the duration of the call.
             while unsafe { libc::poll(&mut poll, 1, -1) } <= 0 || poll.revents == 0 {}
-            // SAFETY: _exit ends the process without running anything else.
-            unsafe { libc::_exit(70) };
+            // The worker leads its process group: the processes its tests started go too.
+            // SAFETY: kill has no memory-safety preconditions.
+            unsafe { libc::kill(0, libc::SIGKILL) };
         })?;
     Ok(())
 }
