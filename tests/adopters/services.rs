@@ -240,6 +240,35 @@ fn the_five_suites_pass_at_1_4_and_16_workers_and_keep_their_promises() {
 }
 
 #[test]
+fn in_process_mode_the_suites_pass_on_one_set_of_servers() {
+    for (package, target, tests) in SUITES {
+        let run = run(
+            package,
+            target,
+            &["--test-threads", "4", "--isolate", "process"],
+            &[],
+        );
+        let recorded = tests - usize::from(package == "llm-gateway");
+        assert_passed(&run, package, "4 (process mode)", recorded);
+        assert_eq!(run.spans.len(), recorded, "{package}");
+        // The coordinator started the servers once; every worker process got their URLs.
+        let servers: std::collections::HashSet<&(String, String)> =
+            run.spans.iter().map(|s| &s.urls).collect();
+        assert_eq!(servers.len(), 1, "{package}: {servers:?}");
+        match package {
+            "oauth-registry" => {
+                assert_alone(&run, "tokens::a_shorter_lifetime_applies_to_new_tokens")
+            }
+            "platform" => {
+                let group = spans_of(&run, "ledger::");
+                assert!(group.iter().all(|s| s.worker == group[0].worker));
+            }
+            _ => {}
+        }
+    }
+}
+
+#[test]
 fn marker_selections_split_the_registry_suite() {
     let serial = run("oauth-registry", "registry", &["-m", "serial"], &[]);
     assert_passed(&serial, "oauth-registry", "-m serial", 1);
