@@ -182,6 +182,23 @@ fn main() {
         .map(|k| build(&ws, &target, &format!("bench-{k}"), "noisy"))
         .collect();
     let noisy = measure_runs(&noisy_bins, &[], threads, runs.min(5));
+    // Process mode: the same partest binaries with --isolate process.
+    let process = ["--isolate", "process"];
+    let process_run = measure_runs(&bins[..1], &process, threads, runs)[0];
+    let process_quiet =
+        measure_runs(&bins[..1], &[&process[..], &["-q"]].concat(), threads, runs)[0];
+    let process_noisy = measure_runs(&noisy_bins[..1], &process, threads, runs.min(5))[0];
+    // Start-up: one test per worker, against the same in threads mode.
+    let few: Vec<String> = (0..threads).map(|i| format!("t{i:05}")).collect();
+    let few: Vec<&str> = few.iter().map(String::as_str).collect();
+    let startup_args = [&["--exact"][..], &few].concat();
+    let startup_threads = measure_runs(&bins[..1], &startup_args, threads, runs)[0];
+    let startup_process = measure_runs(
+        &bins[..1],
+        &[&startup_args[..], &process[..]].concat(),
+        threads,
+        runs,
+    )[0];
     let rebuild = measure_rebuilds(&ws, &target, rebuilds);
     let sizes: Vec<u64> = bins
         .iter()
@@ -218,6 +235,23 @@ fn main() {
         ms(noisy[0]).trim(),
         ms(noisy[1]).trim(),
         ratio(noisy[0], noisy[1])
+    );
+    println!(
+        "process: --isolate process run {}, -q {}, noisy {}; libtest / partest = {:.2}x pretty, {:.2}x -q (target >= 2); noisy partest / libtest = {:.2}x",
+        ms(process_run).trim(),
+        ms(process_quiet).trim(),
+        ms(process_noisy).trim(),
+        ratio(run[1], process_run),
+        ratio(quiet[1], process_quiet),
+        ratio(process_noisy, noisy[1])
+    );
+    let per_test = (process_quiet.saturating_sub(startup_process)).as_secs_f64() * threads as f64
+        / tests as f64;
+    println!(
+        "process: worker start-up {} ({threads} workers, one test each, against {} in threads mode); per-test round trip {:.1} us per worker",
+        ms(startup_process.saturating_sub(startup_threads)).trim(),
+        ms(startup_threads).trim(),
+        per_test * 1e6
     );
     println!(
         "--list:  partest / libtest = {:.2}x (target <= 1.0)",

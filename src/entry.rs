@@ -37,6 +37,9 @@ pub fn main() -> ExitCode {
                 "  In this binary, parallel runs capture {}.",
                 CaptureMode::describe_parallel()
             );
+            if cfg!(any(target_os = "linux", target_os = "macos")) {
+                println!("  With --isolate process, every run captures exactly: each worker process's fds 1 and 2.");
+            }
             return ExitCode::SUCCESS;
         }
         Err(e) => {

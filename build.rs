@@ -1,0 +1,14 @@
+//! Compiles the C write path of per-test capture (Linux only; see
+//! src/runner/write_capture.c), optimised whatever the profile.
+
+fn main() {
+    println!("cargo:rerun-if-changed=src/runner/write_capture.c");
+    if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
+        cc::Build::new()
+            .file("src/runner/write_capture.c")
+            .opt_level(2)
+            .debug(false)
+            .warnings(true)
+            .compile("partest_write_capture");
+    }
+}
