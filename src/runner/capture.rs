@@ -61,7 +61,7 @@ impl FdCapture {
     /// Creates the capture file and keeps copies of the current fds 1 and 2.
     pub(crate) fn new() -> io::Result<Self> {
         Ok(FdCapture {
-            file: tempfile::tempfile()?,
+            file: capture_file()?,
             saved_out: dup(1)?,
             saved_err: dup(2)?,
         })
@@ -88,6 +88,18 @@ impl FdCapture {
         self.file.seek(SeekFrom::Start(0))?;
         Ok(out)
     }
+}
+
+/// A fresh anonymous capture file: in memory (`/dev/shm`) where there is one — writes
+/// there cost about half of a disk-backed temp file's — else in the temp dir.
+pub(crate) fn capture_file() -> io::Result<File> {
+    let shm = std::path::Path::new("/dev/shm");
+    if shm.is_dir() {
+        if let Ok(file) = tempfile::tempfile_in(shm) {
+            return Ok(file);
+        }
+    }
+    tempfile::tempfile()
 }
 
 /// Bytes `from..to` of capture file `file` (read without moving its offset), with the middle

@@ -10,7 +10,7 @@ use crate::duration::show;
 use crate::event::Completed;
 use crate::outcome::Outcome;
 use crate::registry::{Test, TestFn};
-use crate::runner::capture::kept_output;
+use crate::runner::capture::{capture_file, kept_output};
 use crate::runner::panic_hook::BACKTRACE_NOTE;
 use crate::runner::run_state::deadlines;
 use std::ffi::OsString;
@@ -175,7 +175,7 @@ impl WorkerProcess {
             .env("PARTEST_TESTRUN_UID", &self.settings.uid)
             .stdin(Stdio::null());
         let output = if self.settings.capture {
-            let file = tempfile::tempfile()?;
+            let file = capture_file()?;
             command.stdout(file.try_clone()?).stderr(file.try_clone()?);
             Some((file, 0))
         } else {
