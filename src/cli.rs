@@ -108,6 +108,9 @@ pub struct Arguments {
     pub reports: ReportArgs,
     /// `--nextest-config`: print the nextest configuration that makes the markers hold.
     pub nextest_config: bool,
+    /// `--partest-manifest` (hidden): print the selected tests with their constraints for
+    /// `cargo partest`, and exit.
+    pub partest_manifest: bool,
 }
 
 /// What the command line asked for instead of a run, or why it is invalid.
@@ -282,6 +285,7 @@ impl Arguments {
             selection: SelectionArgs::from_matches(&m)?,
             reports: ReportArgs::from_matches(&m)?,
             nextest_config: m.flag("nextest-config"),
+            partest_manifest: m.flag("partest-manifest"),
         })
     }
 }

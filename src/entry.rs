@@ -86,7 +86,7 @@ fn serve_as_worker(role: runner::process::serve::Role, args: &Arguments) -> Exit
 /// Builds partest's per-run servers in the coordinator, for worker processes: the URL, or
 /// the error text the tests that asked fail with.
 #[cfg(unix)]
-fn provide_service(name: &str) -> Result<String, String> {
+pub(crate) fn provide_service(name: &str) -> Result<String, String> {
     use crate::services;
     // The failure is the answer: its panic report is not printed here.
     panic_hook::begin(panic_hook::Sink::Buffer);
@@ -104,7 +104,7 @@ fn provide_service(name: &str) -> Result<String, String> {
     }
 }
 
-fn thread_count(args: &Arguments) -> usize {
+pub(crate) fn thread_count(args: &Arguments) -> usize {
     args.test_threads
         .map(|n| n.get())
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
@@ -154,6 +154,13 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
     if args.nextest_config {
         let tests: Vec<_> = selection.tests.iter().map(|p| p.test).collect();
         print!("{}", nextest::config(&tests, &args.scheduling, threads));
+        return Ok(Conclusion::nothing_run(0));
+    }
+    if args.partest_manifest {
+        print!(
+            "{}",
+            crate::manifest::write(&selection.tests, selection.filtered_out, &args.scheduling)
+        );
         return Ok(Conclusion::nothing_run(0));
     }
     if args.list {
@@ -221,7 +228,17 @@ fn run_selection(
     // Under nextest each process runs one test, on the main thread, and records no history.
     let under_nextest = std::env::var_os("NEXTEST_RUN_ID").is_some();
     let keep_order = shuffle_seed.is_some() || args.selection.failed_first;
-    let (scheduler, pool_names) = schedule(&selection.tests, args, threads, keep_order, &history)?;
+    // Without recorded durations every estimate is the same: skip the look-ups.
+    let estimates: Vec<_> = match history.is_empty() {
+        true => Vec::new(),
+        false => selection
+            .tests
+            .iter()
+            .map(|p| history.estimate(p.test.name))
+            .collect(),
+    };
+    let (scheduler, pool_names) =
+        schedule(&selection.tests, args, threads, keep_order, &estimates)?;
     let isolation = args.scheduling.isolate();
     isolation
         .check_platform()
@@ -264,16 +281,26 @@ fn run_selection(
         reruns_delay: args.scheduling.reruns_delay,
         report_starts: reporter.uses_start_events(),
         #[cfg(unix)]
-        processes: processes.then(|| {
-            std::sync::Arc::new(runner::process::child::Settings {
-                args: std::env::args_os().skip(1).collect(),
-                workers: threads,
-                capture: !args.nocapture,
-                grace: args.scheduling.timeout_grace(),
-                uid: crate::testrun_uid(),
-                service: provide_service,
+        processes: processes
+            .then(|| -> Result<_, Error> {
+                Ok(std::sync::Arc::new(runner::process::child::Settings {
+                    program: std::env::current_exe()?,
+                    dir: None,
+                    env: Vec::new(),
+                    args: std::env::args_os().skip(1).collect(),
+                    whole: false,
+                    workers: threads,
+                    capture: !args.nocapture,
+                    grace: args.scheduling.timeout_grace(),
+                    uid: crate::testrun_uid(),
+                    service: provide_service,
+                }))
             })
-        }),
+            .transpose()?
+            .into_iter()
+            .collect(),
+        #[cfg(unix)]
+        binary_of: Default::default(),
         max_worker_restart: args.scheduling.max_worker_restart(threads),
     };
     let started = Instant::now();
@@ -329,6 +356,26 @@ fn build_reporter(
     capture: CaptureMode,
     threads: usize,
 ) -> Result<(Reporter, ReportStdout), Error> {
+    let (out, stdout) = report_out(args.format, capture)?;
+    let mut reporter = reporter(args, selection, history, &settings.quarantine, threads, out)?;
+    if let Some(delay) =
+        report::status::wanted(args.format == Format::Pretty && !args.nocapture && threads > 1)
+    {
+        reporter = reporter.with_live_status(delay);
+    }
+    Ok((reporter, stdout))
+}
+
+/// A reporter of `selection` in the chosen format on `out`, with the log file and the
+/// JUnit file `args` ask for; `quarantine` lists the markers whose failures do not count.
+pub(crate) fn reporter(
+    args: &Arguments,
+    selection: &filter::Selection,
+    history: &History,
+    quarantine: &[String],
+    threads: usize,
+    out: report::Out,
+) -> Result<Reporter, Error> {
     let logfile = match &args.logfile {
         Some(path) => {
             eprintln!("warning: `--logfile` is deprecated");
@@ -346,19 +393,13 @@ fn build_reporter(
     )
     .keep_durations_from(threshold)
     .track_busy(args.reports.measure)
-    .with_flaky_policy(args.scheduling.fail_on_flaky, settings.quarantine.clone());
-    let (out, stdout) = report_out(args.format, capture)?;
+    .with_flaky_policy(args.scheduling.fail_on_flaky, quarantine.to_vec());
     let formatter = report::formatter_for(args.format, out, style(args, threads));
     let mut reporter = Reporter::new(formatter, state, logfile).multithreaded(threads > 1);
     if let Some(path) = &args.reports.junit {
         reporter = reporter.with_extra(report::junit_file(path.clone()));
     }
-    if let Some(delay) =
-        report::status::wanted(args.format == Format::Pretty && !args.nocapture && threads > 1)
-    {
-        reporter = reporter.with_live_status(delay);
-    }
-    Ok((reporter, stdout))
+    Ok(reporter)
 }
 
 /// Lines printed before the summary: rate limiter counters, `--durations`, `--measure`.
@@ -426,7 +467,7 @@ fn run_notes(
 }
 
 /// Records durations and which tests failed, for ordering and `--lf`/`--ff` next time.
-fn update_history(history: &mut History, plan: &[Planned], state: &RunState) {
+pub(crate) fn update_history(history: &mut History, plan: &[Planned], state: &RunState) {
     state
         .durations
         .iter()
@@ -446,7 +487,7 @@ fn update_history(history: &mut History, plan: &[Planned], state: &RunState) {
     }
 }
 
-fn style(args: &Arguments, threads: usize) -> Style {
+pub(crate) fn style(args: &Arguments, threads: usize) -> Style {
     Style {
         color: match args.color {
             ColorConfig::Always => true,
@@ -460,13 +501,14 @@ fn style(args: &Arguments, threads: usize) -> Style {
     }
 }
 
-/// The scheduler for `plan` (constraints, priorities from history) and its pool names.
-fn schedule(
+/// The scheduler for `plan` (constraints, priorities from the recorded durations in
+/// `estimates`, empty without history) and its pool names.
+pub(crate) fn schedule(
     plan: &[Planned],
     args: &Arguments,
     workers: usize,
     shuffled: bool,
-    history: &History,
+    estimates: &[Option<Duration>],
 ) -> Result<(Scheduler, Vec<&'static str>), Error> {
     let tests: Vec<_> = plan.iter().map(|p| p.test).collect();
     let (limits, needs) = scheduler::requirements(&tests, &args.scheduling, workers)?;
@@ -474,12 +516,7 @@ fn schedule(
         .iter()
         .map(|p| p.disposition == Disposition::Run)
         .collect();
-    // Without recorded durations every estimate is the same: skip the look-ups.
-    let estimates: Vec<_> = match history.is_empty() {
-        true => Vec::new(),
-        false => tests.iter().map(|t| history.estimate(t.name)).collect(),
-    };
-    let order = scheduler::order(&needs, &runs, &limits, &estimates, workers, shuffled);
+    let order = scheduler::order(&needs, &runs, &limits, estimates, workers, shuffled);
     let maxfail = args.scheduling.maxfail.map(|n| n.get());
     let pool_names = limits.pools.iter().map(|p| p.name).collect();
     Ok((

@@ -38,18 +38,26 @@ fn history_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("PARTEST_HISTORY_DIR").filter(|d| !d.is_empty()) {
         return Some(PathBuf::from(dir));
     }
-    let exe = std::env::current_exe().ok()?;
-    Some(target_dir()?.join("partest").join(exe.file_stem()?))
+    dir_of(&std::env::current_exe().ok()?)
 }
 
-/// The cargo target dir this binary was built in (`<target>` of `<target>/debug/deps/BIN`),
-/// if it sits in a `deps` dir.
-pub(crate) fn target_dir() -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
+/// `<target>/partest/<file name>` for the binary `exe` in `<target>/debug/deps/`.
+fn dir_of(exe: &Path) -> Option<PathBuf> {
+    Some(target_of(exe)?.join("partest").join(exe.file_stem()?))
+}
+
+/// The cargo target dir `exe` was built in (`<target>` of `<target>/debug/deps/BIN`), if
+/// it sits in a `deps` dir.
+fn target_of(exe: &Path) -> Option<PathBuf> {
     let deps = exe
         .ancestors()
         .find(|a| a.file_name().is_some_and(|n| n == "deps"))?;
     Some(deps.parent()?.parent()?.to_owned())
+}
+
+/// The cargo target dir this binary was built in, if it sits in a `deps` dir.
+pub(crate) fn target_dir() -> Option<PathBuf> {
+    target_of(&std::env::current_exe().ok()?)
 }
 
 fn parse(text: &'static str) -> Result<Map, String> {
@@ -77,6 +85,15 @@ impl History {
             return (History::default(), None);
         };
         Self::load_from(dir)
+    }
+
+    /// Loads the history of the test binary at `binary` (`<target>/partest/<file name>`),
+    /// as that binary itself does; empty when it sits in no cargo `deps` dir.
+    pub(crate) fn load_for_binary(binary: &Path) -> (Self, Option<String>) {
+        match dir_of(binary) {
+            Some(dir) => Self::load_from(dir),
+            None => (History::default(), None),
+        }
     }
 
     fn load_from(dir: PathBuf) -> (Self, Option<String>) {

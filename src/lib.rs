@@ -65,6 +65,7 @@ mod filter;
 mod fixtures;
 mod history;
 mod isolation;
+mod manifest;
 mod markers;
 mod nextest;
 mod order;
@@ -77,6 +78,8 @@ mod scheduler;
 mod select;
 #[cfg(unix)]
 pub mod services;
+#[cfg(unix)]
+mod workspace;
 
 pub use cli::{
     help, Arguments, CliError, ColorConfig, Format, Partition, ReportArgs, RunIgnored,
@@ -119,6 +122,14 @@ macro_rules! main {
             $crate::main()
         }
     };
+}
+
+/// What `cargo partest` drives: several test binaries under one scheduler. Not a stable
+/// API: the `cargo-partest` binary is its one user.
+#[cfg(unix)]
+#[doc(hidden)]
+pub mod __workspace {
+    pub use crate::workspace::{run, Binary};
 }
 
 /// Support for the macros' generated code. Not a public API.

@@ -48,9 +48,13 @@ pub(crate) struct RunConfig {
     pub(crate) reruns_delay: Duration,
     /// Whether the reports use `Started` events (JSON, sequential pretty, the status line).
     pub(crate) report_starts: bool,
-    /// `--isolate process`: how worker processes are started (`None`: tests run here).
+    /// `--isolate process`: how worker processes of each binary are started (empty: tests
+    /// run on the pool's threads). One binary, or several under `cargo partest`.
     #[cfg(unix)]
-    pub(crate) processes: Option<Arc<child::Settings>>,
+    pub(crate) processes: Vec<Arc<child::Settings>>,
+    /// The binary (index into `processes`) of each test of the plan; empty: all binary 0.
+    #[cfg(unix)]
+    pub(crate) binary_of: Arc<Vec<u32>>,
     /// Crashed worker processes replaced before no new test starts.
     pub(crate) max_worker_restart: usize,
 }
@@ -59,9 +63,9 @@ pub(crate) struct RunConfig {
 enum Executor {
     /// On the thread itself.
     Here(Capture),
-    /// On its worker process.
+    /// On its worker process of the test's binary (started when first needed).
     #[cfg(unix)]
-    Process(WorkerProcess),
+    Processes(Vec<WorkerProcess>),
 }
 
 /// What the workers and the watchdog share. The run state's lock is never held while
@@ -157,8 +161,10 @@ impl<H: EventHandler> Shared<H> {
         if self.state.owns(slot, generation) {
             let mut teardowns = super::panic_hook::tear_down(resources::take_worker());
             #[cfg(unix)]
-            if let Executor::Process(worker) = executor {
-                teardowns.extend(worker.shut_down());
+            if let Executor::Processes(workers) = executor {
+                for worker in workers {
+                    teardowns.extend(worker.shut_down());
+                }
             }
             for (what, report) in teardowns {
                 self.emit(Event::TeardownFailed { what, report });
@@ -186,7 +192,7 @@ impl<H: EventHandler> Shared<H> {
         }
         #[cfg(unix)]
         super::crash::enter(slot, test.name);
-        let mut done = self.run_with_reruns(test, &leases, executor);
+        let mut done = self.run_with_reruns(index, &leases, executor);
         #[cfg(unix)]
         super::crash::leave(slot);
         done.worker = Some(slot);
@@ -220,10 +226,11 @@ impl<H: EventHandler> Shared<H> {
     /// attempt's output and note.
     fn run_with_reruns(
         &self,
-        test: crate::registry::Test,
+        index: usize,
         leases: &[(&'static str, u32)],
         executor: &mut Executor,
     ) -> Completed {
+        let test = self.plan[index].test;
         let retries = if test.def.retries > 0 {
             test.def.retries
         } else {
@@ -231,7 +238,7 @@ impl<H: EventHandler> Shared<H> {
         };
         let mut earlier = Vec::new();
         loop {
-            let done = self.attempt(test, leases, executor);
+            let done = self.attempt(index, leases, executor);
             let failed = matches!(done.outcome, Outcome::Failed { .. });
             if !failed || earlier.len() >= retries as usize {
                 return Completed { earlier, ..done };
@@ -252,16 +259,18 @@ impl<H: EventHandler> Shared<H> {
     /// `--max-worker-restart`; past it, no new test starts.
     fn attempt(
         &self,
-        test: crate::registry::Test,
+        index: usize,
         leases: &[(&'static str, u32)],
         executor: &mut Executor,
     ) -> Completed {
+        let test = self.plan[index].test;
         match executor {
             Executor::Here(capture) => execute::run(test, capture, self.config.default_timeout),
             #[cfg(unix)]
-            Executor::Process(worker) => {
+            Executor::Processes(workers) => {
+                let binary = self.config.binary_of.get(index).map_or(0, |b| *b as usize);
                 let limit = test.def.timeout.or(self.config.default_timeout);
-                let attempt = worker.run(test, leases, limit);
+                let attempt = workers[binary].run(test, leases, limit);
                 if attempt.crashed {
                     let crashes = self.crashes.fetch_add(1, Ordering::SeqCst) + 1;
                     if crashes == self.config.max_worker_restart + 1 {
@@ -281,11 +290,19 @@ impl<H: EventHandler> Shared<H> {
     /// workers start in parallel) or the thread itself.
     fn executor(&self, slot: usize) -> Executor {
         #[cfg(unix)]
-        if let Some(settings) = &self.config.processes {
-            let mut worker = WorkerProcess::new(slot, Arc::clone(settings));
-            // A failure to start shows in the first test's result.
-            let _ = worker.start();
-            return Executor::Process(worker);
+        if !self.config.processes.is_empty() {
+            let mut workers: Vec<WorkerProcess> = self
+                .config
+                .processes
+                .iter()
+                .map(|settings| WorkerProcess::new(slot, Arc::clone(settings)))
+                .collect();
+            // With one binary its worker starts now, in parallel with the others' (a
+            // failure to start shows in the first test's result); several start on demand.
+            if let [only] = &mut workers[..] {
+                let _ = only.start();
+            }
+            return Executor::Processes(workers);
         }
         let _ = slot;
         Executor::Here(Capture::new(self.config.capture))
@@ -343,7 +360,7 @@ pub(crate) fn run<H: EventHandler>(
         slow_after: config.slow_after,
         // Worker processes are killed at their test's timeout by their pool thread.
         #[cfg(unix)]
-        watchdog_times_out: config.processes.is_none(),
+        watchdog_times_out: config.processes.is_empty(),
         #[cfg(not(unix))]
         watchdog_times_out: true,
     };
@@ -384,7 +401,7 @@ pub(crate) fn run<H: EventHandler>(
         );
         // Past --run-timeout, worker processes of abandoned positions are still running.
         #[cfg(unix)]
-        if config.processes.is_some() {
+        if !config.processes.is_empty() {
             child::kill_all();
         }
     }

@@ -19,6 +19,7 @@ use std::io::{self, Seek, SeekFrom, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -27,8 +28,16 @@ use std::time::{Duration, Instant};
 /// What every worker process of a run is started with.
 #[derive(Clone, Debug)]
 pub(crate) struct Settings {
-    /// The coordinator's own arguments (the worker reads the same options).
+    /// The test binary.
+    pub(crate) program: PathBuf,
+    /// Its working directory (the coordinator's when `None`).
+    pub(crate) dir: Option<PathBuf>,
+    /// Variables set for it (cargo's `CARGO_MANIFEST_DIR`, … under `cargo partest`).
+    pub(crate) env: Vec<(OsString, OsString)>,
+    /// The harness arguments (the worker reads the same options).
     pub(crate) args: Vec<OsString>,
+    /// A plain libtest binary, run whole as one test (under `cargo partest`).
+    pub(crate) whole: bool,
     /// Workers in the run (`worker_count()` in the workers).
     pub(crate) workers: usize,
     /// Capture the workers' stdout and stderr (not with `--nocapture`).
@@ -165,8 +174,12 @@ impl WorkerProcess {
             return Err(io::Error::other("the run is over"));
         }
         let (ours, theirs) = UnixStream::pair()?;
-        let mut command = Command::new(std::env::current_exe()?);
+        let mut command = Command::new(&self.settings.program);
+        if let Some(dir) = &self.settings.dir {
+            command.current_dir(dir);
+        }
         command
+            .envs(self.settings.env.iter().map(|(k, v)| (k, v)))
             .args(&self.settings.args)
             .env(
                 WORKER_ENV,
@@ -229,6 +242,9 @@ impl WorkerProcess {
             worker: None,
             earlier: Vec::new(),
         };
+        if self.settings.whole {
+            return self.run_whole(test, started);
+        }
         if let Err(e) = self.start() {
             let message = format!(
                 "partest could not start worker process gw{} for this test: {e}",
@@ -308,6 +324,58 @@ impl WorkerProcess {
                     crashed: true,
                 }
             }
+        }
+    }
+
+    /// Runs a plain libtest binary whole (its own report is the output); it fails when
+    /// the binary does.
+    fn run_whole(&self, test: Test, started: Instant) -> Attempt {
+        let settings = &self.settings;
+        let ran = (|| -> io::Result<(ExitStatus, Vec<u8>)> {
+            let mut command = Command::new(&settings.program);
+            if let Some(dir) = &settings.dir {
+                command.current_dir(dir);
+            }
+            command
+                .envs(settings.env.iter().map(|(k, v)| (k, v)))
+                .args(&settings.args)
+                .stdin(Stdio::null());
+            let file = capture_file()?;
+            if settings.capture {
+                command.stdout(file.try_clone()?).stderr(file.try_clone()?);
+            }
+            let status = command.status()?;
+            let size = file.metadata()?.len();
+            Ok((status, kept_output(&file, 0, size)?))
+        })();
+        let (outcome, output) = match ran {
+            Ok((status, output)) if status.success() => (Outcome::Passed, output),
+            Ok((status, output)) => (
+                Outcome::Failed {
+                    message: Some(format!(
+                        "the test binary ended with {}",
+                        describe(Some(status))
+                    )),
+                },
+                output,
+            ),
+            Err(e) => (
+                Outcome::Failed {
+                    message: Some(format!("could not run the test binary: {e}")),
+                },
+                Vec::new(),
+            ),
+        };
+        Attempt {
+            done: Completed {
+                test,
+                outcome,
+                duration: started.elapsed(),
+                output,
+                worker: None,
+                earlier: Vec::new(),
+            },
+            crashed: false,
         }
     }
 

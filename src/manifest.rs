@@ -1,0 +1,336 @@
+//! The machine-readable test list of a partest binary (`--partest-manifest`): what
+//! `cargo partest` needs to schedule a binary's tests together with other binaries' —
+//! each selected test with its markers, constraints and time limit, and the binary's
+//! own scheduling settings (its config file's pools, caps, heavy limit, Redis range).
+//! The binary applies its own selection (filters, `-m`, `--lf`, partitions) first.
+//!
+//! One line per item, fields separated by tabs, `\\`, tab and newline escaped:
+//! `partest-manifest 1`, then `setting KEY VALUE…` lines, `filtered_out N`, and
+//! `test` lines (see [`write`]).
+
+use crate::cli::SchedulingArgs;
+use crate::constraints::{Concurrency, RedisDbs, ResourceUse};
+use crate::filter::{Disposition, Planned};
+use crate::registry::{Ignore, Test, TestDef, TestFn};
+use std::fmt::Write as _;
+use std::num::NonZeroUsize;
+use std::time::Duration;
+
+const HEADER: &str = "partest-manifest 1";
+
+fn escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('\t', "\\t")
+        .replace('\n', "\\n")
+}
+
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('t') => out.push('\t'),
+            Some('n') => out.push('\n'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+fn list(items: &[&str]) -> String {
+    if items.is_empty() {
+        "-".to_owned()
+    } else {
+        items.join(",")
+    }
+}
+
+/// The manifest of `tests` (the binary's selection; `filtered_out` left out) under
+/// `settings` (the command line filled from the config).
+pub(crate) fn write(tests: &[Planned], filtered_out: usize, settings: &SchedulingArgs) -> String {
+    let mut out = format!("{HEADER}\n");
+    if let Some(n) = settings.heavy_limit {
+        let _ = writeln!(out, "setting\theavy_limit\t{n}");
+    }
+    if let Some(dbs) = settings.redis_dbs {
+        let _ = writeln!(out, "setting\tredis_dbs\t{}-{}", dbs.first, dbs.end() - 1);
+    }
+    for (marker, n) in &settings.caps {
+        let _ = writeln!(out, "setting\tcap\t{marker}\t{n}");
+    }
+    for (pool, n) in &settings.pools {
+        let _ = writeln!(out, "setting\tpool\t{pool}\t{n}");
+    }
+    let _ = writeln!(out, "filtered_out\t{filtered_out}");
+    for planned in tests {
+        let def = planned.test.def;
+        let disposition = match planned.disposition {
+            Disposition::Run => "run".to_owned(),
+            Disposition::Ignore(None) => "ignore".to_owned(),
+            Disposition::Ignore(Some(reason)) => format!("ignore={}", escape(reason)),
+        };
+        let timeout = def
+            .timeout
+            .or(settings.timeout)
+            .map_or("-".to_owned(), |t| t.as_millis().to_string());
+        let concurrency = match def.concurrency {
+            Concurrency::Parallel => "-".to_owned(),
+            Concurrency::Serial => "serial".to_owned(),
+            Concurrency::SerialKeys(keys) => format!("keys={}", keys.join(",")),
+        };
+        let resources: Vec<String> = def
+            .resources
+            .iter()
+            .map(|r| match r.count {
+                Some(n) => format!("{}:{n}", r.pool),
+                None => r.pool.to_owned(),
+            })
+            .collect();
+        let resources: Vec<&str> = resources.iter().map(String::as_str).collect();
+        let _ = writeln!(
+            out,
+            "test\t{}\t{disposition}\t{timeout}\t{}\t{}\t{concurrency}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            escape(planned.test.name),
+            u8::from(matches!(def.run, TestFn::Async(_))),
+            def.retries,
+            u8::from(def.heavy_resource),
+            u8::from(def.redis_isolated),
+            def.group.unwrap_or("-"),
+            list(def.markers),
+            list(&resources),
+            escape(def.module_path),
+            escape(def.file),
+            def.line,
+            def.column,
+        );
+    }
+    out
+}
+
+/// A binary's manifest, read back: its tests with descriptors of their own (leaked, like
+/// every registered test's: they live for the run).
+#[derive(Debug, Default)]
+pub(crate) struct Manifest {
+    pub(crate) heavy_limit: Option<NonZeroUsize>,
+    pub(crate) redis_dbs: Option<RedisDbs>,
+    pub(crate) caps: Vec<(String, NonZeroUsize)>,
+    pub(crate) pools: Vec<(String, NonZeroUsize)>,
+    pub(crate) filtered_out: usize,
+    pub(crate) tests: Vec<Planned>,
+}
+
+fn leak(text: String) -> &'static str {
+    Box::leak(text.into_boxed_str())
+}
+
+fn leak_list(text: &str) -> &'static [&'static str] {
+    if text == "-" {
+        return &[];
+    }
+    let items: Vec<&'static str> = text.split(',').map(|s| leak(s.to_owned())).collect();
+    Box::leak(items.into_boxed_slice())
+}
+
+/// The body of a test that runs in its own binary, never here.
+fn elsewhere() {
+    panic!("partest: this test runs in its own binary's worker process");
+}
+
+fn number<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, String> {
+    text.parse()
+        .map_err(|_| format!("`{text}` is not a valid {what}"))
+}
+
+fn positive(text: &str, what: &str) -> Result<NonZeroUsize, String> {
+    number(text, what)
+}
+
+/// Reads the manifest in `text`; `group_prefix` keeps groups of different binaries apart.
+pub(crate) fn parse(text: &str, group_prefix: &str) -> Result<Manifest, String> {
+    let mut lines = text.lines();
+    if lines.next() != Some(HEADER) {
+        return Err(format!("it does not start with `{HEADER}`"));
+    }
+    let mut manifest = Manifest::default();
+    for (n, line) in lines.enumerate() {
+        let at = |e: String| format!("line {}: {e}", n + 2);
+        let f: Vec<&str> = line.split('\t').collect();
+        match (f[0], f.len()) {
+            ("setting", 3) if f[1] == "heavy_limit" => {
+                manifest.heavy_limit = Some(positive(f[2], "heavy limit").map_err(at)?)
+            }
+            ("setting", 3) if f[1] == "redis_dbs" => {
+                manifest.redis_dbs = Some(RedisDbs::parse(f[2]).map_err(at)?)
+            }
+            ("setting", 4) if f[1] == "cap" => manifest
+                .caps
+                .push((f[2].to_owned(), positive(f[3], "cap").map_err(at)?)),
+            ("setting", 4) if f[1] == "pool" => manifest
+                .pools
+                .push((f[2].to_owned(), positive(f[3], "pool size").map_err(at)?)),
+            ("filtered_out", 2) => manifest.filtered_out = number(f[1], "count").map_err(at)?,
+            ("test", 16) => manifest.tests.push(test(&f, group_prefix).map_err(at)?),
+            _ => return Err(at(format!("`{line}` is not a manifest line"))),
+        }
+    }
+    Ok(manifest)
+}
+
+fn test(f: &[&str], group_prefix: &str) -> Result<Planned, String> {
+    let name = leak(unescape(f[1]));
+    let (ignore, disposition) = match f[2] {
+        "run" => (Ignore::No, Disposition::Run),
+        "ignore" => (Ignore::Yes, Disposition::Ignore(None)),
+        other => match other.strip_prefix("ignore=") {
+            Some(reason) => {
+                let reason = leak(unescape(reason));
+                (
+                    Ignore::WithReason(reason),
+                    Disposition::Ignore(Some(reason)),
+                )
+            }
+            None => return Err(format!("`{other}` is not run or ignore")),
+        },
+    };
+    let timeout = match f[3] {
+        "-" => None,
+        ms => Some(Duration::from_millis(number(ms, "timeout")?)),
+    };
+    let concurrency = match f[6] {
+        "-" => Concurrency::Parallel,
+        "serial" => Concurrency::Serial,
+        other => match other.strip_prefix("keys=") {
+            Some(keys) => Concurrency::SerialKeys(leak_list(keys)),
+            None => return Err(format!("`{other}` is not a concurrency")),
+        },
+    };
+    let resources: Vec<ResourceUse> = leak_list(f[11])
+        .iter()
+        .map(|r| match r.split_once(':') {
+            Some((pool, count)) => Ok(ResourceUse {
+                pool: leak(pool.to_owned()),
+                count: Some(number(count, "pool size")?),
+            }),
+            None => Ok(ResourceUse {
+                pool: r,
+                count: None,
+            }),
+        })
+        .collect::<Result<_, String>>()?;
+    let def: &'static TestDef = Box::leak(Box::new(TestDef {
+        name: name.rsplit("::").next().unwrap_or(name),
+        module_path: leak(unescape(f[12])),
+        file: leak(unescape(f[13])),
+        line: number(f[14], "line")?,
+        column: number(f[15], "column")?,
+        run: if f[4] == "1" {
+            TestFn::Async(|| Box::pin(async { Err("partest: runs in its own binary".into()) }))
+        } else {
+            TestFn::Plain(elsewhere)
+        },
+        ignore,
+        concurrency,
+        heavy_resource: f[7] == "1",
+        redis_isolated: f[8] == "1",
+        group: (f[9] != "-").then(|| leak(format!("{group_prefix}{}", f[9]))),
+        markers: leak_list(f[10]),
+        resources: Box::leak(resources.into_boxed_slice()),
+        timeout,
+        retries: number(f[5], "retry count")?,
+        ..TestDef::DEFAULT
+    }));
+    Ok(Planned {
+        test: Test { name, def },
+        disposition,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static KEYS: [&str; 2] = ["db", "cache"];
+    static MARKERS: [&str; 2] = ["slow", "integration"];
+    static RESOURCES: [ResourceUse; 2] = [
+        ResourceUse {
+            pool: "gpu",
+            count: Some(2),
+        },
+        ResourceUse {
+            pool: "port",
+            count: None,
+        },
+    ];
+    static DEF: TestDef = TestDef {
+        name: "migrates",
+        module_path: "suite::db",
+        file: "tests/db.rs",
+        line: 12,
+        column: 4,
+        concurrency: Concurrency::SerialKeys(&KEYS),
+        heavy_resource: true,
+        redis_isolated: true,
+        group: Some("ledger"),
+        markers: &MARKERS,
+        resources: &RESOURCES,
+        timeout: Some(Duration::from_millis(1500)),
+        retries: 2,
+        ..TestDef::DEFAULT
+    };
+
+    #[test]
+    fn a_manifest_reads_back_to_the_same_constraints() {
+        let planned = [Planned {
+            test: Test {
+                name: "db::migrates\tweird",
+                def: &DEF,
+            },
+            disposition: Disposition::Ignore(Some("needs\na GPU")),
+        }];
+        let settings = SchedulingArgs {
+            heavy_limit: NonZeroUsize::new(2),
+            caps: vec![("slow".into(), NonZeroUsize::new(3).unwrap())],
+            ..SchedulingArgs::default()
+        };
+        let text = write(&planned, 7, &settings);
+        let back = parse(&text, "bin1/").unwrap();
+        assert_eq!(back.filtered_out, 7);
+        assert_eq!(back.heavy_limit, NonZeroUsize::new(2));
+        assert_eq!(back.caps, settings.caps);
+        let t = back.tests[0];
+        assert_eq!(t.test.name, "db::migrates\tweird");
+        assert!(matches!(
+            t.disposition,
+            Disposition::Ignore(Some("needs\na GPU"))
+        ));
+        let d = t.test.def;
+        assert_eq!(d.concurrency, Concurrency::SerialKeys(&["db", "cache"]));
+        assert!(d.heavy_resource && d.redis_isolated);
+        assert_eq!(d.group, Some("bin1/ledger"));
+        assert_eq!(d.markers, &MARKERS);
+        assert_eq!(d.resources, &RESOURCES);
+        assert_eq!(d.timeout, Some(Duration::from_millis(1500)));
+        assert_eq!(
+            (d.retries, d.file, d.line, d.column),
+            (2, "tests/db.rs", 12, 4)
+        );
+        assert_eq!(d.module_path, "suite::db");
+    }
+
+    #[test]
+    fn a_damaged_manifest_is_an_error_naming_the_line() {
+        assert!(parse("something else", "").is_err());
+        let e = parse(&format!("{HEADER}\nfiltered_out\tmany"), "").unwrap_err();
+        assert_eq!(e, "line 2: `many` is not a valid count");
+        let e = parse(&format!("{HEADER}\ntest\tonly"), "").unwrap_err();
+        assert!(
+            e.starts_with("line 2: `test\tonly` is not a manifest line"),
+            "{e}"
+        );
+    }
+}

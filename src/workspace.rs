@@ -1,0 +1,544 @@
+//! Several test binaries under one scheduler and one worker budget (`cargo partest`).
+//! Each partest binary is asked for its selected tests and their constraints
+//! (`--partest-manifest`, see [`manifest`](crate::manifest)); all of them go into one
+//! plan, so `serial` keeps every other test of the run away, leases are unique across
+//! binaries and the heavy limit and caps count every binary's tests. The tests run in
+//! process mode, in worker processes of their own binary. Binaries that are not partest
+//! (plain libtest) run whole, one worker each. Reports come per binary, like
+//! `cargo test`'s, each printed once its binary is done, in the binaries' order.
+
+use crate::cli::{Arguments, CliError, Format, RunIgnored};
+use crate::conclusion::FAILURE_EXIT_CODE;
+use crate::constraints::Concurrency;
+use crate::entry;
+use crate::error::Error;
+use crate::event::{Event, EventHandler};
+use crate::filter::{Disposition, Planned, Selection};
+use crate::fixtures::{self, resources};
+use crate::history::History;
+use crate::manifest::{self, Manifest};
+use crate::registry::{Test, TestDef, TestFn};
+use crate::report::{Reporter, RunState};
+use crate::runner::process::child::Settings;
+use crate::runner::{self, panic_hook, CaptureMode, RunConfig};
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// One test binary of a workspace, as cargo built it.
+#[derive(Clone, Debug)]
+pub struct Binary {
+    /// How reports name it, like cargo: `tests/api.rs (target/debug/deps/api-1f2e…)`.
+    pub label: String,
+    /// The executable.
+    pub path: PathBuf,
+    /// Its package's directory: cargo runs test binaries there.
+    pub dir: PathBuf,
+    /// The variables cargo sets for it (`CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`, …).
+    pub env: Vec<(OsString, OsString)>,
+}
+
+/// Runs the tests of `binaries` with the harness options `harness` (what follows `--`),
+/// reporting per binary; 101 if anything failed or could not run.
+pub fn run(binaries: &[Binary], harness: &[String]) -> ExitCode {
+    match try_run(binaries, harness) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(FAILURE_EXIT_CODE),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(FAILURE_EXIT_CODE)
+        }
+    }
+}
+
+/// A binary's part of the run.
+enum Kind {
+    /// A partest binary: its manifest.
+    Partest(Manifest),
+    /// A plain libtest binary, run whole.
+    Whole,
+}
+
+fn fail(text: String) -> Error {
+    Error::Cli(CliError::Invalid(text))
+}
+
+/// Asks `binary` for its manifest; `Whole` when it is not a partest binary.
+fn inspect(binary: &Binary, harness: &[String], index: usize) -> Result<Kind, Error> {
+    let out = Command::new(&binary.path)
+        .arg("--partest-manifest")
+        .args(harness)
+        .current_dir(&binary.dir)
+        .envs(binary.env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .map_err(|e| fail(format!("could not run {}: {e}", binary.label)))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.success() && stdout.starts_with("partest-manifest ") {
+        let manifest = manifest::parse(&stdout, &format!("binary{index}/"))
+            .map_err(|e| fail(format!("{}: unreadable test list: {e}", binary.label)))?;
+        return Ok(Kind::Partest(manifest));
+    }
+    // libtest rejects the option it does not know: a plain test binary.
+    if stderr.contains("partest-manifest") && !stderr.contains("partest") {
+        return Ok(Kind::Whole);
+    }
+    if stderr.to_ascii_lowercase().contains("unrecognized option") {
+        return Ok(Kind::Whole);
+    }
+    Err(fail(format!("{}: {}", binary.label, stderr.trim_end())))
+}
+
+/// The harness options a plain libtest binary understands, from `args`.
+fn libtest_args(args: &Arguments) -> Vec<OsString> {
+    let mut out: Vec<OsString> = vec!["--test-threads".into(), "1".into()];
+    out.extend(args.filters.iter().map(OsString::from));
+    for skip in &args.skip {
+        out.extend(["--skip".into(), skip.into()]);
+    }
+    if args.exact {
+        out.push("--exact".into());
+    }
+    match args.run_ignored {
+        RunIgnored::Yes => out.push("--include-ignored".into()),
+        RunIgnored::Only => out.push("--ignored".into()),
+        RunIgnored::No => {}
+    }
+    if args.nocapture {
+        out.push("--nocapture".into());
+    }
+    if args.show_output {
+        out.push("--show-output".into());
+    }
+    if args.format == Format::Terse {
+        out.push("-q".into());
+    }
+    out
+}
+
+/// The settings the binaries' manifests give, merged: the smallest heavy limit and cap,
+/// one size per pool and one Redis range (a disagreement is an error naming both).
+fn merge_settings(args: &mut Arguments, parts: &[(&Binary, &Manifest)]) -> Result<(), Error> {
+    let scheduling = &mut args.scheduling;
+    let min = |a: Option<NonZeroUsize>, b: Option<NonZeroUsize>| match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let mut redis: Option<(crate::constraints::RedisDbs, &str)> = None;
+    let mut pools: HashMap<String, (NonZeroUsize, &str)> = HashMap::new();
+    for (binary, m) in parts {
+        scheduling.heavy_limit = min(scheduling.heavy_limit, m.heavy_limit);
+        for (marker, n) in &m.caps {
+            match scheduling.caps.iter_mut().find(|(name, _)| name == marker) {
+                Some((_, cap)) => *cap = (*cap).min(*n),
+                None => scheduling.caps.push((marker.clone(), *n)),
+            }
+        }
+        for (pool, n) in &m.pools {
+            match pools.get(pool) {
+                Some((other, there)) if other != n => {
+                    return Err(fail(format!(
+                        "pool `{pool}` has {other} slots in {there} but {n} in {}; give it one size (--resource-pool {pool}=N)",
+                        binary.label
+                    )))
+                }
+                _ => {
+                    pools.insert(pool.clone(), (*n, &binary.label));
+                }
+            }
+        }
+        if let Some(dbs) = m.redis_dbs {
+            match redis {
+                Some((other, there)) if other != dbs => {
+                    return Err(fail(format!(
+                        "{there} and {} lease different Redis databases ({}-{} and {}-{}); give one range (--redis-dbs A-B)",
+                        binary.label,
+                        other.first,
+                        other.end() - 1,
+                        dbs.first,
+                        dbs.end() - 1
+                    )))
+                }
+                _ => redis = Some((dbs, &binary.label)),
+            }
+        }
+    }
+    scheduling.redis_dbs = scheduling.redis_dbs.or(redis.map(|(dbs, _)| dbs));
+    for (pool, (n, _)) in pools {
+        if !scheduling.pools.iter().any(|(name, _)| *name == pool) {
+            scheduling.pools.push((pool, n));
+        }
+    }
+    Ok(())
+}
+
+/// The pseudo-test that stands for a whole plain binary.
+fn whole_binary_test(binary: &Binary) -> Test {
+    fn elsewhere() {
+        panic!("partest: a whole binary runs as a process");
+    }
+    let name: &'static str = Box::leak(binary.label.clone().into_boxed_str());
+    let def: &'static TestDef = Box::leak(Box::new(TestDef {
+        name,
+        module_path: name,
+        file: name,
+        run: TestFn::Plain(elsewhere),
+        concurrency: Concurrency::Parallel,
+        ..TestDef::DEFAULT
+    }));
+    Test { name, def }
+}
+
+fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
+    let mut args = Arguments::from_args(harness.iter().cloned()).map_err(Error::Cli)?;
+    let kinds: Vec<Kind> = binaries
+        .iter()
+        .enumerate()
+        .map(|(i, b)| inspect(b, harness, i))
+        .collect::<Result<_, _>>()?;
+    let manifests: Vec<(&Binary, &Manifest)> = binaries
+        .iter()
+        .zip(&kinds)
+        .filter_map(|(b, k)| match k {
+            Kind::Partest(m) => Some((b, m)),
+            Kind::Whole => None,
+        })
+        .collect();
+    merge_settings(&mut args, &manifests)?;
+    let threads = entry::thread_count(&args);
+
+    let mut plan: Vec<Planned> = Vec::new();
+    let mut binary_of: Vec<u32> = Vec::new();
+    let mut selections: Vec<Selection> = Vec::new();
+    for (i, (binary, kind)) in binaries.iter().zip(&kinds).enumerate() {
+        let tests = match kind {
+            Kind::Partest(m) => m.tests.clone(),
+            Kind::Whole => vec![Planned {
+                test: whole_binary_test(binary),
+                disposition: Disposition::Run,
+            }],
+        };
+        let filtered_out = match kind {
+            Kind::Partest(m) => m.filtered_out,
+            Kind::Whole => 0,
+        };
+        binary_of.extend(std::iter::repeat_n(i as u32, tests.len()));
+        plan.extend(tests.iter().copied());
+        selections.push(Selection {
+            tests,
+            filtered_out,
+        });
+    }
+    let mut histories: Vec<History> = binaries
+        .iter()
+        .map(|b| {
+            let (history, warning) = History::load_for_binary(&b.path);
+            if let Some(warning) = warning {
+                eprintln!("warning: {}: {warning}", b.label);
+            }
+            history
+        })
+        .collect();
+    let estimates: Vec<_> = match histories.iter().all(History::is_empty) {
+        true => Vec::new(),
+        false => plan
+            .iter()
+            .zip(&binary_of)
+            .map(|(p, b)| histories[*b as usize].estimate(p.test.name))
+            .collect(),
+    };
+    let (scheduler, pool_names) = entry::schedule(&plan, &args, threads, false, &estimates)?;
+
+    fixtures::init_run(threads, threads == 1);
+    panic_hook::install();
+    let uid = crate::testrun_uid();
+    let harness_os: Vec<OsString> = harness.iter().map(OsString::from).collect();
+    let processes: Vec<Arc<Settings>> = binaries
+        .iter()
+        .zip(&kinds)
+        .map(|(b, kind)| {
+            Arc::new(Settings {
+                program: b.path.clone(),
+                dir: Some(b.dir.clone()),
+                env: b.env.clone(),
+                args: match kind {
+                    Kind::Partest(_) => harness_os.clone(),
+                    Kind::Whole => libtest_args(&args),
+                },
+                whole: matches!(kind, Kind::Whole),
+                workers: threads,
+                capture: !args.nocapture,
+                grace: args.scheduling.timeout_grace(),
+                uid: uid.clone(),
+                service: entry::provide_service,
+            })
+        })
+        .collect();
+
+    let mut parts = Vec::new();
+    for (i, (binary, selection)) in binaries.iter().zip(&selections).enumerate() {
+        let buffer = SharedBuffer::default();
+        let reporter = match kinds[i] {
+            Kind::Partest(_) => {
+                let mut per_binary = args.clone();
+                per_binary.logfile = None;
+                per_binary.reports.junit = args
+                    .reports
+                    .junit
+                    .as_ref()
+                    .map(|path| junit_path(path, binary, i));
+                let mut reporter = entry::reporter(
+                    &per_binary,
+                    selection,
+                    &histories[i],
+                    &[],
+                    threads,
+                    Box::new(buffer.clone()),
+                )?;
+                reporter.start(None)?;
+                Some(reporter)
+            }
+            Kind::Whole => None,
+        };
+        parts.push(Part {
+            label: binary.label.clone(),
+            reporter,
+            buffer,
+            remaining: selection.tests.len(),
+            state: None,
+            whole_failed: false,
+        });
+    }
+    let index: HashMap<usize, usize> = plan
+        .iter()
+        .zip(&binary_of)
+        .map(|(p, b)| (p.test.def as *const TestDef as usize, *b as usize))
+        .collect();
+    let mut fanout = Fanout {
+        index,
+        parts,
+        printed: 0,
+        teardown_failed: false,
+    };
+    fanout.print_ready()?;
+    let runnable = plan
+        .iter()
+        .filter(|p| p.disposition == Disposition::Run)
+        .count();
+    let config = RunConfig {
+        threads: threads.min(runnable).max(1),
+        capture: if args.nocapture {
+            CaptureMode::Off
+        } else {
+            CaptureMode::FileDescriptors
+        },
+        inline: false,
+        pool_names,
+        outer_slots: Vec::new(),
+        default_timeout: None,
+        slow_after: args.scheduling.slow_timeout,
+        run_timeout: args.scheduling.run_timeout,
+        reruns: args.scheduling.reruns,
+        reruns_delay: args.scheduling.reruns_delay,
+        report_starts: fanout.uses_start_events(),
+        processes,
+        binary_of: Arc::new(binary_of),
+        max_worker_restart: args.scheduling.max_worker_restart(threads),
+    };
+    let (mut fanout, stats) = runner::run(&plan, scheduler, &config, fanout);
+    stats?;
+    for (what, report) in panic_hook::tear_down(resources::take_run()) {
+        fanout.on_event(Event::TeardownFailed { what, report })?;
+    }
+    fanout.finish_all()?;
+    let mut ok = !fanout.teardown_failed;
+    for (i, part) in fanout.parts.iter().enumerate() {
+        match &part.state {
+            Some(state) => {
+                ok &= crate::conclusion::Conclusion::from_state(state).failed == 0;
+                entry::update_history(&mut histories[i], &selections[i].tests, state);
+            }
+            None => ok &= !part.whole_failed,
+        }
+    }
+    if !ok {
+        let failed: Vec<&str> = fanout
+            .parts
+            .iter()
+            .filter(|p| p.failed())
+            .map(|p| p.label.as_str())
+            .collect();
+        eprintln!("error: test failed in {}", failed.join(", "));
+    }
+    Ok(ok)
+}
+
+/// `report.xml` → `report-<binary>.xml`: one JUnit file per binary.
+fn junit_path(path: &std::path::Path, binary: &Binary, index: usize) -> PathBuf {
+    let name = binary.path.file_stem().map_or_else(
+        || format!("binary{index}"),
+        |s| s.to_string_lossy().into_owned(),
+    );
+    let stem = path
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let ext = path
+        .extension()
+        .map_or_else(String::new, |e| format!(".{}", e.to_string_lossy()));
+    path.with_file_name(format!("{stem}-{name}{ext}"))
+}
+
+/// Where a binary's report is written until it is printed.
+#[derive(Clone, Default)]
+struct SharedBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl SharedBuffer {
+    fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl Write for SharedBuffer {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One binary's report.
+struct Part {
+    label: String,
+    /// `None` for a whole plain binary (its own output is its report).
+    reporter: Option<Reporter>,
+    buffer: SharedBuffer,
+    /// Tests not yet finished.
+    remaining: usize,
+    /// The finished report's state.
+    state: Option<RunState>,
+    /// A whole binary that failed.
+    whole_failed: bool,
+}
+
+impl Part {
+    fn done(&self) -> bool {
+        self.remaining == 0 && self.reporter.is_none()
+    }
+
+    fn failed(&self) -> bool {
+        match &self.state {
+            Some(state) => crate::conclusion::Conclusion::from_state(state).failed > 0,
+            None => self.whole_failed,
+        }
+    }
+
+    /// Finishes the report once every test is done.
+    fn finish_if_done(&mut self) -> io::Result<()> {
+        if self.remaining == 0 {
+            if let Some(reporter) = self.reporter.take() {
+                self.state = Some(reporter.finish()?);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Routes each event to its binary's report and prints finished reports in order.
+struct Fanout {
+    /// Test descriptor address → binary.
+    index: HashMap<usize, usize>,
+    parts: Vec<Part>,
+    /// Reports printed so far (a prefix of `parts`).
+    printed: usize,
+    /// A resource's teardown panicked (in the coordinator or a worker): the run fails.
+    teardown_failed: bool,
+}
+
+impl Fanout {
+    fn uses_start_events(&self) -> bool {
+        self.parts
+            .iter()
+            .filter_map(|p| p.reporter.as_ref())
+            .any(Reporter::uses_start_events)
+    }
+
+    fn binary(&self, test: &Test) -> usize {
+        self.index[&(test.def as *const TestDef as usize)]
+    }
+
+    /// Prints every finished report that follows the printed ones.
+    fn print_ready(&mut self) -> io::Result<()> {
+        while self.printed < self.parts.len() {
+            let part = &mut self.parts[self.printed];
+            part.finish_if_done()?;
+            if !part.done() {
+                break;
+            }
+            eprintln!("     Running {}", part.label);
+            let mut stdout = io::stdout().lock();
+            stdout.write_all(&part.buffer.take())?;
+            stdout.flush()?;
+            self.printed += 1;
+        }
+        Ok(())
+    }
+
+    /// Ends the reports of tests that never finished (a stopped run) and prints the rest.
+    fn finish_all(&mut self) -> io::Result<()> {
+        for part in &mut self.parts {
+            part.remaining = 0;
+        }
+        self.print_ready()
+    }
+}
+
+impl EventHandler for Fanout {
+    fn on_event(&mut self, event: Event) -> io::Result<()> {
+        let (binary, ends) = match &event {
+            Event::Started(test) => (self.binary(test), false),
+            Event::NotRun(test) => (self.binary(test), true),
+            Event::Finished(done) => (self.binary(&done.test), true),
+            Event::Slow { test, .. } => (self.binary(test), false),
+            Event::Warning(text) => {
+                eprintln!("{text}");
+                return Ok(());
+            }
+            Event::TeardownFailed { what, report } => {
+                self.teardown_failed = true;
+                eprintln!("partest: dropping {what} panicked:\n{report}");
+                return Ok(());
+            }
+        };
+        let part = &mut self.parts[binary];
+        match &mut part.reporter {
+            Some(reporter) => reporter.on_event(event)?,
+            None => {
+                if let Event::Finished(done) = &event {
+                    part.buffer.write_all(&done.output)?;
+                    part.whole_failed = !matches!(done.outcome, crate::outcome::Outcome::Passed);
+                    if let crate::outcome::Outcome::Failed { message: Some(m) } = &done.outcome {
+                        writeln!(part.buffer, "note: {m}")?;
+                    }
+                }
+                if let Event::NotRun(_) = &event {
+                    writeln!(part.buffer, "note: not run (the run stopped first)")?;
+                    part.whole_failed = true;
+                }
+            }
+        }
+        if ends {
+            part.remaining = part.remaining.saturating_sub(1);
+            self.print_ready()?;
+        }
+        Ok(())
+    }
+}
