@@ -84,10 +84,7 @@ fn inspect(binary: &Binary, harness: &[String], index: usize) -> Result<Kind, Er
         return Ok(Kind::Partest(manifest));
     }
     // libtest rejects the option it does not know: a plain test binary.
-    if stderr.contains("partest-manifest") && !stderr.contains("partest") {
-        return Ok(Kind::Whole);
-    }
-    if stderr.to_ascii_lowercase().contains("unrecognized option") {
+    if stderr.contains("Unrecognized option: 'partest-manifest'") {
         return Ok(Kind::Whole);
     }
     Err(fail(format!("{}: {}", binary.label, stderr.trim_end())))

@@ -16,3 +16,5 @@ mod selection;
 #[cfg(target_os = "linux")]
 mod services;
 mod threads;
+#[cfg(unix)]
+mod workspace;

@@ -1,0 +1,268 @@
+//! `cargo partest` on a workspace fixture with three partest binaries (each with one 2 s
+//! test, short ones, a serial one and redis_isolated ones) and a plain libtest binary,
+//! checked from the instants the tests record: one budget for all binaries, no serial
+//! test overlapping any test of any binary, no leased index held twice at once, a
+//! failure named with its binary — and the same invariants under a plain
+//! `cargo nextest run`.
+
+use crate::common::{cargo, fixtures_dir, fixtures_target, nextest_available};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+#[derive(Debug)]
+struct Span {
+    binary: String,
+    name: String,
+    start: u128,
+    end: u128,
+    redis: Option<u32>,
+}
+
+fn spans(dir: &Path) -> Vec<Span> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+            let f: Vec<&str> = text.split_whitespace().collect();
+            Span {
+                binary: f[0].into(),
+                name: f[1].into(),
+                start: f[2].parse().unwrap(),
+                end: f[3].parse().unwrap(),
+                redis: f[5].parse().ok(),
+            }
+        })
+        .collect()
+}
+
+/// The `cargo-partest` binary, built into the fixtures' target dir.
+fn cargo_partest() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let status = cargo()
+            .args(["build", "-p", "cargo-partest", "--manifest-path"])
+            .arg(root.join("Cargo.toml"))
+            .status()
+            .unwrap();
+        assert!(status.success(), "cargo-partest did not build");
+        // The fixture's test binaries too, so that runs below time the run, not the build.
+        let status = cargo()
+            .args(["test", "-p", "multi", "--no-run"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "the fixture did not build");
+        fixtures_target().join("debug").join("cargo-partest")
+    })
+}
+
+/// `cargo partest -p multi -- HARNESS` in the fixture workspace, recording into `dir`.
+fn cargo_partest_run(harness: &[&str], dir: &Path, env: &[(&str, &str)]) -> (Output, Duration) {
+    let bin = cargo_partest();
+    let mut cmd = Command::new(bin);
+    cmd.args(["partest", "-p", "multi", "--"])
+        .args(harness)
+        .current_dir(fixtures_dir())
+        .env("CARGO_TARGET_DIR", fixtures_target())
+        .env("PARTEST_RECORD_DIR", dir)
+        .env("RUST_BACKTRACE", "0")
+        .envs(env.iter().copied());
+    for (key, _) in std::env::vars() {
+        if key.starts_with("NEXTEST") || key.starts_with("RUST_TEST") {
+            cmd.env_remove(key);
+        }
+    }
+    let started = Instant::now();
+    let out = cmd.output().unwrap();
+    (out, started.elapsed())
+}
+
+fn overlap(a: &Span, b: &Span) -> bool {
+    a.start < b.end && b.start < a.end
+}
+
+/// No serial test overlaps any other test; no index is leased twice at once.
+fn check_run_wide(spans: &[Span], what: &str) {
+    for serial in spans.iter().filter(|s| s.name == "serial_one") {
+        for other in spans.iter().filter(|o| !std::ptr::eq(*o, serial)) {
+            assert!(
+                !overlap(serial, other),
+                "{what}: {}::{} overlapped the serial test of {}",
+                other.binary,
+                other.name,
+                serial.binary
+            );
+        }
+    }
+    let leased: Vec<&Span> = spans.iter().filter(|s| s.redis.is_some()).collect();
+    assert_eq!(leased.len(), 12, "{what}: {leased:?}");
+    for (i, a) in leased.iter().enumerate() {
+        for b in &leased[i + 1..] {
+            assert!(
+                a.redis != b.redis || !overlap(a, b),
+                "{what}: {}::{} and {}::{} held database {:?} at once",
+                a.binary,
+                a.name,
+                b.binary,
+                b.name,
+                a.redis
+            );
+        }
+    }
+}
+
+/// Σserial + max(Σrest / workers, longest): no schedule of these spans is shorter.
+fn lower_bound(spans: &[Span], workers: u128) -> u128 {
+    let length = |s: &Span| s.end - s.start;
+    let serial: u128 = spans
+        .iter()
+        .filter(|s| s.name == "serial_one")
+        .map(length)
+        .sum();
+    let rest: Vec<u128> = spans
+        .iter()
+        .filter(|s| s.name != "serial_one")
+        .map(length)
+        .collect();
+    serial + (rest.iter().sum::<u128>() / workers).max(rest.iter().copied().max().unwrap_or(0))
+}
+
+#[test]
+fn one_budget_and_run_wide_constraints_across_three_binaries() {
+    // A first run records the durations the second one schedules by (longest first).
+    let warm = tempfile::tempdir().unwrap();
+    let (out, _) = cargo_partest_run(&["--test-threads", "4"], warm.path(), &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let (out, wall) = cargo_partest_run(&["--test-threads", "4"], dir.path(), &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    // Per binary, like cargo test: each binary's block in cargo's order.
+    let order: Vec<usize> = [
+        "tests/alpha.rs",
+        "tests/beta.rs",
+        "tests/gamma.rs",
+        "tests/plain.rs",
+    ]
+    .iter()
+    .map(|b| {
+        stderr
+            .find(&format!("Running {b} ("))
+            .unwrap_or_else(|| panic!("{b}: {stderr}"))
+    })
+    .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{stderr}");
+    assert_eq!(
+        stdout
+            .matches("test result: ok. 23 passed; 0 failed")
+            .count(),
+        3,
+        "{stdout}"
+    );
+    // The plain libtest binary ran whole; its own report is its block.
+    assert!(
+        stdout.contains("test adds ... ok") && stdout.contains("test result: ok. 2 passed"),
+        "{stdout}"
+    );
+
+    let spans = spans(dir.path());
+    assert_eq!(spans.len(), 69, "every test of the three binaries ran once");
+    check_run_wide(&spans, "cargo partest");
+    let bound = lower_bound(&spans, 4);
+    let first = spans.iter().map(|s| s.start).min().unwrap();
+    let last = spans.iter().map(|s| s.end).max().unwrap();
+    // The tests' own span is the schedule; the command adds process start-ups and
+    // cargo's no-op build check.
+    let makespan = last - first;
+    assert!(
+        makespan * 100 <= bound * 120,
+        "makespan {makespan} ns against the lower bound {bound} ns"
+    );
+    assert!(
+        wall.as_nanos() * 100 <= bound * 150,
+        "the command took {wall:?} against the lower bound {bound} ns"
+    );
+}
+
+#[test]
+fn a_failure_in_one_binary_fails_the_run_and_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, _) = cargo_partest_run(
+        &["--test-threads", "4", "fails_on_request"],
+        dir.path(),
+        &[("MULTI_FAIL", "beta")],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(101), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("test fails_on_request ... FAILED"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("failing as MULTI_FAIL asks"), "{stdout}");
+    assert!(
+        stderr.contains("error: test failed in tests/beta.rs ("),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("tests/alpha.rs (target") || !stderr.contains("failed in tests/alpha"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stdout.matches("test result: ok. 1 passed").count(),
+        2,
+        "{stdout}"
+    );
+}
+
+#[test]
+fn bad_harness_options_are_an_error_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, _) = cargo_partest_run(&["-m", "serial and ("], dir.path(), &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(101), "{stderr}");
+    assert!(stderr.contains("error: invalid -m expression `serial and (`"), "{stderr}");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "tests ran"
+    );
+}
+
+#[test]
+fn under_plain_nextest_the_constraints_still_hold_across_binaries() {
+    if !nextest_available() {
+        return;
+    }
+    cargo_partest(); // builds the fixture
+    let dir = tempfile::tempdir().unwrap();
+    let out = cargo()
+        .args([
+            "nextest",
+            "run",
+            "-p",
+            "multi",
+            "--test-threads",
+            "4",
+            "--no-fail-fast",
+        ])
+        .env("PARTEST_RECORD_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let spans = spans(dir.path());
+    assert_eq!(spans.len(), 69);
+    check_run_wide(&spans, "cargo nextest run");
+}
