@@ -18,7 +18,7 @@ use crate::fixtures::{self, resources};
 use crate::history::History;
 use crate::manifest::{self, Manifest};
 use crate::registry::{Test, TestDef, TestFn};
-use crate::report::{Reporter, RunState};
+use crate::report::{self, Reporter, RunState};
 use crate::runner::process::child::Settings;
 use crate::runner::{self, panic_hook, CaptureMode, RunConfig};
 use std::collections::HashMap;
@@ -279,15 +279,13 @@ fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
     let mut parts = Vec::new();
     for (i, (binary, selection)) in binaries.iter().zip(&selections).enumerate() {
         let buffer = SharedBuffer::default();
+        let junit = SharedBuffer::default();
         let reporter = match kinds[i] {
             Kind::Partest(_) => {
                 let mut per_binary = args.clone();
                 per_binary.logfile = None;
-                per_binary.reports.junit = args
-                    .reports
-                    .junit
-                    .as_ref()
-                    .map(|path| junit_path(path, binary, i));
+                // One JUnit file for the run: the binaries' documents combined at the end.
+                per_binary.reports.junit = None;
                 let mut reporter = entry::reporter(
                     &per_binary,
                     selection,
@@ -296,6 +294,9 @@ fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
                     threads,
                     Box::new(buffer.clone()),
                 )?;
+                if args.reports.junit.is_some() {
+                    reporter = reporter.with_extra(report::junit_to(Box::new(junit.clone())));
+                }
                 reporter.start(None)?;
                 Some(reporter)
             }
@@ -308,6 +309,7 @@ fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
             remaining: selection.tests.len(),
             state: None,
             whole_failed: false,
+            junit,
         });
     }
     let index: HashMap<usize, usize> = plan
@@ -320,6 +322,8 @@ fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
         parts,
         printed: 0,
         teardown_failed: false,
+        one_document: args.format == Format::Junit,
+        json: args.format == Format::Json,
     };
     fanout.print_ready()?;
     let runnable = plan
@@ -351,7 +355,7 @@ fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
     for (what, report) in panic_hook::tear_down(resources::take_run()) {
         fanout.on_event(Event::TeardownFailed { what, report })?;
     }
-    fanout.finish_all()?;
+    fanout.finish_all(args.reports.junit.as_deref())?;
     let mut ok = !fanout.teardown_failed;
     for (i, part) in fanout.parts.iter().enumerate() {
         match &part.state {
@@ -372,21 +376,6 @@ fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
         eprintln!("error: test failed in {}", failed.join(", "));
     }
     Ok(ok)
-}
-
-/// `report.xml` → `report-<binary>.xml`: one JUnit file per binary.
-fn junit_path(path: &std::path::Path, binary: &Binary, index: usize) -> PathBuf {
-    let name = binary.path.file_stem().map_or_else(
-        || format!("binary{index}"),
-        |s| s.to_string_lossy().into_owned(),
-    );
-    let stem = path
-        .file_stem()
-        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-    let ext = path
-        .extension()
-        .map_or_else(String::new, |e| format!(".{}", e.to_string_lossy()));
-    path.with_file_name(format!("{stem}-{name}{ext}"))
 }
 
 /// Where a binary's report is written until it is printed.
@@ -424,6 +413,8 @@ struct Part {
     state: Option<RunState>,
     /// A whole binary that failed.
     whole_failed: bool,
+    /// Its JUnit document (`--junit`).
+    junit: SharedBuffer,
 }
 
 impl Part {
@@ -458,6 +449,10 @@ struct Fanout {
     printed: usize,
     /// A resource's teardown panicked (in the coordinator or a worker): the run fails.
     teardown_failed: bool,
+    /// `--format junit`: the reports are one document, printed at the end.
+    one_document: bool,
+    /// `--format json`: stdout is a JSON stream.
+    json: bool,
 }
 
 impl Fanout {
@@ -480,21 +475,45 @@ impl Fanout {
             if !part.done() {
                 break;
             }
-            eprintln!("     Running {}", part.label);
-            let mut stdout = io::stdout().lock();
-            stdout.write_all(&part.buffer.take())?;
-            stdout.flush()?;
+            if !self.one_document {
+                eprintln!("     Running {}", part.label);
+                // A plain binary's own report is text: beside a JSON stream it goes to stderr.
+                if self.json && part.state.is_none() {
+                    io::stderr().lock().write_all(&part.buffer.take())?;
+                } else {
+                    let mut stdout = io::stdout().lock();
+                    stdout.write_all(&part.buffer.take())?;
+                    stdout.flush()?;
+                }
+            }
             self.printed += 1;
         }
         Ok(())
     }
 
     /// Ends the reports of tests that never finished (a stopped run) and prints the rest.
-    fn finish_all(&mut self) -> io::Result<()> {
+    fn finish_all(&mut self, junit: Option<&std::path::Path>) -> io::Result<()> {
         for part in &mut self.parts {
             part.remaining = 0;
         }
-        self.print_ready()
+        self.print_ready()?;
+        let documents = |take: fn(&Part) -> Vec<u8>| -> Vec<(String, Vec<u8>)> {
+            self.parts
+                .iter()
+                .filter(|p| p.state.is_some())
+                .map(|p| (p.label.clone(), take(p)))
+                .collect()
+        };
+        if self.one_document {
+            let mut stdout = io::stdout().lock();
+            stdout.write_all(&report::combine_junit(&documents(|p| p.buffer.take())))?;
+            stdout.flush()?;
+        }
+        if let Some(path) = junit {
+            let text = report::combine_junit(&documents(|p| p.junit.take()));
+            crate::history::write_atomically(path, &text)?;
+        }
+        Ok(())
     }
 }
 

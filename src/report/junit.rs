@@ -157,3 +157,27 @@ impl Write for ReportFile {
         crate::history::write_atomically(&self.path, &self.buffer)
     }
 }
+
+/// One document of several runs' documents (`cargo partest`: one per test binary), each
+/// run a `testsuite` named after it (`name`, `package`, its index as `id`).
+pub(crate) fn combine(documents: &[(String, Vec<u8>)]) -> Vec<u8> {
+    const PREFIX: &str = r#"<?xml version="1.0" encoding="UTF-8"?><testsuites>"#;
+    const SUITE: &str = r#"<testsuite name="test" package="test" id="0""#;
+    let mut out = String::from(PREFIX);
+    for (id, (name, document)) in documents.iter().enumerate() {
+        let text = String::from_utf8_lossy(document);
+        let body = text
+            .trim_end()
+            .strip_prefix(PREFIX)
+            .and_then(|t| t.strip_suffix("</testsuites>"))
+            .unwrap_or_default();
+        let named = format!(
+            r#"<testsuite name="{}" package="{}" id="{id}""#,
+            Xml(name),
+            Xml(name)
+        );
+        out.push_str(&body.replacen(SUITE, &named, 1));
+    }
+    out.push_str("</testsuites>\n");
+    out.into_bytes()
+}

@@ -126,6 +126,16 @@ pub(crate) fn junit_file(path: std::path::PathBuf) -> Box<dyn OutputFormatter + 
     Box::new(junit::Junit::new(Box::new(junit::ReportFile::new(path))))
 }
 
+/// A JUnit report on `out`, written at the end of the run.
+pub(crate) fn junit_to(out: Out) -> Box<dyn OutputFormatter + Send> {
+    Box::new(junit::Junit::new(out))
+}
+
+/// One JUnit document of several (see [`junit::combine`]).
+pub(crate) fn combine_junit(documents: &[(String, Vec<u8>)]) -> Vec<u8> {
+    junit::combine(documents)
+}
+
 /// Chooses the formatter for `format`, writing to `out`.
 pub(crate) fn formatter_for(
     format: Format,

@@ -229,7 +229,10 @@ fn bad_harness_options_are_an_error_before_anything_runs() {
     let (out, _) = cargo_partest_run(&["-m", "serial and ("], dir.path(), &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(101), "{stderr}");
-    assert!(stderr.contains("error: invalid -m expression `serial and (`"), "{stderr}");
+    assert!(
+        stderr.contains("error: invalid -m expression `serial and (`"),
+        "{stderr}"
+    );
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
         0,
@@ -265,4 +268,65 @@ fn under_plain_nextest_the_constraints_still_hold_across_binaries() {
     let spans = spans(dir.path());
     assert_eq!(spans.len(), 69);
     check_run_wide(&spans, "cargo nextest run");
+}
+
+#[test]
+fn junit_is_one_document_with_a_testsuite_per_binary_and_json_one_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("report.xml");
+    let record = tempfile::tempdir().unwrap();
+    let harness = [
+        "--test-threads",
+        "4",
+        "s0",
+        "--junit",
+        junit.to_str().unwrap(),
+    ];
+    let (out, _) = cargo_partest_run(&harness, record.path(), &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let suites: Vec<(String, usize)> = doc
+        .root_element()
+        .children()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .map(|s| {
+            let name = s
+                .attribute("name")
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .to_owned();
+            (
+                name,
+                s.children().filter(|c| c.has_tag_name("testcase")).count(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, usize)> = ["tests/alpha.rs", "tests/beta.rs", "tests/gamma.rs"]
+        .iter()
+        .map(|b| ((*b).to_owned(), 10))
+        .collect();
+    assert_eq!(suites, expected, "{text}");
+
+    let (out, _) = cargo_partest_run(
+        &["--test-threads", "4", "s0", "--format", "json"],
+        record.path(),
+        &[],
+    );
+    assert!(out.status.success());
+    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let passed = events
+        .iter()
+        .filter(|e| e["type"] == "test" && e["event"] == "ok")
+        .count();
+    assert_eq!(passed, 30, "{events:?}");
 }
