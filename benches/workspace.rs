@@ -34,6 +34,27 @@ fn cargo() -> Command {
     in_fixtures(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
+/// One command of the comparison.
+struct Case {
+    name: &'static str,
+    program: std::ffi::OsString,
+    args: Vec<&'static str>,
+}
+
+impl Case {
+    fn new(
+        name: &'static str,
+        program: impl AsRef<std::ffi::OsStr>,
+        args: &[&'static str],
+    ) -> Self {
+        Case {
+            name,
+            program: program.as_ref().to_owned(),
+            args: args.to_vec(),
+        }
+    }
+}
+
 /// The lower bound of the spans recorded in `dir`, in nanoseconds.
 fn lower_bound(dir: &Path) -> u128 {
     let mut serial = 0;
@@ -74,68 +95,51 @@ fn main() {
         .output()
         .is_ok_and(|o| o.status.success());
     let record = tempfile::tempdir().unwrap();
-    let commands: Vec<(&str, Box<dyn Fn() -> Command>)> = {
-        let mut list: Vec<(&str, Box<dyn Fn() -> Command>)> = vec![
-            (
-                "no-op build",
-                Box::new(|| {
-                    let mut c = cargo();
-                    c.args(["test", "-p", "multi", "--no-run"]);
-                    c
-                }),
-            ),
-            (
-                "cargo test",
-                Box::new(|| {
-                    let mut c = cargo();
-                    c.args(["test", "-p", "multi", "--", "--test-threads", "4"]);
-                    c
-                }),
-            ),
-        ];
-        if nextest {
-            list.push((
-                "cargo nextest run",
-                Box::new(|| {
-                    let mut c = cargo();
-                    c.args(["nextest", "run", "-p", "multi", "--test-threads", "4"]);
-                    c
-                }),
-            ));
-        }
-        let bin = cargo_partest.clone();
-        let dir = record.path().to_owned();
-        list.push((
-            "cargo partest",
-            Box::new(move || {
-                let mut c = in_fixtures(&bin);
-                c.env("PARTEST_RECORD_DIR", &dir).args([
-                    "partest",
-                    "-p",
-                    "multi",
-                    "--",
-                    "--test-threads",
-                    "4",
-                ]);
-                c
-            }),
+    let cargo_program = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cases: Vec<Case> = vec![
+        Case::new(
+            "no-op build",
+            &cargo_program,
+            &["test", "-p", "multi", "--no-run"],
+        ),
+        Case::new(
+            "cargo test",
+            &cargo_program,
+            &["test", "-p", "multi", "--", "--test-threads", "4"],
+        ),
+    ];
+    if nextest {
+        cases.push(Case::new(
+            "cargo nextest run",
+            &cargo_program,
+            &["nextest", "run", "-p", "multi", "--test-threads", "4"],
         ));
-        list
+    }
+    cases.push(Case::new(
+        "cargo partest",
+        cargo_partest.as_os_str(),
+        &["partest", "-p", "multi", "--", "--test-threads", "4"],
+    ));
+    let command = |case: &Case| {
+        let mut c = in_fixtures(&case.program);
+        c.args(&case.args).env("PARTEST_RECORD_DIR", record.path());
+        c
     };
     // A first run of each records the durations partest schedules by.
-    for (_, command) in &commands {
-        time(&mut command());
+    for case in &cases {
+        time(&mut command(case));
     }
-    let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); commands.len()];
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); cases.len()];
     for _ in 0..runs {
-        for (i, (_, command)) in commands.iter().enumerate() {
-            samples[i].push(time(&mut command()));
+        for (i, case) in cases.iter().enumerate() {
+            samples[i].push(time(&mut command(case)));
         }
     }
     let bound = Duration::from_nanos(lower_bound(record.path()) as u64);
     println!("multi fixture: 3 partest binaries + 1 plain, 4 workers, {runs} alternating runs");
     println!("lower bound (recorded durations): {}", ms(bound).trim());
-    for ((name, _), samples) in commands.iter().zip(samples) {
+    for (case, samples) in cases.iter().zip(samples) {
+        let name = case.name;
         let wall = median(samples);
         println!(
             "{name:<18} {}  {:.2}x the lower bound",
