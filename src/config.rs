@@ -378,7 +378,7 @@ mod tests {
             "{e}"
         );
         assert!(
-            e.contains("partest.toml is not a partest setting (known: dist, heavy_limit")
+            e.contains("partest.toml is not a partest setting (known: dist, isolate, heavy_limit")
                 && e.contains("quarantine"),
             "{e}"
         );

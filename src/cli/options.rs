@@ -135,9 +135,8 @@ pub(crate) const OPTIONS: &[Opt] = &[
     opt("durations", "", Value, Selection).label("--durations N", "List the N slowest tests after the summary"),
     opt("measure", "", Flag, Selection).label("--measure", "After the summary: wall time against test time, time workers waited on constraints, each worker's busy share"),
     opt("verbose", "v", Flag, Selection).label("-v, --verbose", "Show the worker beside each result (test a ... ok [gw3])"),
+    opt("partest-manifest", "", Flag, Selection).label("--partest-manifest", "Print the selected tests with their markers and constraints for cargo partest (tab-separated, versioned), and exit"),
     opt("nextest-config", "", Flag, Selection).label("--nextest-config", "Print the .config/nextest.toml fragment that makes the markers hold under cargo nextest, and exit"),
-    // What `cargo partest` asks a binary for: its selected tests with their constraints.
-    opt("partest-manifest", "", Flag, Hidden),
     opt("", "", Value, ConfigOnly).label("markers", "Declared custom markers: an array of names, or a table of name = \"description\"").config("markers"),
     opt("", "", Value, ConfigOnly).label("quarantine", "Markers whose tests run and report but never fail the run").config("quarantine"),
 ];
