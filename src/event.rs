@@ -68,6 +68,18 @@ pub(crate) struct FailedAttempt {
 }
 
 impl Completed {
+    /// A first attempt of `test` with no worker yet (the runner fills it in).
+    pub(crate) fn new(test: Test, outcome: Outcome, duration: Duration, output: Vec<u8>) -> Self {
+        Completed {
+            test,
+            outcome,
+            duration,
+            output,
+            worker: None,
+            earlier: Vec::new(),
+        }
+    }
+
     /// Passed only after failing: a flaky test.
     pub(crate) fn is_flaky(&self) -> bool {
         !self.earlier.is_empty() && matches!(self.outcome, Outcome::Passed)

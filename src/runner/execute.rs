@@ -175,14 +175,7 @@ pub(crate) fn run(
         output.extend_from_slice(note.as_bytes());
     }
     fixtures::set_current_test(None);
-    Completed {
-        test,
-        outcome,
-        duration,
-        output,
-        worker: None,
-        earlier: Vec::new(),
-    }
+    Completed::new(test, outcome, duration, output)
 }
 
 fn failed(message: String) -> Outcome {

@@ -209,14 +209,12 @@ impl<H: EventHandler> Shared<H> {
             Disposition::Ignore(reason) => reason,
             Disposition::Run => None,
         };
-        let done = Completed {
-            test: planned.test,
-            outcome: Outcome::Ignored { reason },
-            duration: Duration::ZERO,
-            output: Vec::new(),
-            worker: None,
-            earlier: Vec::new(),
-        };
+        let done = Completed::new(
+            planned.test,
+            Outcome::Ignored { reason },
+            Duration::ZERO,
+            Vec::new(),
+        );
         if !(self.emit(Event::Started(planned.test)) && self.emit(Event::Finished(done))) {
             self.state.stop();
         }

@@ -15,14 +15,15 @@ use std::time::{Duration, Instant};
 
 fn timed_out(slot: usize, running: &Running, message: String) -> Event {
     Event::Finished(Completed {
-        test: running.test,
-        outcome: Outcome::Failed {
-            message: Some(message),
-        },
-        duration: running.started.elapsed(),
-        output: Vec::new(),
         worker: Some(slot),
-        earlier: Vec::new(),
+        ..Completed::new(
+            running.test,
+            Outcome::Failed {
+                message: Some(message),
+            },
+            running.started.elapsed(),
+            Vec::new(),
+        )
     })
 }
 

@@ -1,22 +1,7 @@
 //! Output capture: exact (fd-level) with one thread; with several, what each test's own
 //! thread writes is kept under its name, and nothing lands under another test's name.
 
-use crate::common::run;
-
-fn block<'a>(stdout: &'a str, test: &str) -> &'a str {
-    let header = format!("---- {test} stdout ----\n");
-    let start = stdout
-        .find(&header)
-        .unwrap_or_else(|| panic!("no block for {test} in:\n{stdout}"))
-        + header.len();
-    let rest = &stdout[start..];
-    let end = [rest.find("\n---- "), rest.find("\nfailures:\n")]
-        .into_iter()
-        .flatten()
-        .min()
-        .unwrap_or(rest.len());
-    &rest[..end]
-}
+use crate::common::{block, run};
 
 #[test]
 fn one_thread_captures_everything_at_the_fd_level() {

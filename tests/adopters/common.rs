@@ -214,3 +214,20 @@ pub fn nextest_available() -> bool {
     }
     has
 }
+
+/// The failure block of `test` in a pretty report: what follows its
+/// `---- name stdout ----` line, up to the next block or the list of failures.
+pub fn block<'a>(stdout: &'a str, test: &str) -> &'a str {
+    let header = format!("---- {test} stdout ----\n");
+    let start = stdout
+        .find(&header)
+        .unwrap_or_else(|| panic!("no block for {test} in:\n{stdout}"))
+        + header.len();
+    let rest = &stdout[start..];
+    let end = [rest.find("\n---- "), rest.find("\nfailures:\n")]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(rest.len());
+    &rest[..end]
+}

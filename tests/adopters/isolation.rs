@@ -3,7 +3,7 @@
 //! output, the rest passing, serial alone (recorded instants), no process left behind —
 //! also when the coordinator itself is killed.
 
-use crate::common::{binary, run_with_env};
+use crate::common::{binary, block, run_with_env};
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -57,21 +57,6 @@ fn alive(pid: u32) -> bool {
             .next()
             .is_some_and(|s| !s.starts_with('Z'))
     })
-}
-
-/// The failure block of `name` in a pretty report.
-fn block<'a>(stdout: &'a str, name: &str) -> &'a str {
-    let head = format!("---- {name} stdout ----\n");
-    let start = stdout
-        .find(&head)
-        .unwrap_or_else(|| panic!("no block for {name}:\n{stdout}"))
-        + head.len();
-    let rest = &stdout[start..];
-    let end = rest
-        .find("\n---- ")
-        .or_else(|| rest.find("\nfailures:"))
-        .unwrap_or(rest.len());
-    &rest[..end]
 }
 
 #[test]

@@ -232,15 +232,11 @@ impl WorkerProcess {
         limit: Option<Duration>,
     ) -> Attempt {
         let started = Instant::now();
-        let failed = |message: String, output: Vec<u8>| Completed {
-            test,
-            outcome: Outcome::Failed {
+        let failed = |message: String, output: Vec<u8>| {
+            let outcome = Outcome::Failed {
                 message: Some(message),
-            },
-            duration: started.elapsed(),
-            output,
-            worker: None,
-            earlier: Vec::new(),
+            };
+            Completed::new(test, outcome, started.elapsed(), output)
         };
         if self.settings.whole {
             return self.run_whole(test, started);
@@ -276,14 +272,7 @@ impl WorkerProcess {
                 output.extend(extra);
                 let output = once_per_run(output);
                 Attempt {
-                    done: Completed {
-                        test,
-                        outcome,
-                        duration,
-                        output,
-                        worker: None,
-                        earlier: Vec::new(),
-                    },
+                    done: Completed::new(test, outcome, duration, output),
                     crashed: false,
                 }
             }
@@ -367,14 +356,7 @@ impl WorkerProcess {
             ),
         };
         Attempt {
-            done: Completed {
-                test,
-                outcome,
-                duration: started.elapsed(),
-                output,
-                worker: None,
-                earlier: Vec::new(),
-            },
+            done: Completed::new(test, outcome, started.elapsed(), output),
             crashed: false,
         }
     }
