@@ -104,6 +104,8 @@ pub(crate) fn provide_service(name: &str) -> Result<String, String> {
     }
 }
 
+/// Workers of the run: `--test-threads` (or `RUST_TEST_THREADS`), else the machine's
+/// available parallelism.
 pub(crate) fn thread_count(args: &Arguments) -> usize {
     args.test_threads
         .map(|n| n.get())

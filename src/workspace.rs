@@ -190,28 +190,13 @@ fn whole_binary_test(binary: &Binary) -> Test {
     Test { name, def }
 }
 
-fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
-    let mut args = Arguments::from_args(harness.iter().cloned()).map_err(Error::Cli)?;
-    let kinds: Vec<Kind> = binaries
-        .iter()
-        .enumerate()
-        .map(|(i, b)| inspect(b, harness, i))
-        .collect::<Result<_, _>>()?;
-    let manifests: Vec<(&Binary, &Manifest)> = binaries
-        .iter()
-        .zip(&kinds)
-        .filter_map(|(b, k)| match k {
-            Kind::Partest(m) => Some((b, m)),
-            Kind::Whole => None,
-        })
-        .collect();
-    merge_settings(&mut args, &manifests)?;
-    let threads = entry::thread_count(&args);
-
+/// Every binary's tests in one plan (a whole plain binary is one pseudo-test), the binary
+/// of each, and each binary's own selection for its report.
+fn plan(binaries: &[Binary], kinds: &[Kind]) -> (Vec<Planned>, Vec<u32>, Vec<Selection>) {
     let mut plan: Vec<Planned> = Vec::new();
     let mut binary_of: Vec<u32> = Vec::new();
     let mut selections: Vec<Selection> = Vec::new();
-    for (i, (binary, kind)) in binaries.iter().zip(&kinds).enumerate() {
+    for (i, (binary, kind)) in binaries.iter().zip(kinds).enumerate() {
         let tests = match kind {
             Kind::Partest(m) => m.tests.clone(),
             Kind::Whole => vec![Planned {
@@ -230,6 +215,106 @@ fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
             filtered_out,
         });
     }
+    (plan, binary_of, selections)
+}
+
+/// Each binary's report, started: a partest binary's in the chosen format (into a buffer,
+/// printed when the binary is done), a plain binary's own output.
+fn parts(
+    binaries: &[Binary],
+    kinds: &[Kind],
+    selections: &[Selection],
+    histories: &[History],
+    args: &Arguments,
+    threads: usize,
+) -> Result<Vec<Part>, Error> {
+    if args.logfile.is_some() {
+        eprintln!("warning: `--logfile` is not written under cargo partest");
+    }
+    let mut parts = Vec::new();
+    for (i, (binary, selection)) in binaries.iter().zip(selections).enumerate() {
+        let buffer = SharedBuffer::default();
+        let junit = SharedBuffer::default();
+        let reporter = match kinds[i] {
+            Kind::Partest(_) => {
+                let mut per_binary = args.clone();
+                per_binary.logfile = None;
+                // One JUnit file for the run: the binaries' documents combined at the end.
+                per_binary.reports.junit = None;
+                let mut reporter = entry::reporter(
+                    &per_binary,
+                    selection,
+                    &histories[i],
+                    &[],
+                    threads,
+                    Box::new(buffer.clone()),
+                )?;
+                if args.reports.junit.is_some() {
+                    reporter = reporter.with_extra(report::junit_to(Box::new(junit.clone())));
+                }
+                reporter.start(None)?;
+                Some(reporter)
+            }
+            Kind::Whole => None,
+        };
+        parts.push(Part {
+            label: binary.label.clone(),
+            reporter,
+            buffer,
+            remaining: selection.tests.len(),
+            state: None,
+            whole_failed: false,
+            junit,
+        });
+    }
+    Ok(parts)
+}
+
+/// `--list`: each binary lists its own tests, in cargo's order, as under `cargo test`.
+fn list(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
+    let mut ok = true;
+    for binary in binaries {
+        eprintln!("     Running {}", binary.label);
+        let status = Command::new(&binary.path)
+            .args(harness)
+            .current_dir(&binary.dir)
+            .envs(binary.env.iter().map(|(k, v)| (k, v)))
+            .status()
+            .map_err(|e| fail(format!("could not run {}: {e}", binary.label)))?;
+        ok &= status.success();
+    }
+    Ok(ok)
+}
+
+fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
+    let mut args = match Arguments::from_args(harness.iter().cloned()) {
+        Ok(args) => args,
+        Err(CliError::Help) => {
+            print!("{}", crate::cli::help("cargo partest --"));
+            return Ok(true);
+        }
+        Err(e) => return Err(Error::Cli(e)),
+    };
+    if args.list {
+        return list(binaries, harness);
+    }
+    let kinds: Vec<Kind> = binaries
+        .iter()
+        .enumerate()
+        .map(|(i, b)| inspect(b, harness, i))
+        .collect::<Result<_, _>>()?;
+    let manifests: Vec<(&Binary, &Manifest)> = binaries
+        .iter()
+        .zip(&kinds)
+        .filter_map(|(b, k)| match k {
+            Kind::Partest(m) => Some((b, m)),
+            Kind::Whole => None,
+        })
+        .collect();
+    merge_settings(&mut args, &manifests)?;
+    let threads = entry::thread_count(&args);
+
+    let (plan, binary_of, selections) = plan(binaries, &kinds);
     let mut histories: Vec<History> = binaries
         .iter()
         .map(|b| {
@@ -276,42 +361,7 @@ fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
         })
         .collect();
 
-    let mut parts = Vec::new();
-    for (i, (binary, selection)) in binaries.iter().zip(&selections).enumerate() {
-        let buffer = SharedBuffer::default();
-        let junit = SharedBuffer::default();
-        let reporter = match kinds[i] {
-            Kind::Partest(_) => {
-                let mut per_binary = args.clone();
-                per_binary.logfile = None;
-                // One JUnit file for the run: the binaries' documents combined at the end.
-                per_binary.reports.junit = None;
-                let mut reporter = entry::reporter(
-                    &per_binary,
-                    selection,
-                    &histories[i],
-                    &[],
-                    threads,
-                    Box::new(buffer.clone()),
-                )?;
-                if args.reports.junit.is_some() {
-                    reporter = reporter.with_extra(report::junit_to(Box::new(junit.clone())));
-                }
-                reporter.start(None)?;
-                Some(reporter)
-            }
-            Kind::Whole => None,
-        };
-        parts.push(Part {
-            label: binary.label.clone(),
-            reporter,
-            buffer,
-            remaining: selection.tests.len(),
-            state: None,
-            whole_failed: false,
-            junit,
-        });
-    }
+    let parts = parts(binaries, &kinds, &selections, &histories, &args, threads)?;
     let index: HashMap<usize, usize> = plan
         .iter()
         .zip(&binary_of)

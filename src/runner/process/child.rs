@@ -231,8 +231,8 @@ impl WorkerProcess {
         leases: &[(&'static str, u32)],
         limit: Option<Duration>,
     ) -> Attempt {
-        let started = Instant::now();
-        let failed = |message: String, output: Vec<u8>| {
+        let mut started = Instant::now();
+        let failed = |started: Instant, message: String, output: Vec<u8>| {
             let outcome = Outcome::Failed {
                 message: Some(message),
             };
@@ -247,10 +247,12 @@ impl WorkerProcess {
                 self.slot
             );
             return Attempt {
-                done: failed(message, Vec::new()),
+                done: failed(started, message, Vec::new()),
                 crashed: true,
             };
         }
+        // The time limit counts from here, not from a worker's start-up.
+        started = Instant::now();
         let live = self.live.as_mut().expect("started above");
         if let Some((file, read)) = &mut live.output {
             forward_leftovers(file, read);
@@ -286,7 +288,7 @@ impl WorkerProcess {
                 );
                 self.reap();
                 Attempt {
-                    done: failed(message, output),
+                    done: failed(started, message, output),
                     crashed: false,
                 }
             }
@@ -309,7 +311,7 @@ impl WorkerProcess {
                 );
                 self.reap();
                 Attempt {
-                    done: failed(message, output),
+                    done: failed(started, message, output),
                     crashed: true,
                 }
             }
