@@ -486,6 +486,11 @@ impl Drop for WorkerProcess {
 /// teardown) to the real stderr, and empties the capture file for the next test.
 fn forward_leftovers(file: &mut File, read: &mut u64) {
     let size = file.metadata().map_or(*read, |m| m.len());
+    if size == 0 {
+        // Nothing written since the file was last emptied.
+        *read = 0;
+        return;
+    }
     if size > *read {
         if let Ok(text) = kept_output(file, *read, size) {
             let _ = io::stderr().lock().write_all(&text);

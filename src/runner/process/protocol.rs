@@ -212,6 +212,9 @@ impl FromWorker {
 #[derive(Default)]
 pub(crate) struct FrameReader {
     buffer: Vec<u8>,
+    /// The read timeout last given to the stream (`None`: not set yet): a system call
+    /// spared per message when it does not change.
+    timeout: Option<Option<Duration>>,
 }
 
 /// How waiting for a frame ended without one.
@@ -255,7 +258,10 @@ impl FrameReader {
                 }
                 None => None,
             };
-            set_timeout(stream, wait).map_err(NoFrame::Failed)?;
+            if self.timeout != Some(wait) {
+                set_timeout(stream, wait).map_err(NoFrame::Failed)?;
+                self.timeout = Some(wait);
+            }
             match stream.read(&mut chunk) {
                 Ok(0) => return Err(NoFrame::Closed),
                 Ok(n) => self.buffer.extend_from_slice(&chunk[..n]),
