@@ -161,7 +161,12 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
     if args.partest_manifest {
         print!(
             "{}",
-            crate::manifest::write(&selection.tests, selection.filtered_out, &args.scheduling)
+            crate::manifest::write(
+                &selection.tests,
+                selection.filtered_out,
+                &args.scheduling,
+                &settings.quarantine
+            )
         );
         return Ok(Conclusion::nothing_run(0));
     }

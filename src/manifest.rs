@@ -51,9 +51,17 @@ fn list(items: &[&str]) -> String {
 }
 
 /// The manifest of `tests` (the binary's selection; `filtered_out` left out) under
-/// `settings` (the command line filled from the config).
-pub(crate) fn write(tests: &[Planned], filtered_out: usize, settings: &SchedulingArgs) -> String {
+/// `settings` (the command line filled from the config) and its config's `quarantine`.
+pub(crate) fn write(
+    tests: &[Planned],
+    filtered_out: usize,
+    settings: &SchedulingArgs,
+    quarantine: &[String],
+) -> String {
     let mut out = format!("{HEADER}\n");
+    if !quarantine.is_empty() {
+        let _ = writeln!(out, "setting\tquarantine\t{}", quarantine.join(","));
+    }
     if let Some(n) = settings.heavy_limit {
         let _ = writeln!(out, "setting\theavy_limit\t{n}");
     }
@@ -120,6 +128,8 @@ pub(crate) struct Manifest {
     pub(crate) redis_dbs: Option<RedisDbs>,
     pub(crate) caps: Vec<(String, NonZeroUsize)>,
     pub(crate) pools: Vec<(String, NonZeroUsize)>,
+    /// Markers whose failures do not fail the run (the binary's config).
+    pub(crate) quarantine: Vec<String>,
     pub(crate) filtered_out: usize,
     pub(crate) tests: Vec<Planned>,
 }
@@ -173,6 +183,9 @@ pub(crate) fn parse(text: &str, group_prefix: &str) -> Result<Manifest, String> 
             ("setting", 4) if f[1] == "pool" => manifest
                 .pools
                 .push((f[2].to_owned(), positive(f[3], "pool size").map_err(at)?)),
+            ("setting", 3) if f[1] == "quarantine" => {
+                manifest.quarantine = f[2].split(',').map(str::to_owned).collect()
+            }
             ("filtered_out", 2) => manifest.filtered_out = number(f[1], "count").map_err(at)?,
             ("test", 16) => manifest.tests.push(test(&f, group_prefix).map_err(at)?),
             _ => return Err(at(format!("`{line}` is not a manifest line"))),
@@ -297,11 +310,12 @@ mod tests {
             caps: vec![("slow".into(), NonZeroUsize::new(3).unwrap())],
             ..SchedulingArgs::default()
         };
-        let text = write(&planned, 7, &settings);
+        let text = write(&planned, 7, &settings, &["flaky".to_owned()]);
         let back = parse(&text, "bin1/").unwrap();
         assert_eq!(back.filtered_out, 7);
         assert_eq!(back.heavy_limit, NonZeroUsize::new(2));
         assert_eq!(back.caps, settings.caps);
+        assert_eq!(back.quarantine, ["flaky"]);
         let t = back.tests[0];
         assert_eq!(t.test.name, "db::migrates\tweird");
         assert!(matches!(

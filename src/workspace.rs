@@ -241,11 +241,15 @@ fn parts(
                 per_binary.logfile = None;
                 // One JUnit file for the run: the binaries' documents combined at the end.
                 per_binary.reports.junit = None;
+                let quarantine = match &kinds[i] {
+                    Kind::Partest(m) => m.quarantine.as_slice(),
+                    Kind::Whole => &[],
+                };
                 let mut reporter = entry::reporter(
                     &per_binary,
                     selection,
                     &histories[i],
-                    &[],
+                    quarantine,
                     threads,
                     Box::new(buffer.clone()),
                 )?;
