@@ -3,6 +3,7 @@
 //! binary under one partest scheduler and one budget of `--test-threads` workers, with
 //! the constraints run-wide. Reports come per binary, like `cargo test`'s.
 
+#[cfg(unix)]
 use partest::__workspace::{run, Binary};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -134,6 +135,7 @@ fn target_dir_of(executable: &Path) -> Option<&Path> {
 }
 
 /// Builds the test targets `cargo_args` choose; the binaries in cargo test's order.
+#[cfg(unix)]
 fn build(cargo_args: &[String]) -> Result<Vec<Binary>, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(&cargo)
@@ -188,6 +190,15 @@ fn main() -> ExitCode {
         print!("{USAGE}");
         return ExitCode::SUCCESS;
     }
+    #[cfg(not(unix))]
+    {
+        eprintln!(
+            "error: cargo partest runs test binaries in worker processes, available on Linux and macOS, not on {}",
+            std::env::consts::OS
+        );
+        ExitCode::from(101)
+    }
+    #[cfg(unix)]
     match build(&cargo_args) {
         Ok(binaries) if binaries.is_empty() => {
             eprintln!("error: no test targets were built (check the package and target options)");
