@@ -4,7 +4,10 @@
 //! sleeps until a test finishes (never polls). The calling thread is the watchdog
 //! (watchdog.rs): it sleeps until the next deadline and times out stuck tests, replacing
 //! their worker so the run goes on at full width. Worker threads are not joined: a stuck
-//! test's thread is abandoned and dies with the process.
+//! test's thread is abandoned and dies with the process. In process mode each worker
+//! thread drives a worker process instead of running the test itself (process/), and
+//! kills it at the test's timeout; the watchdog then only warns about slow tests and
+//! ends the run at `--run-timeout`.
 
 use super::execute::{self, Capture, CaptureMode};
 #[cfg(unix)]
