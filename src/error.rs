@@ -24,6 +24,9 @@ pub enum Error {
     Select(SelectError),
     /// Writing the report or running the pool failed.
     Io(io::Error),
+    /// Under `cargo partest`: a test binary could not be run or read, or binaries
+    /// disagree on a setting.
+    Binary(String),
 }
 
 impl fmt::Display for Error {
@@ -35,6 +38,7 @@ impl fmt::Display for Error {
             Error::Config(e) => e.fmt(f),
             Error::Select(e) => e.fmt(f),
             Error::Io(e) => write!(f, "i/o error while running tests: {e}"),
+            Error::Binary(text) => f.write_str(text),
         }
     }
 }
@@ -48,6 +52,7 @@ impl std::error::Error for Error {
             Error::Config(e) => Some(e),
             Error::Select(e) => Some(e),
             Error::Io(e) => Some(e),
+            Error::Binary(_) => None,
         }
     }
 }

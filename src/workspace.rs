@@ -64,7 +64,7 @@ enum Kind {
 }
 
 fn fail(text: String) -> Error {
-    Error::Cli(CliError::Invalid(text))
+    Error::Binary(text)
 }
 
 /// Asks `binary` for its manifest; `Whole` when it is not a partest binary.
