@@ -26,15 +26,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_units_and_rejects_nonsense() {
+    fn parses_with_the_shared_grammar_and_shows_durations() {
+        // The grammar itself is tested in the partest-duration crate.
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
-        assert_eq!(parse_duration(" 2m "), Ok(Duration::from_secs(120)));
         assert!(parse_duration("soon")
             .unwrap_err()
             .contains("`soon` is not a duration"));
-        assert!(parse_duration("-1s").is_err() && parse_duration("5 parsecs").is_err());
         assert_eq!(show(Duration::from_millis(1500)), "1.50s");
     }
 }

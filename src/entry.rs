@@ -83,10 +83,34 @@ fn serve_as_worker(role: runner::process::serve::Role, args: &Arguments) -> Exit
     }
 }
 
+/// How this run starts worker processes of `program` (`--isolate process`, and each
+/// binary's under `cargo partest`): with `worker_args`, for `workers` workers, capture and
+/// the timeout grace as `args` say; in the current directory, with no extra variables.
+#[cfg(unix)]
+pub(crate) fn worker_settings(
+    program: std::path::PathBuf,
+    worker_args: Vec<std::ffi::OsString>,
+    workers: usize,
+    args: &Arguments,
+) -> runner::process::child::Settings {
+    runner::process::child::Settings {
+        program,
+        dir: None,
+        env: Vec::new(),
+        args: worker_args,
+        whole: false,
+        workers,
+        capture: !args.nocapture,
+        grace: args.scheduling.timeout_grace(),
+        uid: crate::testrun_uid(),
+        service: provide_service,
+    }
+}
+
 /// Builds partest's per-run servers in the coordinator, for worker processes: the URL, or
 /// the error text the tests that asked fail with.
 #[cfg(unix)]
-pub(crate) fn provide_service(name: &str) -> Result<String, String> {
+fn provide_service(name: &str) -> Result<String, String> {
     use crate::services;
     // The failure is the answer: its panic report is not printed here.
     panic_hook::begin(panic_hook::Sink::Buffer);
@@ -252,11 +276,7 @@ fn run_selection(
         .map_err(|e| Error::Cli(CliError::Invalid(e)))?;
     // Under nextest each process runs one test: isolation is nextest's.
     let processes = isolation == Isolation::Process && !under_nextest;
-    let capture = match (processes, args.nocapture) {
-        // Worker processes' fds 1 and 2 are their capture files: exact, like one thread.
-        (true, false) => CaptureMode::FileDescriptors,
-        _ => CaptureMode::for_run(args.nocapture, threads),
-    };
+    let capture = CaptureMode::for_run(args.nocapture, threads, processes);
     let mut outer_slots: Vec<(String, u32)> = nextest::group_slot().into_iter().collect();
     let covered = outer_slots.first().map(|(pool, _)| pool.as_str());
     let locks = run_locks::for_process(
@@ -290,18 +310,12 @@ fn run_selection(
         #[cfg(unix)]
         processes: processes
             .then(|| -> Result<_, Error> {
-                Ok(std::sync::Arc::new(runner::process::child::Settings {
-                    program: std::env::current_exe()?,
-                    dir: None,
-                    env: Vec::new(),
-                    args: std::env::args_os().skip(1).collect(),
-                    whole: false,
-                    workers: threads,
-                    capture: !args.nocapture,
-                    grace: args.scheduling.timeout_grace(),
-                    uid: crate::testrun_uid(),
-                    service: provide_service,
-                }))
+                Ok(std::sync::Arc::new(worker_settings(
+                    std::env::current_exe()?,
+                    std::env::args_os().skip(1).collect(),
+                    threads,
+                    args,
+                )))
             })
             .transpose()?
             .into_iter()

@@ -18,7 +18,7 @@ use crate::fixtures::{self, resources};
 use crate::history::History;
 use crate::manifest::{self, Manifest};
 use crate::registry::{Test, TestDef, TestFn};
-use crate::report::{self, Reporter, RunState};
+use crate::report::{self, Reporter, RunState, SharedBuffer};
 use crate::runner::process::child::Settings;
 use crate::runner::{self, panic_hook, CaptureMode, RunConfig};
 use std::collections::HashMap;
@@ -27,7 +27,7 @@ use std::io::{self, Write};
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 /// One test binary of a workspace, as cargo built it.
 #[derive(Clone, Debug)]
@@ -40,6 +40,18 @@ pub struct Binary {
     pub dir: PathBuf,
     /// The variables cargo sets for it (`CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`, …).
     pub env: Vec<(OsString, OsString)>,
+}
+
+impl Binary {
+    /// A command running this binary as cargo test would: in its package directory, with
+    /// cargo's variables.
+    fn command(&self) -> Command {
+        let mut command = Command::new(&self.path);
+        command
+            .current_dir(&self.dir)
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
+        command
+    }
 }
 
 /// Runs the tests of `binaries` with the harness options `harness` (what follows `--`),
@@ -63,31 +75,30 @@ enum Kind {
     Whole,
 }
 
-fn fail(text: String) -> Error {
-    Error::Binary(text)
-}
-
 /// Asks `binary` for its manifest; `Whole` when it is not a partest binary.
 fn inspect(binary: &Binary, harness: &[String], index: usize) -> Result<Kind, Error> {
-    let out = Command::new(&binary.path)
+    let out = binary
+        .command()
         .arg("--partest-manifest")
         .args(harness)
-        .current_dir(&binary.dir)
-        .envs(binary.env.iter().map(|(k, v)| (k, v)))
         .output()
-        .map_err(|e| fail(format!("could not run {}: {e}", binary.label)))?;
+        .map_err(|e| Error::Binary(format!("could not run {}: {e}", binary.label)))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     if out.status.success() && stdout.starts_with("partest-manifest ") {
         let manifest = manifest::parse(&stdout, &format!("binary{index}/"))
-            .map_err(|e| fail(format!("{}: unreadable test list: {e}", binary.label)))?;
+            .map_err(|e| Error::Binary(format!("{}: unreadable test list: {e}", binary.label)))?;
         return Ok(Kind::Partest(manifest));
     }
     // libtest rejects the option it does not know: a plain test binary.
     if stderr.contains("Unrecognized option: 'partest-manifest'") {
         return Ok(Kind::Whole);
     }
-    Err(fail(format!("{}: {}", binary.label, stderr.trim_end())))
+    Err(Error::Binary(format!(
+        "{}: {}",
+        binary.label,
+        stderr.trim_end()
+    )))
 }
 
 /// The harness options a plain libtest binary understands, from `args`.
@@ -138,7 +149,7 @@ fn merge_settings(args: &mut Arguments, parts: &[(&Binary, &Manifest)]) -> Resul
         for (pool, n) in &m.pools {
             match pools.get(pool) {
                 Some((other, there)) if other != n => {
-                    return Err(fail(format!(
+                    return Err(Error::Binary(format!(
                         "pool `{pool}` has {other} slots in {there} but {n} in {}; give it one size (--resource-pool {pool}=N)",
                         binary.label
                     )))
@@ -151,7 +162,7 @@ fn merge_settings(args: &mut Arguments, parts: &[(&Binary, &Manifest)]) -> Resul
         if let Some(dbs) = m.redis_dbs {
             match redis {
                 Some((other, there)) if other != dbs => {
-                    return Err(fail(format!(
+                    return Err(Error::Binary(format!(
                         "{there} and {} lease different Redis databases ({}-{} and {}-{}); give one range (--redis-dbs A-B)",
                         binary.label,
                         other.first,
@@ -279,12 +290,11 @@ fn list(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
     let mut ok = true;
     for binary in binaries {
         eprintln!("     Running {}", binary.label);
-        let status = Command::new(&binary.path)
+        let status = binary
+            .command()
             .args(harness)
-            .current_dir(&binary.dir)
-            .envs(binary.env.iter().map(|(k, v)| (k, v)))
             .status()
-            .map_err(|e| fail(format!("could not run {}: {e}", binary.label)))?;
+            .map_err(|e| Error::Binary(format!("could not run {}: {e}", binary.label)))?;
         ok &= status.success();
     }
     Ok(ok)
@@ -341,26 +351,20 @@ fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
 
     fixtures::init_run(threads, threads == 1);
     panic_hook::install();
-    let uid = crate::testrun_uid();
     let harness_os: Vec<OsString> = harness.iter().map(OsString::from).collect();
     let processes: Vec<Arc<Settings>> = binaries
         .iter()
         .zip(&kinds)
         .map(|(b, kind)| {
+            let worker_args = match kind {
+                Kind::Partest(_) => harness_os.clone(),
+                Kind::Whole => libtest_args(&args),
+            };
             Arc::new(Settings {
-                program: b.path.clone(),
                 dir: Some(b.dir.clone()),
                 env: b.env.clone(),
-                args: match kind {
-                    Kind::Partest(_) => harness_os.clone(),
-                    Kind::Whole => libtest_args(&args),
-                },
                 whole: matches!(kind, Kind::Whole),
-                workers: threads,
-                capture: !args.nocapture,
-                grace: args.scheduling.timeout_grace(),
-                uid: uid.clone(),
-                service: entry::provide_service,
+                ..entry::worker_settings(b.path.clone(), worker_args, threads, &args)
             })
         })
         .collect();
@@ -376,8 +380,7 @@ fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
         parts,
         printed: 0,
         teardown_failed: false,
-        one_document: args.format == Format::Junit,
-        json: args.format == Format::Json,
+        format: args.format,
     };
     fanout.print_ready()?;
     let runnable = plan
@@ -386,11 +389,7 @@ fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
         .count();
     let config = RunConfig {
         threads: threads.min(runnable).max(1),
-        capture: if args.nocapture {
-            CaptureMode::Off
-        } else {
-            CaptureMode::FileDescriptors
-        },
+        capture: CaptureMode::for_run(args.nocapture, threads, true),
         inline: false,
         pool_names,
         outer_slots: Vec::new(),
@@ -410,49 +409,21 @@ fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
         fanout.on_event(Event::TeardownFailed { what, report })?;
     }
     fanout.finish_all(args.reports.junit.as_deref())?;
-    let mut ok = !fanout.teardown_failed;
     for (i, part) in fanout.parts.iter().enumerate() {
-        match &part.state {
-            Some(state) => {
-                ok &= crate::conclusion::Conclusion::from_state(state).failed == 0;
-                entry::update_history(&mut histories[i], &selections[i].tests, state);
-            }
-            None => ok &= !part.whole_failed,
+        if let Some(state) = &part.state {
+            entry::update_history(&mut histories[i], &selections[i].tests, state);
         }
     }
-    if !ok {
-        let failed: Vec<&str> = fanout
-            .parts
-            .iter()
-            .filter(|p| p.failed())
-            .map(|p| p.label.as_str())
-            .collect();
+    let failed: Vec<&str> = fanout
+        .parts
+        .iter()
+        .filter(|p| p.failed())
+        .map(|p| p.label.as_str())
+        .collect();
+    if !failed.is_empty() {
         eprintln!("error: test failed in {}", failed.join(", "));
     }
-    Ok(ok)
-}
-
-/// Where a binary's report is written until it is printed.
-#[derive(Clone, Default)]
-struct SharedBuffer(Arc<Mutex<Vec<u8>>>);
-
-impl SharedBuffer {
-    fn take(&self) -> Vec<u8> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
-    }
-}
-
-impl Write for SharedBuffer {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
+    Ok(failed.is_empty() && !fanout.teardown_failed)
 }
 
 /// One binary's report.
@@ -503,10 +474,9 @@ struct Fanout {
     printed: usize,
     /// A resource's teardown panicked (in the coordinator or a worker): the run fails.
     teardown_failed: bool,
-    /// `--format junit`: the reports are one document, printed at the end.
-    one_document: bool,
-    /// `--format json`: stdout is a JSON stream.
-    json: bool,
+    /// The report format: with `junit` the reports are one document printed at the end;
+    /// with `json` stdout is one stream of events.
+    format: Format,
 }
 
 impl Fanout {
@@ -529,10 +499,10 @@ impl Fanout {
             if !part.done() {
                 break;
             }
-            if !self.one_document {
+            if self.format != Format::Junit {
                 eprintln!("     Running {}", part.label);
                 // A plain binary's own report is text: beside a JSON stream it goes to stderr.
-                if self.json && part.state.is_none() {
+                if self.format == Format::Json && part.state.is_none() {
                     io::stderr().lock().write_all(&part.buffer.take())?;
                 } else {
                     let mut stdout = io::stdout().lock();
@@ -558,7 +528,7 @@ impl Fanout {
                 .map(|p| (p.label.clone(), take(p)))
                 .collect()
         };
-        if self.one_document {
+        if self.format == Format::Junit {
             let mut stdout = io::stdout().lock();
             stdout.write_all(&report::combine_junit(&documents(|p| p.buffer.take())))?;
             stdout.flush()?;

@@ -64,42 +64,64 @@ fn flag_env(flag: &str) -> Option<String> {
     super::options::env_of(flag).and_then(env_var)
 }
 
-fn duration_option(m: &Matches, flag: &str) -> Result<Option<Duration>, String> {
-    let env = env_name(flag);
-    let (text, what) = match m.value(flag) {
-        Some(text) => (text.to_owned(), format!("argument for --{flag}")),
-        None => match env_var(env) {
-            Some(text) => (text, env.to_owned()),
-            None => return Ok(None),
-        },
-    };
-    crate::duration::parse_duration(&text)
-        .map(Some)
-        .map_err(|e| format!("{what}: {e}"))
-}
-
-fn number(m: &Matches, flag: &str) -> Result<Option<NonZeroUsize>, String> {
-    let env = env_name(flag);
+/// Option `flag`'s text, from the command line or else its environment variable, with
+/// how errors name where it came from (`argument for --flag`, or the variable).
+fn given(m: &Matches, flag: &str) -> Option<(String, String)> {
     match m.value(flag) {
-        Some(text) => parse_threads(text, &format!("argument for --{flag}")).map(Some),
-        None => match env_var(env) {
-            Some(text) => parse_threads(&text, env).map(Some),
-            None => Ok(None),
-        },
+        Some(text) => Some((text.to_owned(), format!("argument for --{flag}"))),
+        None => flag_env(flag).map(|text| (text, env_name(flag).to_owned())),
     }
 }
 
+fn duration_option(m: &Matches, flag: &str) -> Result<Option<Duration>, String> {
+    given(m, flag)
+        .map(|(text, what)| {
+            crate::duration::parse_duration(&text).map_err(|e| format!("{what}: {e}"))
+        })
+        .transpose()
+}
+
+fn number(m: &Matches, flag: &str) -> Result<Option<NonZeroUsize>, String> {
+    given(m, flag)
+        .map(|(text, what)| parse_threads(&text, &what))
+        .transpose()
+}
+
+/// A count that may be zero (`--reruns`, `--max-worker-restart`).
+fn count<T: std::str::FromStr<Err = std::num::ParseIntError>>(
+    m: &Matches,
+    flag: &str,
+) -> Result<Option<T>, String> {
+    given(m, flag)
+        .map(|(text, what)| {
+            text.trim()
+                .parse()
+                .map_err(|e| format!("{what} must be a number (error: {e})"))
+        })
+        .transpose()
+}
+
+/// Option `flag`'s value as one of `names`' modes (`parse` knows them).
+fn mode<T>(
+    m: &Matches,
+    flag: &str,
+    parse: fn(&str) -> Option<T>,
+    names: &str,
+) -> Result<Option<T>, String> {
+    given(m, flag)
+        .map(|(text, what)| {
+            parse(&text).ok_or_else(|| format!("{what} must be {names} (was {text})"))
+        })
+        .transpose()
+}
+
 fn redis_dbs(m: &Matches) -> Result<Option<crate::constraints::RedisDbs>, String> {
-    let (text, what) = match m.value("redis-dbs") {
-        Some(text) => (text.to_owned(), "argument for --redis-dbs".to_owned()),
-        None => match flag_env("redis-dbs") {
-            Some(text) => (text, env_name("redis-dbs").to_owned()),
-            None => return Ok(None),
-        },
-    };
-    crate::constraints::RedisDbs::parse(&text)
-        .map(Some)
-        .map_err(|e| format!("{what} must be a number N or a range A-B (error: {e})"))
+    given(m, "redis-dbs")
+        .map(|(text, what)| {
+            crate::constraints::RedisDbs::parse(&text)
+                .map_err(|e| format!("{what} must be a number N or a range A-B (error: {e})"))
+        })
+        .transpose()
 }
 
 /// `NAME=N` pairs from a repeatable flag, or else from a comma-separated env variable.
@@ -165,41 +187,8 @@ impl SchedulingArgs {
     }
 
     pub(super) fn from_matches(m: &Matches) -> Result<Self, String> {
-        let dist_text = m
-            .value("dist")
-            .map(str::to_owned)
-            .or_else(|| flag_env("dist"));
-        let dist =
-            match dist_text.as_deref() {
-                None => None,
-                Some(name) => Some(Dist::parse(name).ok_or_else(|| {
-                    format!("argument for --dist must be {DIST_NAMES} (was {name})")
-                })?),
-            };
-        let isolate = match m
-            .value("isolate")
-            .map(str::to_owned)
-            .or_else(|| flag_env("isolate"))
-        {
-            None => None,
-            Some(name) => Some(Isolation::parse(&name).ok_or_else(|| {
-                format!("argument for --isolate must be {ISOLATION_NAMES} (was {name})")
-            })?),
-        };
-        let max_worker_restart = match m
-            .value("max-worker-restart")
-            .map(|t| (t.to_owned(), "argument for --max-worker-restart".to_owned()))
-            .or_else(|| {
-                flag_env("max-worker-restart")
-                    .map(|t| (t, env_name("max-worker-restart").to_owned()))
-            }) {
-            None => None,
-            Some((text, what)) => Some(
-                text.trim()
-                    .parse()
-                    .map_err(|e| format!("{what} must be a number (error: {e})"))?,
-            ),
-        };
+        let dist = mode(m, "dist", Dist::parse, DIST_NAMES)?;
+        let isolate = mode(m, "isolate", Isolation::parse, ISOLATION_NAMES)?;
         let maxfail = match m.value("maxfail") {
             Some(text) => Some(parse_threads(text, "argument for --maxfail")?),
             None if m.flag("exitfirst") || m.flag("fail-fast") => Some(NonZeroUsize::MIN),
@@ -208,7 +197,7 @@ impl SchedulingArgs {
         Ok(SchedulingArgs {
             dist,
             isolate,
-            max_worker_restart,
+            max_worker_restart: count(m, "max-worker-restart")?,
             timeout_grace: duration_option(m, "timeout-grace")?,
             maxfail,
             heavy_limit: number(m, "heavy-limit")?,
@@ -222,17 +211,7 @@ impl SchedulingArgs {
                 None => Some(DEFAULT_SLOW_TIMEOUT),
             },
             run_timeout: duration_option(m, "run-timeout")?.filter(|d| !d.is_zero()),
-            reruns: match m
-                .value("reruns")
-                .map(str::to_owned)
-                .or_else(|| flag_env("reruns"))
-            {
-                Some(text) => text
-                    .trim()
-                    .parse()
-                    .map_err(|e| format!("argument for --reruns must be a number (error: {e})"))?,
-                None => 0,
-            },
+            reruns: count(m, "reruns")?.unwrap_or(0),
             reruns_delay: duration_option(m, "reruns-delay")?.unwrap_or_default(),
             fail_on_flaky: m.flag("fail-on-flaky"),
         })

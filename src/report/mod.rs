@@ -126,6 +126,35 @@ pub(crate) fn junit_file(path: std::path::PathBuf) -> Box<dyn OutputFormatter + 
     Box::new(junit::Junit::new(Box::new(junit::ReportFile::new(path))))
 }
 
+/// A report written into memory, shared by its clones: one writes, another takes the
+/// bytes (`cargo partest` keeps each binary's report until the binary is done).
+#[derive(Clone, Default)]
+pub(crate) struct SharedBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl SharedBuffer {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<u8>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The bytes written so far; the buffer is empty afterwards.
+    pub(crate) fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.lock())
+    }
+}
+
+impl Write for SharedBuffer {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.lock().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A JUnit report on `out`, written at the end of the run.
 pub(crate) fn junit_to(out: Out) -> Box<dyn OutputFormatter + Send> {
     Box::new(junit::Junit::new(out))

@@ -1,13 +1,11 @@
 //! The formatters from events to text, without a fixture workspace: a list of events in,
 //! the report out, compared with what libtest prints for the same run.
 
-use super::{formatter_for, Reporter, RunState, Style};
+use super::{formatter_for, Reporter, RunState, SharedBuffer, Style};
 use crate::cli::Format;
 use crate::event::{Completed, Event};
 use crate::outcome::Outcome;
 use crate::registry::{Test, TestDef, TestFn};
-use std::io::{self, Write};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 static ADDS: TestDef = TestDef {
@@ -34,20 +32,6 @@ fn test(def: &'static TestDef, name: &'static str) -> Test {
     Test { name, def }
 }
 
-/// A writer whose bytes the test reads afterwards.
-#[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 fn style(multithreaded: bool) -> Style {
     Style {
         color: false,
@@ -71,7 +55,7 @@ fn done(test: Test, outcome: Outcome, output: &str) -> Completed {
 
 /// Feeds the events of a two-test run (one passes, one fails with output) to `format`.
 fn report(format: Format, multithreaded: bool) -> String {
-    let out = Shared::default();
+    let out = SharedBuffer::default();
     let formatter = formatter_for(format, Box::new(out.clone()), style(multithreaded));
     let mut reporter =
         Reporter::new(formatter, RunState::new(2, 1, false), None).multithreaded(multithreaded);
@@ -87,7 +71,7 @@ fn report(format: Format, multithreaded: bool) -> String {
         reporter.on_event(event).unwrap();
     }
     reporter.finish().unwrap();
-    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    let text = String::from_utf8(out.take()).unwrap();
     // The run time is the one thing that differs between runs.
     match text.find("finished in ") {
         Some(i) => {
@@ -176,7 +160,7 @@ fn json_is_libtest_s_events_plus_the_worker() {
 
 #[test]
 fn warnings_reach_the_json_summary() {
-    let out = Shared::default();
+    let out = SharedBuffer::default();
     let formatter = formatter_for(Format::Json, Box::new(out.clone()), style(true));
     let mut reporter = Reporter::new(formatter, RunState::new(0, 0, false), None);
     reporter.start(None).unwrap();
@@ -184,7 +168,7 @@ fn warnings_reach_the_json_summary() {
         .on_event(Event::Warning("partest could not start worker gw1".into()))
         .unwrap();
     reporter.finish().unwrap();
-    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    let text = String::from_utf8(out.take()).unwrap();
     assert!(
         text.contains(r#""warnings": ["partest could not start worker gw1"]"#),
         "{text}"

@@ -28,12 +28,14 @@ pub(crate) enum CaptureMode {
 }
 
 impl CaptureMode {
-    /// The mode for a run: `Off` with `--nocapture`, fd capture with one thread, else
-    /// per-thread write capture where it works, else panics only.
-    pub(crate) fn for_run(nocapture: bool, threads: usize) -> Self {
+    /// The mode for a run: `Off` with `--nocapture`; fd capture with one thread or in
+    /// worker processes (their fds 1 and 2 are their capture files); else per-thread
+    /// write capture where it works, else panics only.
+    pub(crate) fn for_run(nocapture: bool, threads: usize, in_processes: bool) -> Self {
         match (nocapture, threads) {
             (true, _) => CaptureMode::Off,
             (false, 1) => CaptureMode::FileDescriptors,
+            (false, _) if in_processes => CaptureMode::FileDescriptors,
             #[cfg(target_os = "linux")]
             (false, _) if super::write_capture::available() => CaptureMode::Writes,
             (false, _) => CaptureMode::PanicsOnly,

@@ -30,3 +30,12 @@ pub use database::{test_database, worker_database, Database};
 pub use error::ServiceError;
 pub use postgres::{postgres, Postgres};
 pub use redis::{redis, redis_url, Redis};
+
+/// Where the run's `kind` server is when this process is not to start one: the URL in
+/// `var` (an existing server), or in a worker process the coordinator's answer (it starts
+/// the run's one server). `None`: start it here.
+fn given_url(var: &str, kind: &str) -> Option<Result<String, String>> {
+    let url = std::env::var(var).ok().filter(|u| !u.is_empty());
+    url.map(Ok)
+        .or_else(|| crate::fixtures::coordinator::ask(kind))
+}

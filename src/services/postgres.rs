@@ -3,7 +3,7 @@
 //! Admin SQL goes through `psql`.
 
 use super::cluster::{as_user, cached_cluster, copy_tree, give_to, ready, run_as};
-use super::process::{self, free_port, Server};
+use super::process::{self, Server};
 use super::{binary, ServiceError};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -100,8 +100,7 @@ impl Postgres {
         let psql = binary::postgres_tool(Some(&bin), "psql").ok_or(missing("psql"))?;
         let owner = run_as()?;
         let template = cached_cluster(&bin, owner)?;
-        let mut last_error = None;
-        for _ in 0..3 {
+        process::on_a_free_port("postgres", |port| {
             let dir = process::data_dir("pg")?;
             let data = dir.path().join("data");
             copy_tree(&template, &data).map_err(|source| ServiceError::DataDir {
@@ -109,7 +108,6 @@ impl Postgres {
                 source,
             })?;
             give_to(&data, owner)?;
-            let port = free_port()?;
             let mut cmd = Command::new(bin.join("postgres"));
             cmd.arg("-D").arg(&data);
             cmd.args(["-p", &port.to_string(), "-h", "127.0.0.1", "-k", ""])
@@ -129,22 +127,19 @@ impl Postgres {
                     let mut pg = Postgres {
                         base: format!("postgresql://postgres@127.0.0.1:{port}"),
                         query: String::new(),
-                        psql,
+                        psql: psql.clone(),
                         version: 0,
                         server: Some(server),
                     };
                     pg.version = pg.server_version()?;
-                    return Ok(pg);
+                    Ok(pg)
                 }
-                Err(e) if server.log_tail().contains("already in use") => last_error = Some(e),
-                Err(e) => return Err(e),
+                Err(e) if server.log_tail().contains("already in use") => {
+                    Err(process::PortAttempt::Taken(e))
+                }
+                Err(e) => Err(e.into()),
             }
-        }
-        Err(last_error.unwrap_or(ServiceError::Start {
-            program: "postgres".into(),
-            reason: "no free port".into(),
-            log: String::new(),
-        }))
+        })
     }
 }
 
@@ -199,14 +194,7 @@ fn psql(psql: &Path, url: &str, sql: &str) -> Result<String, ServiceError> {
 #[track_caller]
 pub fn postgres() -> Arc<Postgres> {
     crate::per_run(|| {
-        let url = std::env::var("PARTEST_POSTGRES_URL")
-            .ok()
-            .filter(|u| !u.is_empty());
-        // In a worker process the coordinator starts the run's one server.
-        let found = match url
-            .map(Ok)
-            .or_else(|| crate::fixtures::coordinator::ask("postgres"))
-        {
+        let found = match super::given_url("PARTEST_POSTGRES_URL", "postgres") {
             Some(Ok(url)) => Postgres::connect(&url),
             Some(Err(why)) => panic!("{why}"),
             None => Postgres::start(),

@@ -63,7 +63,7 @@ fn on_keeper<R: Send + 'static>(job: impl FnOnce() -> R + Send + 'static) -> R {
 }
 
 /// A free TCP port on 127.0.0.1 (free now; the server binds it a moment later).
-pub(crate) fn free_port() -> Result<u16, ServiceError> {
+fn free_port() -> Result<u16, ServiceError> {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -71,6 +71,41 @@ pub(crate) fn free_port() -> Result<u16, ServiceError> {
             doing: "finding a free loopback port".into(),
             source,
         })
+}
+
+/// How one attempt to start a server on a port ended without a server.
+pub(crate) enum PortAttempt {
+    /// Someone else bound the port between our finding it free and the server binding it.
+    Taken(ServiceError),
+    /// Any other failure: no retry.
+    Failed(ServiceError),
+}
+
+impl From<ServiceError> for PortAttempt {
+    fn from(e: ServiceError) -> Self {
+        PortAttempt::Failed(e)
+    }
+}
+
+/// Runs `start` on a free port, and on another when that one was taken first (three
+/// tries in all); `program` names the server in the error when every port was taken.
+pub(crate) fn on_a_free_port<T>(
+    program: &str,
+    mut start: impl FnMut(u16) -> Result<T, PortAttempt>,
+) -> Result<T, ServiceError> {
+    let mut last = None;
+    for _ in 0..3 {
+        match start(free_port()?) {
+            Ok(server) => return Ok(server),
+            Err(PortAttempt::Taken(e)) => last = Some(e),
+            Err(PortAttempt::Failed(e)) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or(ServiceError::Start {
+        program: program.into(),
+        reason: "no free port".into(),
+        log: String::new(),
+    }))
 }
 
 /// The last `max` bytes of the file at `path`, as text.

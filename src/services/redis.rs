@@ -2,7 +2,7 @@
 //! the flushed database a `redis_isolated` test leased. Talks to the server with a few
 //! RESP commands of its own (`PING`, `SELECT`, `FLUSHDB`, `AUTH`); tests bring a client.
 
-use super::process::{self, free_port, Server};
+use super::process::{self, Server};
 use super::{binary, ServiceError};
 use crate::fixtures::identity;
 use std::cell::Cell;
@@ -161,11 +161,8 @@ impl Redis {
             url_var: "PARTEST_REDIS_URL",
         })?;
         let databases = identity::redis_dbs().end().max(16).to_string();
-        let mut last_error = None;
-        // A port found free can be taken by someone else before the server binds it.
-        for _ in 0..3 {
+        process::on_a_free_port("redis-server", |port| {
             let dir = process::data_dir("redis")?;
-            let port = free_port()?;
             let mut cmd = std::process::Command::new(&program);
             cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
                 .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
@@ -173,7 +170,7 @@ impl Redis {
                 .arg("--dir")
                 .arg(dir.path());
             let log = dir.path().join("redis.log");
-            let mut process = Server::start(cmd, libc::SIGTERM, log, Some(dir))?;
+            let mut server = Server::start(cmd, libc::SIGTERM, log, Some(dir))?;
             let mut redis = Redis {
                 host: "127.0.0.1".into(),
                 port,
@@ -181,20 +178,17 @@ impl Redis {
                 password: None,
                 server: None,
             };
-            match process.wait_ready(|| redis.commands(&[&["PING"]]).is_ok()) {
+            match server.wait_ready(|| redis.commands(&[&["PING"]]).is_ok()) {
                 Ok(()) => {
-                    redis.server = Some(process);
-                    return Ok(redis);
+                    redis.server = Some(server);
+                    Ok(redis)
                 }
-                Err(e) if process.log_tail().contains("in use") => last_error = Some(e),
-                Err(e) => return Err(e),
+                Err(e) if server.log_tail().contains("in use") => {
+                    Err(process::PortAttempt::Taken(e))
+                }
+                Err(e) => Err(e.into()),
             }
-        }
-        Err(last_error.unwrap_or(ServiceError::Start {
-            program: "redis-server".into(),
-            reason: "no free port".into(),
-            log: String::new(),
-        }))
+        })
     }
 }
 
@@ -207,14 +201,7 @@ impl Redis {
 #[track_caller]
 pub fn redis() -> Arc<Redis> {
     crate::per_run(|| {
-        let url = std::env::var("PARTEST_REDIS_URL")
-            .ok()
-            .filter(|u| !u.is_empty());
-        // In a worker process the coordinator starts the run's one server.
-        let found = match url
-            .map(Ok)
-            .or_else(|| crate::fixtures::coordinator::ask("redis"))
-        {
+        let found = match super::given_url("PARTEST_REDIS_URL", "redis") {
             Some(Ok(url)) => Redis::connect(&url),
             Some(Err(why)) => panic!("{why}"),
             None => Redis::start(),

@@ -272,7 +272,8 @@ fn the_isolate_setting_is_checked() {
     );
     assert_eq!(out.code, 101);
     assert!(
-        out.stderr.contains("PARTEST_ISOLATE") || out.stderr.contains("--isolate"),
+        out.stderr
+            .contains("error: PARTEST_ISOLATE must be threads or process (was fork)"),
         "{}",
         out.stderr
     );

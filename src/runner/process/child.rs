@@ -50,6 +50,21 @@ pub(crate) struct Settings {
     pub(crate) service: fn(&str) -> Result<String, String>,
 }
 
+impl Settings {
+    /// The test binary with its directory, variables and arguments, stdin closed.
+    fn command(&self) -> Command {
+        let mut command = Command::new(&self.program);
+        if let Some(dir) = &self.dir {
+            command.current_dir(dir);
+        }
+        command
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .args(&self.args)
+            .stdin(Stdio::null());
+        command
+    }
+}
+
 /// One attempt of a test on a worker process.
 pub(crate) struct Attempt {
     pub(crate) done: Completed,
@@ -174,19 +189,13 @@ impl WorkerProcess {
             return Err(io::Error::other("the run is over"));
         }
         let (ours, theirs) = UnixStream::pair()?;
-        let mut command = Command::new(&self.settings.program);
-        if let Some(dir) = &self.settings.dir {
-            command.current_dir(dir);
-        }
+        let mut command = self.settings.command();
         command
-            .envs(self.settings.env.iter().map(|(k, v)| (k, v)))
-            .args(&self.settings.args)
             .env(
                 WORKER_ENV,
                 format!("{}/{}", self.slot, self.settings.workers),
             )
-            .env("PARTEST_TESTRUN_UID", &self.settings.uid)
-            .stdin(Stdio::null());
+            .env("PARTEST_TESTRUN_UID", &self.settings.uid);
         let output = if self.settings.capture {
             let file = capture_file()?;
             command.stdout(file.try_clone()?).stderr(file.try_clone()?);
@@ -323,14 +332,7 @@ impl WorkerProcess {
     fn run_whole(&self, test: Test, started: Instant) -> Attempt {
         let settings = &self.settings;
         let ran = (|| -> io::Result<(ExitStatus, Vec<u8>)> {
-            let mut command = Command::new(&settings.program);
-            if let Some(dir) = &settings.dir {
-                command.current_dir(dir);
-            }
-            command
-                .envs(settings.env.iter().map(|(k, v)| (k, v)))
-                .args(&settings.args)
-                .stdin(Stdio::null());
+            let mut command = settings.command();
             let file = capture_file()?;
             if settings.capture {
                 command.stdout(file.try_clone()?).stderr(file.try_clone()?);
