@@ -73,6 +73,21 @@ impl RedisDbs {
     pub fn end(&self) -> u32 {
         self.first + self.count.get() as u32
     }
+
+    /// The indexes both ranges hold; `None` when they share none.
+    pub fn intersect(&self, other: &RedisDbs) -> Option<RedisDbs> {
+        let first = self.first.max(other.first);
+        let end = self.end().min(other.end());
+        let count = std::num::NonZeroUsize::new(end.saturating_sub(first) as usize)?;
+        Some(RedisDbs { first, count })
+    }
+}
+
+impl std::fmt::Display for RedisDbs {
+    /// `A-B`, both included (what `--redis-dbs` and config `redis_dbs` accept).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.first, self.end() - 1)
+    }
 }
 
 #[cfg(test)]
@@ -99,5 +114,14 @@ mod tests {
             RedisDbs::parse("a-2"),
             Err("`a` is not a database index".into())
         );
+    }
+
+    #[test]
+    fn ranges_intersect_to_the_indexes_both_hold() {
+        let r = |t: &str| RedisDbs::parse(t).unwrap();
+        assert_eq!(r("16").intersect(&r("1-15")), Some(r("1-15")));
+        assert_eq!(r("4-9").intersect(&r("7-20")), Some(r("7-9")));
+        assert_eq!(r("0-3").intersect(&r("4-9")), None);
+        assert_eq!(r("1-15").to_string(), "1-15");
     }
 }

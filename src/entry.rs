@@ -195,6 +195,8 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
         return Ok(Conclusion::nothing_run(0));
     }
     if args.list {
+        let tests: Vec<_> = selection.tests.iter().map(|p| p.test).collect();
+        run_locks::record_redis_range(&args.scheduling, &tests)?;
         if args.format == Format::Json {
             list::write_list_json(&mut io::stdout(), &selection.tests)?;
         } else {

@@ -166,9 +166,15 @@ fn wanted_groups(test: &Test, args: &SchedulingArgs, heavy_limit: usize) -> Vec<
 }
 
 /// Under nextest, in a pool's test group: (pool name, the slot nextest gave this test).
+/// Not for the Redis pool: its group only bounds how many such tests run at once, and the
+/// database comes from a cross-process lock keyed by the database index, the same in
+/// every binary of the run (each binary's group slot would map onto its own range).
 pub(crate) fn group_slot() -> Option<(String, u32)> {
     let group = std::env::var("NEXTEST_TEST_GROUP").ok()?;
     let pool = group.strip_prefix(POOL_GROUP_PREFIX)?.to_owned();
+    if pool == REDIS_POOL {
+        return None;
+    }
     let slot = std::env::var("NEXTEST_TEST_GROUP_SLOT")
         .ok()?
         .parse()

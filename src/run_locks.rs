@@ -7,9 +7,15 @@
 //! marker — always in that order, so no two processes can wait on each other in a cycle.
 //! The kernel releases them when the process ends, however it ends. The generated
 //! `--nextest-config` stays the efficient way: with it no process sits in a slot waiting.
+//!
+//! A Redis lease is keyed by the database index, so it means one database in every binary.
+//! nextest lists every binary before it runs a test (with `NEXTEST_RUN_ID` set since
+//! nextest 0.9.138): listing, a binary records its Redis range in the run's directory
+//! ([`record_redis_range`]), and a test leases only from the databases every recorded range
+//! holds, so a database one binary keeps for sharing is never leased by another.
 
 use crate::cli::SchedulingArgs;
-use crate::constraints::Concurrency;
+use crate::constraints::{Concurrency, RedisDbs};
 use crate::filter::{Disposition, Selection};
 use crate::registry::Test;
 use crate::scheduler::{pool_size, REDIS_POOL};
@@ -110,7 +116,18 @@ impl Taker<'_> {
 
     /// Takes one of `count` slot locks `prefix-0` … ; the slot taken.
     fn slot(&mut self, prefix: &str, count: usize, what: &str) -> std::io::Result<u32> {
-        let files: Vec<File> = (0..count)
+        self.slot_among(prefix, 0..count as u32, what)
+    }
+
+    /// Takes one of the slot locks `prefix-I` for I in `indexes`; the index taken.
+    fn slot_among(
+        &mut self,
+        prefix: &str,
+        indexes: std::ops::Range<u32>,
+        what: &str,
+    ) -> std::io::Result<u32> {
+        let first = indexes.start;
+        let files: Vec<File> = indexes
             .map(|i| open(&self.dir, &format!("{prefix}-{i}.lock")))
             .collect::<Result<_, _>>()?;
         let mut pause = Duration::from_millis(1);
@@ -119,7 +136,7 @@ impl Taker<'_> {
                 if lock(file, true, false)? {
                     let file = files.into_iter().nth(i).expect("index in range");
                     self.held._files.push(file);
-                    return Ok(i as u32);
+                    return Ok(first + i as u32);
                 }
             }
             self.say_waiting(what);
@@ -158,7 +175,7 @@ pub(crate) fn acquire(
     run_id: &str,
     covered: Option<&str>,
 ) -> std::io::Result<Held> {
-    let dir = std::env::temp_dir().join(format!("partest-locks-{}", sanitize(run_id)));
+    let dir = run_dir(run_id);
     std::fs::create_dir_all(&dir)?;
     let mut taker = Taker {
         dir,
@@ -182,10 +199,13 @@ pub(crate) fn acquire(
         .iter()
         .map(|r| (r.pool, pool_size(args, r.pool, r.count.map(|c| c as usize))))
         .collect();
-    if def.redis_isolated {
-        pools.push((REDIS_POOL, pool_size(args, REDIS_POOL, None)));
-    }
     pools.sort_unstable();
+    if def.redis_isolated {
+        let range = run_redis_range(&taker.dir, args.redis_dbs())?;
+        let what = "a Redis database";
+        let index = taker.slot_among("redis-db", range.first..range.end(), what)?;
+        taker.held.slots.push((REDIS_POOL.to_owned(), index));
+    }
     for (pool, size) in pools {
         if covered == Some(pool) {
             continue;
@@ -214,4 +234,62 @@ pub(crate) fn acquire(
         taker.slot(&format!("cap-{}", sanitize(marker)), cap, &what)?;
     }
     Ok(taker.held)
+}
+
+/// The run's lock directory.
+fn run_dir(run_id: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("partest-locks-{}", sanitize(run_id)))
+}
+
+/// Under nextest's listing of a binary whose tests lease Redis databases (or that sets a
+/// range), records its range in the run's directory for the run's tests to intersect.
+pub(crate) fn record_redis_range(args: &SchedulingArgs, tests: &[Test]) -> std::io::Result<()> {
+    let run_id = std::env::var("NEXTEST_RUN_ID").unwrap_or_default();
+    let leases = tests.iter().any(|t| t.def.redis_isolated);
+    if run_id.is_empty() || !(leases || args.redis_dbs.is_some()) {
+        return Ok(());
+    }
+    let dir = run_dir(&run_id).join("redis-ranges");
+    std::fs::create_dir_all(&dir)?;
+    let binary = std::env::var("NEXTEST_BINARY_ID").unwrap_or_else(|_| {
+        let exe = std::env::current_exe().unwrap_or_default();
+        exe.file_name().unwrap_or_default().to_string_lossy().into_owned()
+    });
+    let range = args.redis_dbs().to_string();
+    // Written whole, then renamed: a reader never sees half a range.
+    let temp = dir.join(format!(".{}.{}", sanitize(&binary), std::process::id()));
+    std::fs::write(&temp, format!("{binary}\t{range}\n"))?;
+    std::fs::rename(&temp, dir.join(sanitize(&binary)))
+}
+
+/// The databases every binary of the run may lease: `own` intersected with each range the
+/// run's binaries recorded when nextest listed them. None in common is an error naming them.
+fn run_redis_range(dir: &Path, own: RedisDbs) -> std::io::Result<RedisDbs> {
+    let mut range = own;
+    let mut seen = vec![format!("this binary: {own}")];
+    let entries = match std::fs::read_dir(dir.join("redis-ranges")) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(own),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let path = entry?.path();
+        if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
+            continue; // a record being written
+        }
+        let text = std::fs::read_to_string(&path)?;
+        let Some((binary, other)) = text.trim_end().split_once('\t') else {
+            continue;
+        };
+        let other = RedisDbs::parse(other).map_err(std::io::Error::other)?;
+        seen.push(format!("{binary}: {other}"));
+        range = range.intersect(&other).ok_or_else(|| {
+            std::io::Error::other(format!(
+                "the binaries of this run keep no Redis database in common ({}); give them \
+                 overlapping ranges (--redis-dbs A-B, config redis_dbs)",
+                seen.join(", ")
+            ))
+        })?;
+    }
+    Ok(range)
 }

@@ -24,10 +24,11 @@ use crate::runner::{self, panic_hook, CaptureMode, RunConfig};
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::{self, Write};
-use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 use std::sync::Arc;
+
+mod settings;
 
 /// One test binary of a workspace, as cargo built it.
 #[derive(Clone, Debug)]
@@ -126,62 +127,6 @@ fn libtest_args(args: &Arguments) -> Vec<OsString> {
         out.push("-q".into());
     }
     out
-}
-
-/// The settings the binaries' manifests give, merged: the smallest heavy limit and cap,
-/// one size per pool and one Redis range (a disagreement is an error naming both).
-fn merge_settings(args: &mut Arguments, parts: &[(&Binary, &Manifest)]) -> Result<(), Error> {
-    let scheduling = &mut args.scheduling;
-    let min = |a: Option<NonZeroUsize>, b: Option<NonZeroUsize>| match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
-    let mut redis: Option<(crate::constraints::RedisDbs, &str)> = None;
-    let mut pools: HashMap<String, (NonZeroUsize, &str)> = HashMap::new();
-    for (binary, m) in parts {
-        scheduling.heavy_limit = min(scheduling.heavy_limit, m.heavy_limit);
-        for (marker, n) in &m.caps {
-            match scheduling.caps.iter_mut().find(|(name, _)| name == marker) {
-                Some((_, cap)) => *cap = (*cap).min(*n),
-                None => scheduling.caps.push((marker.clone(), *n)),
-            }
-        }
-        for (pool, n) in &m.pools {
-            match pools.get(pool) {
-                Some((other, there)) if other != n => {
-                    return Err(Error::Binary(format!(
-                        "pool `{pool}` has {other} slots in {there} but {n} in {}; give it one size (--resource-pool {pool}=N)",
-                        binary.label
-                    )))
-                }
-                _ => {
-                    pools.insert(pool.clone(), (*n, &binary.label));
-                }
-            }
-        }
-        if let Some(dbs) = m.redis_dbs {
-            match redis {
-                Some((other, there)) if other != dbs => {
-                    return Err(Error::Binary(format!(
-                        "{there} and {} lease different Redis databases ({}-{} and {}-{}); give one range (--redis-dbs A-B)",
-                        binary.label,
-                        other.first,
-                        other.end() - 1,
-                        dbs.first,
-                        dbs.end() - 1
-                    )))
-                }
-                _ => redis = Some((dbs, &binary.label)),
-            }
-        }
-    }
-    scheduling.redis_dbs = scheduling.redis_dbs.or(redis.map(|(dbs, _)| dbs));
-    for (pool, (n, _)) in pools {
-        if !scheduling.pools.iter().any(|(name, _)| *name == pool) {
-            scheduling.pools.push((pool, n));
-        }
-    }
-    Ok(())
 }
 
 /// The pseudo-test that stands for a whole plain binary.
@@ -325,7 +270,11 @@ fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
             Kind::Whole => None,
         })
         .collect();
-    merge_settings(&mut args, &manifests)?;
+    let labelled: Vec<(&str, &Manifest)> = manifests
+        .iter()
+        .map(|(b, m)| (b.label.as_str(), *m))
+        .collect();
+    settings::merge(&mut args.scheduling, &labelled)?;
     let threads = entry::thread_count(&args);
 
     let (plan, binary_of, selections) = plan(binaries, &kinds);
@@ -350,6 +299,7 @@ fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
     let (scheduler, pool_names) = entry::schedule(&plan, &args, threads, false, &estimates)?;
 
     fixtures::init_run(threads, threads == 1);
+    fixtures::set_redis_dbs(args.scheduling.redis_dbs());
     panic_hook::install();
     let harness_os: Vec<OsString> = harness.iter().map(OsString::from).collect();
     let processes: Vec<Arc<Settings>> = binaries

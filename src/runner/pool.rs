@@ -113,17 +113,25 @@ impl<H: EventHandler> Shared<H> {
         }
     }
 
-    /// `lease` as (pool name, slot) pairs.
+    /// `lease` as (pool name, slot) pairs. The Redis pool's slot is the database index
+    /// itself (the run's first index plus the slot), so that a lease means one database
+    /// in every binary and every worker process of the run.
     fn leases(&self, lease: &Lease) -> Vec<(&'static str, u32)> {
         let pool = |p: u32| self.config.pool_names[p as usize];
-        // Under nextest the slot comes from the pool's test group or a cross-process lock.
+        let redis_first = crate::fixtures::redis_dbs().first;
+        // Under nextest the slot comes from the pool's test group or a cross-process lock
+        // (already a database index for Redis).
         let number = |p: u32, s: u32| {
             let outer = self
                 .config
                 .outer_slots
                 .iter()
                 .find(|(name, _)| name == pool(p));
-            outer.map_or(s, |(_, slot)| *slot)
+            match outer {
+                Some((_, slot)) => *slot,
+                None if pool(p) == crate::scheduler::REDIS_POOL => redis_first + s,
+                None => s,
+            }
         };
         lease
             .slots

@@ -18,3 +18,5 @@ mod services;
 mod threads;
 #[cfg(unix)]
 mod workspace;
+#[cfg(target_os = "linux")]
+mod leases;

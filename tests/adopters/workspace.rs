@@ -11,16 +11,18 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+/// One test's recorded span (see the fixture's `common::work`).
 #[derive(Debug)]
-struct Span {
-    binary: String,
-    name: String,
-    start: u128,
-    end: u128,
-    redis: Option<u32>,
+pub struct Span {
+    pub binary: String,
+    pub name: String,
+    pub start: u128,
+    pub end: u128,
+    pub redis: Option<u32>,
 }
 
-fn spans(dir: &Path) -> Vec<Span> {
+/// The spans the tests recorded in `dir`.
+pub fn spans(dir: &Path) -> Vec<Span> {
     std::fs::read_dir(dir)
         .unwrap()
         .map(|e| {
@@ -38,7 +40,7 @@ fn spans(dir: &Path) -> Vec<Span> {
 }
 
 /// The `cargo-partest` binary, built into the fixtures' target dir.
-fn cargo_partest() -> &'static Path {
+pub fn cargo_partest() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -50,7 +52,7 @@ fn cargo_partest() -> &'static Path {
         assert!(status.success(), "cargo-partest did not build");
         // The fixture's test binaries too, so that runs below time the run, not the build.
         let status = cargo()
-            .args(["test", "-p", "multi", "--no-run"])
+            .args(["test", "-p", "multi", "-p", "keeper", "--no-run"])
             .status()
             .unwrap();
         assert!(status.success(), "the fixture did not build");
@@ -60,9 +62,23 @@ fn cargo_partest() -> &'static Path {
 
 /// `cargo partest -p multi -- HARNESS` in the fixture workspace, recording into `dir`.
 fn cargo_partest_run(harness: &[&str], dir: &Path, env: &[(&str, &str)]) -> (Output, Duration) {
+    cargo_partest_packages(&["multi"], harness, dir, env)
+}
+
+/// `cargo partest -p P… -- HARNESS` in the fixture workspace, recording into `dir`.
+pub fn cargo_partest_packages(
+    packages: &[&str],
+    harness: &[&str],
+    dir: &Path,
+    env: &[(&str, &str)],
+) -> (Output, Duration) {
     let bin = cargo_partest();
     let mut cmd = Command::new(bin);
-    cmd.args(["partest", "-p", "multi", "--"])
+    cmd.arg("partest");
+    for package in packages {
+        cmd.args(["-p", package]);
+    }
+    cmd.arg("--")
         .args(harness)
         .current_dir(fixtures_dir())
         .env("CARGO_TARGET_DIR", fixtures_target())
@@ -79,7 +95,8 @@ fn cargo_partest_run(harness: &[&str], dir: &Path, env: &[(&str, &str)]) -> (Out
     (out, started.elapsed())
 }
 
-fn overlap(a: &Span, b: &Span) -> bool {
+/// Whether two spans overlap in time.
+pub fn overlap(a: &Span, b: &Span) -> bool {
     a.start < b.end && b.start < a.end
 }
 

@@ -1,0 +1,123 @@
+//! The scheduling settings of a workspace run, merged from every binary's manifest: the
+//! smallest heavy limit and cap, one size per pool, and the Redis databases every binary's
+//! range holds.
+
+use crate::cli::SchedulingArgs;
+use crate::constraints::RedisDbs;
+use crate::error::Error;
+use crate::manifest::Manifest;
+use std::collections::HashMap;
+use std::num::NonZeroUsize;
+
+/// The settings the binaries' manifests give, merged: the smallest heavy limit and cap,
+/// one size per pool and one Redis range (a disagreement is an error naming both).
+pub(super) fn merge(
+    scheduling: &mut SchedulingArgs,
+    parts: &[(&str, &Manifest)],
+) -> Result<(), Error> {
+    let min = |a: Option<NonZeroUsize>, b: Option<NonZeroUsize>| match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let mut pools: HashMap<String, (NonZeroUsize, &str)> = HashMap::new();
+    for (binary, m) in parts {
+        scheduling.heavy_limit = min(scheduling.heavy_limit, m.heavy_limit);
+        for (marker, n) in &m.caps {
+            match scheduling.caps.iter_mut().find(|(name, _)| name == marker) {
+                Some((_, cap)) => *cap = (*cap).min(*n),
+                None => scheduling.caps.push((marker.clone(), *n)),
+            }
+        }
+        for (pool, n) in &m.pools {
+            match pools.get(pool) {
+                Some((other, there)) if other != n => {
+                    return Err(Error::Binary(format!(
+                        "pool `{pool}` has {other} slots in {there} but {n} in {}; give it one size (--resource-pool {pool}=N)",
+                        binary
+                    )))
+                }
+                _ => {
+                    pools.insert(pool.clone(), (*n, &binary));
+                }
+            }
+        }
+    }
+    scheduling.redis_dbs = Some(run_redis_range(parts)?);
+    for (pool, (n, _)) in pools {
+        if !scheduling.pools.iter().any(|(name, _)| *name == pool) {
+            scheduling.pools.push((pool, n));
+        }
+    }
+    Ok(())
+}
+
+/// The Redis databases the run leases: those every binary's range holds (a binary counts
+/// when it sets a range or leases a database; the default range is 0-15), so a database
+/// that one binary keeps for sharing is never leased by another. None in common is an error
+/// naming the binaries and their ranges.
+fn run_redis_range(parts: &[(&str, &Manifest)]) -> Result<RedisDbs, Error> {
+    let mut run: Option<RedisDbs> = None;
+    let mut seen: Vec<String> = Vec::new();
+    for (binary, m) in parts {
+        let leases = m.tests.iter().any(|p| p.test.def.redis_isolated);
+        let Some(range) = m.redis_dbs.or(leases.then(RedisDbs::default)) else {
+            continue;
+        };
+        seen.push(format!("{binary} leases {range}"));
+        run = match run {
+            None => Some(range),
+            Some(other) => Some(other.intersect(&range).ok_or_else(|| {
+                Error::Binary(format!(
+                    "the binaries keep no Redis database in common: {}; give them overlapping \
+                     ranges (config redis_dbs, --redis-dbs A-B)",
+                    seen.join(", ")
+                ))
+            })?),
+        };
+    }
+    Ok(run.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(settings: &str, redis_test: bool) -> Manifest {
+        let test = "test\tleases\trun\t-\t0\t0\t-\t0\t1\t-\t-\t-\tm\tt.rs\t1\t1\n";
+        let text = format!(
+            "partest-manifest 1\n{settings}filtered_out\t0\n{}",
+            if redis_test { test } else { "" }
+        );
+        crate::manifest::parse(&text, "b").unwrap()
+    }
+
+    fn merged(parts: &[(&str, &Manifest)]) -> Result<String, String> {
+        let mut args = SchedulingArgs::default();
+        merge(&mut args, parts).map_err(|e| e.to_string())?;
+        Ok(args.redis_dbs().to_string())
+    }
+
+    #[test]
+    fn the_run_leases_the_databases_every_binary_holds() {
+        let keeper = manifest("setting\tredis_dbs\t1-15\n", false);
+        let leaser = manifest("", true);
+        let bystander = manifest("", false);
+        let parts = [("keeper", &keeper), ("leaser", &leaser), ("other", &bystander)];
+        assert_eq!(merged(&parts), Ok("1-15".into()));
+        // A binary with the default range and no lease keeps nothing.
+        let wide = manifest("setting\tredis_dbs\t0-31\n", true);
+        assert_eq!(merged(&[("wide", &wide), ("other", &bystander)]), Ok("0-31".into()));
+        assert_eq!(merged(&[("wide", &wide), ("leaser", &leaser)]), Ok("0-15".into()));
+    }
+
+    #[test]
+    fn ranges_with_no_database_in_common_are_an_error_naming_them() {
+        let zero = manifest("setting\tredis_dbs\t0-0\n", true);
+        let keeper = manifest("setting\tredis_dbs\t1-15\n", false);
+        let error = merged(&[("tests/a.rs", &zero), ("tests/b.rs", &keeper)]).unwrap_err();
+        assert!(
+            error.contains("tests/a.rs leases 0-0, tests/b.rs leases 1-15"),
+            "{error}"
+        );
+    }
+}
