@@ -134,7 +134,7 @@ pub(crate) const OPTIONS: &[Opt] = &[
     opt("junit", "", Value, Selection).label("--junit PATH", "Also write a JUnit XML report (also XML_OUTPUT_FILE)"),
     opt("durations", "", Value, Selection).label("--durations N", "List the N slowest tests after the summary"),
     opt("measure", "", Flag, Selection).label("--measure", "After the summary: wall time against test time, time workers waited on constraints, each worker's busy share"),
-    opt("verbose", "v", Flag, Selection).label("-v, --verbose", "Show the worker beside each result (test a ... ok [gw3])"),
+    opt("verbose", "v", Flag, Selection).label("-v, --verbose", "Show the worker and the markers beside each result (test a ... ok [gw3 serial, redis_isolated])"),
     opt("partest-manifest", "", Flag, Selection).label("--partest-manifest", "Print the selected tests with their markers and constraints for cargo partest (tab-separated, versioned), and exit"),
     opt("nextest-config", "", Flag, Selection).label("--nextest-config", "Print the .config/nextest.toml fragment that makes the markers hold under cargo nextest, and exit"),
     opt("", "", Value, ConfigOnly).label("markers", "Declared custom markers: an array of names, or a table of name = \"description\"").config("markers"),

@@ -165,7 +165,14 @@ impl OutputFormatter for Pretty {
             false => String::new(),
         };
         let worker = if self.style.verbose {
-            self.style.worker_label(done.worker)
+            // The worker, then the markers the test carries: `[gw3 serial, redis_isolated]`.
+            self.style.worker_label(done.worker).map(|w| {
+                let markers = crate::markers::markers_of(done.test.def);
+                match markers.is_empty() {
+                    true => w,
+                    false => format!("{w} {}", markers.join(", ")),
+                }
+            })
         } else {
             None
         };
