@@ -212,10 +212,25 @@ pub(crate) fn markers_of(def: &TestDef) -> Vec<String> {
         all.push("redis_isolated".into());
     }
     if let Some(group) = def.group {
-        all.push(format!("group_{group}"));
+        all.push(format!("group_{}", declared_group(group)));
     }
     all.extend(def.resources.iter().map(|r| format!("resource_{}", r.pool)));
     all
+}
+
+/// A group's name as the test declared it: `cargo partest` keeps the groups of different
+/// binaries apart by a `binaryN/` prefix, which is not part of the name.
+fn declared_group(group: &str) -> &str {
+    match group.split_once('/') {
+        Some((binary, name))
+            if binary
+                .strip_prefix("binary")
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) =>
+        {
+            name
+        }
+        _ => group,
+    }
 }
 
 /// Whether `name` is one of the built-in marker names (always declared).

@@ -253,7 +253,10 @@ pub(crate) fn record_redis_range(args: &SchedulingArgs, tests: &[Test]) -> std::
     std::fs::create_dir_all(&dir)?;
     let binary = std::env::var("NEXTEST_BINARY_ID").unwrap_or_else(|_| {
         let exe = std::env::current_exe().unwrap_or_default();
-        exe.file_name().unwrap_or_default().to_string_lossy().into_owned()
+        exe.file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned()
     });
     let range = args.redis_dbs().to_string();
     // Written whole, then renamed: a reader never sees half a range.
@@ -274,7 +277,10 @@ fn run_redis_range(dir: &Path, own: RedisDbs) -> std::io::Result<RedisDbs> {
     };
     for entry in entries {
         let path = entry?.path();
-        if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
+        if path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        {
             continue; // a record being written
         }
         let text = std::fs::read_to_string(&path)?;

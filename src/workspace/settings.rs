@@ -102,12 +102,22 @@ mod tests {
         let keeper = manifest("setting\tredis_dbs\t1-15\n", false);
         let leaser = manifest("", true);
         let bystander = manifest("", false);
-        let parts = [("keeper", &keeper), ("leaser", &leaser), ("other", &bystander)];
+        let parts = [
+            ("keeper", &keeper),
+            ("leaser", &leaser),
+            ("other", &bystander),
+        ];
         assert_eq!(merged(&parts), Ok("1-15".into()));
         // A binary with the default range and no lease keeps nothing.
         let wide = manifest("setting\tredis_dbs\t0-31\n", true);
-        assert_eq!(merged(&[("wide", &wide), ("other", &bystander)]), Ok("0-31".into()));
-        assert_eq!(merged(&[("wide", &wide), ("leaser", &leaser)]), Ok("0-15".into()));
+        assert_eq!(
+            merged(&[("wide", &wide), ("other", &bystander)]),
+            Ok("0-31".into())
+        );
+        assert_eq!(
+            merged(&[("wide", &wide), ("leaser", &leaser)]),
+            Ok("0-15".into())
+        );
     }
 
     #[test]

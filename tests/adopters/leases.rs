@@ -38,7 +38,9 @@ fn check_leases(spans: &[Span], what: &str) {
         }
     }
     assert!(
-        spans.iter().any(|s| s.binary == "keeper" && s.name == "shared"),
+        spans
+            .iter()
+            .any(|s| s.binary == "keeper" && s.name == "shared"),
         "{what}: keeper's shared-database test did not finish"
     );
 }
@@ -56,7 +58,10 @@ fn under_cargo_partest_a_lease_is_one_database_in_every_binary() {
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{stdout}\n{stderr}");
-        check_leases(&spans(dir.path()), &format!("cargo partest, {threads} threads"));
+        check_leases(
+            &spans(dir.path()),
+            &format!("cargo partest, {threads} threads"),
+        );
     }
 }
 
@@ -70,10 +75,13 @@ fn a_range_given_on_the_command_line_holds_in_every_binary() {
         dir.path(),
         &[],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let dbs: Vec<u32> = spans(dir.path()).iter().filter_map(|s| s.redis).collect();
     assert!(dbs.iter().all(|d| (3..=4).contains(d)), "{dbs:?}");
-
 }
 
 #[test]

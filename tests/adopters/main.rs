@@ -8,6 +8,8 @@ mod fixtures;
 mod flags;
 #[cfg(target_os = "linux")]
 mod isolation;
+#[cfg(target_os = "linux")]
+mod leases;
 mod parity;
 mod reliability;
 mod runners;
@@ -18,5 +20,3 @@ mod services;
 mod threads;
 #[cfg(unix)]
 mod workspace;
-#[cfg(target_os = "linux")]
-mod leases;
