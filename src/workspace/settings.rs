@@ -37,7 +37,7 @@ pub(super) fn merge(
                     )))
                 }
                 _ => {
-                    pools.insert(pool.clone(), (*n, &binary));
+                    pools.insert(pool.clone(), (*n, binary));
                 }
             }
         }
