@@ -114,15 +114,28 @@ pub use select::SelectError;
 /// `()` or `Result<(), E>` with `E: Debug`. Misuse is a compile error at the offending token.
 pub use partest_macros::test;
 
+/// test-case's `#[test_case(...)]` as partest tests, with test-case's names
+/// (`tc::test_case_1_one`): one attribute per case, `args` or `args ; "description"`.
+/// Every case calls the function with its arguments; a `#[partest::test(...)]` on the
+/// function gives each case its markers. test-case's `=>` expectations are a compile error
+/// (assert in the body).
+///
+/// ```ignore
+/// #[partest::test_case(1 ; "one")]
+/// #[partest::test_case(2 ; "two")]
+/// #[partest::test(markers(unit))]
+/// fn doubles(x: u32) { assert_eq!(x * 2 / 2, x); }
+/// ```
+pub use partest_macros::test_case;
+
 /// Defines `fn main()` as [`main()`](crate::main()): the whole entry point of a test binary.
-#[macro_export]
-macro_rules! main {
-    () => {
-        fn main() -> $crate::__private::ExitCode {
-            $crate::main()
-        }
-    };
-}
+///
+/// It also makes sure no test of the target vanishes: the build fails, listing file, line,
+/// form and fix, for every item in the target's module tree that rustc would drop without
+/// libtest's harness (std's `#[test]`, `#[tokio::test]`, test-case's cases, a bare
+/// `#[rstest]`, `#[test]` in `proptest!` or a `macro_rules!` generator), and a target built
+/// with libtest's harness by mistake fails with a test that names `harness = false`.
+pub use partest_macros::main;
 
 /// What `cargo partest` drives: several test binaries under one scheduler. Not a stable
 /// API: the `cargo-partest` binary is its one user.

@@ -88,10 +88,12 @@ fn emit(item: &ItemFn, args: &TestArgs) -> TokenStream {
     let line = quote_spanned! {span=> ::core::line!()};
     let column = quote_spanned! {span=> ::core::column!()};
     let static_name = quote::format_ident!("__PARTEST_TEST_{}", name);
+    let guard = libtest_harness_guard(ident, name, !ide_test_attr.is_empty());
     quote! {
         #ide_test_attr
         #item
         #async_wrapper
+        #guard
         #[used]
         #[doc(hidden)]
         #[allow(non_upper_case_globals)]
@@ -108,6 +110,33 @@ fn emit(item: &ItemFn, args: &TestArgs) -> TokenStream {
             #fields
             ..::partest::__private::TestDef::DEFAULT
         };
+    }
+}
+
+/// A std test named like the partest test that exists only when the target is built with
+/// libtest's harness (rustc drops `#[test]` items elsewhere) and fails there naming the
+/// fix: partest tests in a target that kept the default harness (a lib's unit tests, a
+/// forgotten `harness = false`) never pass as "0 tests". Not for rust-analyzer, whose run
+/// button goes on the test itself.
+fn libtest_harness_guard(ident: &syn::Ident, name: &str, for_ide: bool) -> TokenStream {
+    if for_ide {
+        return TokenStream::new();
+    }
+    let module = quote::format_ident!("__partest_needs_harness_false_{}", name);
+    let message = format!(
+        "`{name}` is a #[partest::test], but this target is built with libtest's harness, \
+         which never runs it: set `harness = false` for the target in Cargo.toml (`[lib] \
+         harness = false` for unit tests in src/) and add `partest::main!();`"
+    );
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        mod #module {
+            #[::core::prelude::v1::test]
+            fn #ident() {
+                ::core::panic!(#message);
+            }
+        }
     }
 }
 

@@ -4,8 +4,11 @@
 //! generated code names only `::partest::__private` and `::core`.
 
 mod args;
+mod entry;
 mod expand;
+mod scan;
 mod std_attrs;
+mod test_case;
 mod validate;
 
 use proc_macro::TokenStream;
@@ -14,4 +17,20 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::test(attr.into(), item.into()).into()
+}
+
+/// test-case's form as partest tests: `#[partest::test_case(args ; "description")]`, one
+/// attribute per case, with test-case's names. See `partest::test_case`.
+#[proc_macro_attribute]
+pub fn test_case(attr: TokenStream, item: TokenStream) -> TokenStream {
+    test_case::test_case(attr.into(), item.into()).into()
+}
+
+/// The test binary's entry point: `fn main`, a test that fails when the target is built
+/// with libtest's harness, and a build error listing every test in the target's module tree
+/// that rustc would drop without that harness. See `partest::main!`.
+#[proc_macro]
+pub fn main(input: TokenStream) -> TokenStream {
+    let file = proc_macro::Span::call_site().local_file();
+    entry::main(input.into(), file.as_deref()).into()
 }
