@@ -10,6 +10,7 @@ mod flags;
 mod isolation;
 #[cfg(target_os = "linux")]
 mod leases;
+mod migration;
 mod parity;
 mod reliability;
 mod runners;

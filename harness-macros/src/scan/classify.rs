@@ -153,6 +153,23 @@ pub(crate) fn imports_partest(tokens: &[Token], name: &str) -> bool {
     false
 }
 
+/// The serial key that serial_test's `#[serial]` / `#[serial(key)]` among `attrs` means
+/// (`serial_test` for the keyless form, which all keyless tests share).
+fn serial_test_key(attrs: &[Attr]) -> Option<String> {
+    let attr = attrs
+        .iter()
+        .find(|a| a.path == "serial" || a.path == "serial_test::serial")?;
+    let key = attr
+        .tokens
+        .iter()
+        .skip_while(|t| **t != Tok::Punct('('))
+        .find_map(|t| match t {
+            Tok::Ident(k) => Some(k.clone()),
+            _ => None,
+        });
+    Some(key.unwrap_or_else(|| "serial_test".to_owned()))
+}
+
 fn is_std_test(path: &str, uses_partest_test: bool) -> bool {
     (path == "test" && !uses_partest_test)
         || ((path.starts_with("core::prelude::") || path.starts_with("std::prelude::"))
@@ -178,10 +195,15 @@ pub(crate) fn judge(attrs: &[Attr], name: Option<String>, imports: Imports) -> O
         let path = attr.path.as_str();
         let krate = path.split("::").next().unwrap_or("");
         if is_std_test(path, uses_partest) {
-            return Some(finding(
-                format!("#[{path}]"),
-                "std's test attribute; write #[partest::test]",
-            ));
+            let fix = match serial_test_key(attrs) {
+                Some(key) => format!(
+                    "std's test attribute; write #[partest::test(serial({key}))] (serial_test's \
+                     #[serial] keeps only other #[serial] tests away: a serial key; partest's \
+                     bare `serial` runs alone)"
+                ),
+                None => "std's test attribute; write #[partest::test]".to_owned(),
+            };
+            return Some(finding(format!("#[{path}]"), &fix));
         }
         if path == "tokio::test" {
             return Some(finding(
