@@ -171,7 +171,7 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
     let mut args = args.clone();
     settings.fill(&mut args.scheduling);
     let args = &args;
-    let (history, mut selection) = select_tests(args, &settings)?;
+    let (history, mut selection, known) = select_tests(args, &settings)?;
     let threads = if args.scheduling.dist() == Dist::No {
         1
     } else {
@@ -189,7 +189,11 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
                 &selection.tests,
                 selection.filtered_out,
                 &args.scheduling,
-                &settings.quarantine
+                &crate::manifest::MarkerFacts {
+                    quarantine: settings.quarantine.clone(),
+                    known,
+                    strict: args.selection.strict_markers || settings.strict_markers,
+                }
             )
         );
         return Ok(Conclusion::nothing_run(0));
@@ -218,12 +222,20 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
 }
 
 /// Collects the tests and selects what runs: filters, markers, `--lf`, partitions.
+/// Also the custom markers the binary knows (declared or carried).
 fn select_tests(
     args: &Arguments,
     settings: &config::Config,
-) -> Result<(History, Selection), Error> {
+) -> Result<(History, Selection, Vec<String>), Error> {
     let tests = registry::collect()?;
     select::check_markers(&tests, &args.selection, settings)?;
+    let known = select::known_markers(&tests, settings);
+    // Under cargo partest the names are judged run-wide, by the coordinator.
+    let judged_here = !args.partest_manifest;
+    if let (Some(expr), true) = (&args.selection.markers, judged_here) {
+        let strict = args.selection.strict_markers || settings.strict_markers;
+        select::check_expression(expr, &known, strict)?;
+    }
     let (history, warning) = History::load();
     if let Some(warning) = warning {
         eprintln!("warning: {warning}");
@@ -238,10 +250,16 @@ fn select_tests(
     ) {
         eprintln!("note: {note}");
     }
+    if let (Some(expr), true) = (&args.selection.markers, judged_here) {
+        if selection.tests.is_empty() && !tests.is_empty() {
+            let note = select::nothing_selected_note(&expr.to_string(), expr, &known);
+            eprintln!("note: {note}");
+        }
+    }
     if let Some(path) = &args.selection.shard_status_file {
         File::create(path)?; // tells Bazel that this binary shards
     }
-    Ok((history, selection))
+    Ok((history, selection, known))
 }
 
 /// Runs the selection on `threads` workers and reports it.

@@ -56,11 +56,17 @@ pub(crate) fn write(
     tests: &[Planned],
     filtered_out: usize,
     settings: &SchedulingArgs,
-    quarantine: &[String],
+    markers: &MarkerFacts,
 ) -> String {
     let mut out = format!("{HEADER}\n");
-    if !quarantine.is_empty() {
-        let _ = writeln!(out, "setting\tquarantine\t{}", quarantine.join(","));
+    if !markers.quarantine.is_empty() {
+        let _ = writeln!(out, "setting\tquarantine\t{}", markers.quarantine.join(","));
+    }
+    if !markers.known.is_empty() {
+        let _ = writeln!(out, "setting\tmarkers\t{}", markers.known.join(","));
+    }
+    if markers.strict {
+        let _ = writeln!(out, "setting\tstrict_markers\t1");
     }
     if let Some(n) = settings.heavy_limit {
         let _ = writeln!(out, "setting\theavy_limit\t{n}");
@@ -120,6 +126,17 @@ pub(crate) fn write(
     out
 }
 
+/// What a binary knows of markers, for `-m` judged run-wide and quarantine.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct MarkerFacts {
+    /// Markers whose failures do not fail the run (the binary's config).
+    pub(crate) quarantine: Vec<String>,
+    /// Custom markers its config declares or its tests carry.
+    pub(crate) known: Vec<String>,
+    /// Whether `--strict-markers` (or the config's `strict_markers`) is on.
+    pub(crate) strict: bool,
+}
+
 /// A binary's manifest, read back: its tests with descriptors of their own (leaked, like
 /// every registered test's: they live for the run).
 #[derive(Debug, Default)]
@@ -128,8 +145,8 @@ pub(crate) struct Manifest {
     pub(crate) redis_dbs: Option<RedisDbs>,
     pub(crate) caps: Vec<(String, NonZeroUsize)>,
     pub(crate) pools: Vec<(String, NonZeroUsize)>,
-    /// Markers whose failures do not fail the run (the binary's config).
-    pub(crate) quarantine: Vec<String>,
+    /// Quarantined and known markers, strictness.
+    pub(crate) markers: MarkerFacts,
     pub(crate) filtered_out: usize,
     pub(crate) tests: Vec<Planned>,
 }
@@ -184,8 +201,12 @@ pub(crate) fn parse(text: &str, group_prefix: &str) -> Result<Manifest, String> 
                 .pools
                 .push((f[2].to_owned(), positive(f[3], "pool size").map_err(at)?)),
             ("setting", 3) if f[1] == "quarantine" => {
-                manifest.quarantine = f[2].split(',').map(str::to_owned).collect()
+                manifest.markers.quarantine = f[2].split(',').map(str::to_owned).collect()
             }
+            ("setting", 3) if f[1] == "markers" => {
+                manifest.markers.known = f[2].split(',').map(str::to_owned).collect()
+            }
+            ("setting", 3) if f[1] == "strict_markers" => manifest.markers.strict = f[2] == "1",
             ("filtered_out", 2) => manifest.filtered_out = number(f[1], "count").map_err(at)?,
             ("test", 16) => manifest.tests.push(test(&f, group_prefix).map_err(at)?),
             _ => return Err(at(format!("`{line}` is not a manifest line"))),
@@ -310,12 +331,17 @@ mod tests {
             caps: vec![("slow".into(), NonZeroUsize::new(3).unwrap())],
             ..SchedulingArgs::default()
         };
-        let text = write(&planned, 7, &settings, &["flaky".to_owned()]);
+        let facts = MarkerFacts {
+            quarantine: vec!["flaky".to_owned()],
+            known: vec!["flaky".to_owned(), "slow".to_owned()],
+            strict: true,
+        };
+        let text = write(&planned, 7, &settings, &facts);
         let back = parse(&text, "bin1/").unwrap();
         assert_eq!(back.filtered_out, 7);
         assert_eq!(back.heavy_limit, NonZeroUsize::new(2));
         assert_eq!(back.caps, settings.caps);
-        assert_eq!(back.quarantine, ["flaky"]);
+        assert_eq!(back.markers, facts);
         let t = back.tests[0];
         assert_eq!(t.test.name, "db::migrates\tweird");
         assert!(matches!(

@@ -168,6 +168,26 @@ fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, MarkerExprError> {
     Ok(tokens)
 }
 
+impl fmt::Display for MarkerExpr {
+    /// The expression in `-m`'s grammar, parenthesised where precedence needs it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let grouped = |e: &MarkerExpr, inside_and: bool| match e {
+            MarkerExpr::Or(..) if inside_and => format!("({e})"),
+            MarkerExpr::And(..) | MarkerExpr::Or(..) if !inside_and => e.to_string(),
+            _ => e.to_string(),
+        };
+        match self {
+            MarkerExpr::Marker(name) => f.write_str(name),
+            MarkerExpr::Not(x) => match **x {
+                MarkerExpr::Marker(_) | MarkerExpr::Not(_) => write!(f, "not {x}"),
+                _ => write!(f, "not ({x})"),
+            },
+            MarkerExpr::And(a, b) => write!(f, "{} and {}", grouped(a, true), grouped(b, true)),
+            MarkerExpr::Or(a, b) => write!(f, "{} or {}", grouped(a, false), grouped(b, false)),
+        }
+    }
+}
+
 impl MarkerExpr {
     /// Parses `text`.
     pub fn parse(text: &str) -> Result<Self, MarkerExprError> {
@@ -181,6 +201,19 @@ impl MarkerExpr {
             return Err(parser.error("`and`, `or` or the end of the expression"));
         }
         Ok(expr)
+    }
+
+    /// The marker names the expression mentions, in order.
+    pub fn names(&self) -> Vec<&str> {
+        match self {
+            MarkerExpr::Marker(name) => vec![name.as_str()],
+            MarkerExpr::Not(x) => x.names(),
+            MarkerExpr::And(a, b) | MarkerExpr::Or(a, b) => {
+                let mut names = a.names();
+                names.extend(b.names());
+                names
+            }
+        }
     }
 
     /// Whether a test carrying `markers` is selected.
@@ -231,6 +264,36 @@ fn declared_group(group: &str) -> &str {
         }
         _ => group,
     }
+}
+
+/// The name among `known` closest to `name` when it is close enough to be a typo (at most
+/// a third of its letters differ).
+pub(crate) fn closest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(1);
+    known
+        .into_iter()
+        .map(|k| (edit_distance(name, k), k))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, k)| k)
+}
+
+/// Levenshtein distance between `a` and `b`, in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 /// Whether `name` is one of the built-in marker names (always declared).

@@ -26,6 +26,15 @@ pub enum SelectError {
         /// The declared markers.
         declared: Vec<String>,
     },
+    /// With `--strict-markers`, `-m` names a marker that is neither declared nor built in.
+    UnknownMarker {
+        /// The name in `-m`.
+        name: String,
+        /// The markers that are known (declared, or carried by a test).
+        known: Vec<String>,
+        /// A known marker close to `name`.
+        suggestion: Option<String>,
+    },
 }
 
 impl fmt::Display for SelectError {
@@ -46,6 +55,27 @@ impl fmt::Display for SelectError {
                     f,
                     "`{test}` carries marker `{marker}`, which {config} does not declare (declared: {declared}; --strict-markers)"
                 )
+            }
+            SelectError::UnknownMarker {
+                name,
+                known,
+                suggestion,
+            } => {
+                write!(
+                    f,
+                    "-m names marker `{name}`, which no config declares and no test carries \
+                     (--strict-markers); known markers: {}, and the built-in serial, \
+                     heavy_resource, redis_isolated, serial_KEY, group_NAME, resource_NAME",
+                    if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                )?;
+                match suggestion {
+                    Some(s) => write!(f, "; did you mean `{s}`?"),
+                    None => Ok(()),
+                }
             }
         }
     }
@@ -79,6 +109,65 @@ pub(crate) fn check_markers(
         }
     }
     Ok(())
+}
+
+/// The custom markers a binary knows: those its config declares and those its tests carry.
+pub(crate) fn known_markers(tests: &[Test], config: &Config) -> Vec<String> {
+    let mut known: Vec<String> = config.markers.clone();
+    for test in tests {
+        known.extend(test.def.markers.iter().map(|m| (*m).to_owned()));
+    }
+    known.sort();
+    known.dedup();
+    known
+}
+
+/// With strictness, every marker `-m` names must be known or built in.
+pub(crate) fn check_expression(
+    expr: &MarkerExpr,
+    known: &[String],
+    strict: bool,
+) -> Result<(), SelectError> {
+    if !strict {
+        return Ok(());
+    }
+    for name in expr.names() {
+        if !known.iter().any(|k| k == name) && !markers::is_builtin(name) {
+            return Err(SelectError::UnknownMarker {
+                name: name.to_owned(),
+                known: known.to_vec(),
+                suggestion: markers::closest(name, known.iter().map(String::as_str))
+                    .map(str::to_owned),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The note for a `-m` that selected no test: what the tests carry, and the marker a name
+/// may have meant.
+pub(crate) fn nothing_selected_note(
+    expr_text: &str,
+    expr: &MarkerExpr,
+    known: &[String],
+) -> String {
+    let mut note = format!(
+        "-m `{expr_text}` selected no test; the tests carry {}",
+        if known.is_empty() {
+            "no custom marker".to_owned()
+        } else {
+            known.join(", ")
+        }
+    );
+    for name in expr.names() {
+        if known.iter().any(|k| k == name) || markers::is_builtin(name) {
+            continue;
+        }
+        if let Some(s) = markers::closest(name, known.iter().map(String::as_str)) {
+            note.push_str(&format!(" (did you mean `{s}` for `{name}`?)"));
+        }
+    }
+    note
 }
 
 /// A stable 64-bit FNV-1a hash: a test's shard depends on its name only.

@@ -198,7 +198,7 @@ fn parts(
                 // One JUnit file for the run: the binaries' documents combined at the end.
                 per_binary.reports.junit = None;
                 let quarantine = match &kinds[i] {
-                    Kind::Partest(m) => m.quarantine.as_slice(),
+                    Kind::Partest(m) => m.markers.quarantine.as_slice(),
                     Kind::Whole => &[],
                 };
                 let mut reporter = entry::reporter(
@@ -275,6 +275,15 @@ fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
         .map(|(b, m)| (b.label.as_str(), *m))
         .collect();
     settings::merge(&mut args.scheduling, &labelled)?;
+    let plain: Vec<&str> = binaries
+        .iter()
+        .zip(&kinds)
+        .filter(|(_, k)| matches!(k, Kind::Whole))
+        .map(|(b, _)| b.label.as_str())
+        .collect();
+    for note in settings::check_markers(&args.selection, &labelled, &plain)? {
+        eprintln!("note: {note}");
+    }
     let threads = entry::thread_count(&args);
 
     let (plan, binary_of, selections) = plan(binaries, &kinds);

@@ -73,3 +73,32 @@ fn fuzz_never_panics_and_double_negation_is_identity() {
         "the fuzzer produced too few valid expressions: {parsed}"
     );
 }
+
+#[test]
+fn an_expression_names_its_markers_and_typos_find_their_marker() {
+    let expr = MarkerExpr::parse("slow and not (db or serial)").unwrap();
+    assert_eq!(expr.names(), ["slow", "db", "serial"]);
+    let known = ["slow", "integration", "unit"];
+    assert_eq!(closest("slw", known), Some("slow"));
+    assert_eq!(closest("integraton", known), Some("integration"));
+    assert_eq!(closest("gpu", known), None);
+    assert_eq!(edit_distance("kitten", "sitting"), 3);
+}
+
+#[test]
+fn an_expression_prints_back_to_the_same_meaning() {
+    for text in [
+        "a",
+        "not a",
+        "a and not (b or c)",
+        "(a or b) and c",
+        "a or b and c",
+    ] {
+        let expr = MarkerExpr::parse(text).unwrap();
+        assert_eq!(
+            MarkerExpr::parse(&expr.to_string()).unwrap(),
+            expr,
+            "{text}"
+        );
+    }
+}

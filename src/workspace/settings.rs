@@ -1,8 +1,8 @@
-//! The scheduling settings of a workspace run, merged from every binary's manifest: the
-//! smallest heavy limit and cap, one size per pool, and the Redis databases every binary's
-//! range holds.
+//! The settings of a workspace run, merged from every binary's manifest: the smallest
+//! heavy limit and cap, one size per pool, the Redis databases every binary's range holds,
+//! and `-m` judged against the markers of every binary.
 
-use crate::cli::SchedulingArgs;
+use crate::cli::{SchedulingArgs, SelectionArgs};
 use crate::constraints::RedisDbs;
 use crate::error::Error;
 use crate::manifest::Manifest;
@@ -76,6 +76,42 @@ fn run_redis_range(parts: &[(&str, &Manifest)]) -> Result<RedisDbs, Error> {
         };
     }
     Ok(run.unwrap_or_default())
+}
+
+/// Judges `-m`'s marker names against every binary's markers (a marker declared in a
+/// sibling binary is known) and returns the notes to print: `-m` selected nothing, or
+/// plain libtest binaries run whole whatever `-m` says.
+pub(super) fn check_markers(
+    selection: &SelectionArgs,
+    parts: &[(&str, &Manifest)],
+    plain: &[&str],
+) -> Result<Vec<String>, Error> {
+    let Some(expr) = &selection.markers else {
+        return Ok(Vec::new());
+    };
+    let mut known: Vec<String> = parts
+        .iter()
+        .flat_map(|(_, m)| m.markers.known.iter().cloned())
+        .collect();
+    known.sort();
+    known.dedup();
+    let strict = parts.iter().any(|(_, m)| m.markers.strict);
+    crate::select::check_expression(expr, &known, strict)?;
+    let mut notes = Vec::new();
+    if !parts.is_empty() && parts.iter().all(|(_, m)| m.tests.is_empty()) {
+        notes.push(crate::select::nothing_selected_note(
+            &expr.to_string(),
+            expr,
+            &known,
+        ));
+    }
+    if !plain.is_empty() {
+        notes.push(format!(
+            "-m applies to partest binaries only; plain libtest binaries run all their tests: {}",
+            plain.join(", ")
+        ));
+    }
+    Ok(notes)
 }
 
 #[cfg(test)]

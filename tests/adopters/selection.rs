@@ -72,6 +72,45 @@ fn a_malformed_marker_expression_is_a_clear_error_and_runs_nothing() {
     );
 }
 
+#[test]
+fn a_marker_typo_is_an_error_when_strict_and_a_note_otherwise() {
+    let strict = config_dir("markers = [\"integration\"]\nstrict_markers = true\n");
+    let env = [("CARGO_MANIFEST_DIR", strict.path().to_str().unwrap())];
+    for args in [
+        &["-m", "integraton"][..],
+        &["-m", "not integraton", "--list"],
+    ] {
+        let out = run_with_env("stress", args, &env);
+        assert_eq!(out.code, 101, "{args:?}");
+        assert!(out.stdout.is_empty(), "{}", out.stdout);
+        assert!(
+            out.stderr
+                .starts_with("error: -m names marker `integraton`, which no config declares")
+                && out.stderr.contains("known markers: integration,")
+                && out.stderr.contains("did you mean `integration`?"),
+            "{}",
+            out.stderr
+        );
+    }
+    // Built-in names are always known.
+    let out = run_with_env("stress", &["-m", "serial_db or group_g1", "--list"], &env);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+
+    // Without strictness, libtest's exit 0, and a note says why nothing ran.
+    let out = run("stress", &["-m", "integraton"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("running 0 tests"), "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains("note: -m `integraton` selected no test; the tests carry integration")
+            && out
+                .stderr
+                .contains("(did you mean `integration` for `integraton`?)"),
+        "{}",
+        out.stderr
+    );
+}
+
 fn config_dir(text: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("partest.toml"), text).unwrap();

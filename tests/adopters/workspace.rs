@@ -348,3 +348,32 @@ fn junit_is_one_document_with_a_testsuite_per_binary_and_json_one_stream() {
         .count();
     assert_eq!(passed, 30, "{events:?}");
 }
+
+#[test]
+fn under_cargo_partest_m_is_judged_run_wide_and_says_what_plain_binaries_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, _) = cargo_partest_packages(
+        &["multi"],
+        &["--test-threads", "2", "-m", "redis_isolated and not serial"],
+        dir.path(),
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("note: -m applies to partest binaries only; plain libtest binaries run all their tests: ")
+            && stderr.contains("tests/plain.rs ("),
+        "{stderr}"
+    );
+    let ran: Vec<Span> = spans(dir.path());
+    assert_eq!(ran.len(), 12, "{ran:?}");
+    assert!(ran.iter().all(|s| s.redis.is_some()));
+
+    let (out, _) = cargo_partest_packages(&["multi"], &["-m", "slw"], dir.path(), &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("note: -m `slw` selected no test; the tests carry no custom marker"),
+        "{stderr}"
+    );
+}
