@@ -6,6 +6,7 @@ mod help;
 pub(crate) mod options;
 mod scheduling;
 mod selection;
+mod words;
 
 pub use help::help;
 
@@ -241,7 +242,10 @@ impl Arguments {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let m = tokenize(args.into_iter().map(Into::into).collect()).map_err(CliError::Invalid)?;
+        let given: Vec<String> = args.into_iter().map(Into::into).collect();
+        let env = std::env::var(words::VAR).ok();
+        let given = words::merge(given, env.as_deref()).map_err(CliError::Invalid)?;
+        let m = tokenize(given).map_err(CliError::Invalid)?;
         if m.flag("help") {
             return Err(CliError::Help);
         }

@@ -27,7 +27,10 @@ Workers: --test-threads N, else PARTEST_DISABLE_PARALLEL=1 (one worker,
 worker_id() = master), else PARTEST_WORKERS (a number or auto), else
 RUST_TEST_THREADS, else the available parallelism. Options also come from
 partest.toml or [package.metadata.partest] beside the crate's Cargo.toml:
-command line > environment > config > defaults.
+command line > environment > config > defaults. PARTEST_ARGS holds any of
+partest's options, split like shell words (PARTEST_ARGS='-m \"slow and not db\"'):
+use it where `cargo test -- ...` would hand them to a libtest target too, which
+refuses them; the command line wins where both set an option.
 
 FILTERS select the tests whose names contain any of them; without filters every
 test is selected. Tests run on a pool of worker threads (gw0, gw1, ...): serial

@@ -377,3 +377,52 @@ fn under_cargo_partest_m_is_judged_run_wide_and_says_what_plain_binaries_do() {
         "{stderr}"
     );
 }
+
+#[test]
+fn partest_args_reach_partest_binaries_where_libtest_targets_refuse_the_flags() {
+    cargo_partest(); // builds the fixture
+    let dir = tempfile::tempdir().unwrap();
+    // multi has a default-harness lib and a plain libtest target beside its partest ones:
+    // `cargo test -p multi -- -m …` would hand `-m` to libtest, which refuses it.
+    let out = cargo()
+        .args([
+            "test",
+            "-p",
+            "multi",
+            "--no-fail-fast",
+            "--",
+            "--test-threads",
+            "4",
+        ])
+        .env("PARTEST_ARGS", r#"-m "redis_isolated and not serial" -v"#)
+        .env("PARTEST_RECORD_DIR", dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ran = spans(dir.path());
+    assert_eq!(ran.len(), 12, "{ran:?}");
+    assert!(ran.iter().all(|s| s.redis.is_some()), "{ran:?}");
+    assert_eq!(stdout.matches("test r0 ... ok [gw").count(), 3, "{stdout}");
+    assert!(
+        stdout.contains("test adds ... ok"),
+        "the plain target ran: {stdout}"
+    );
+
+    // A malformed value is a clear error.
+    let out = cargo()
+        .args(["test", "-p", "multi", "--test", "alpha"])
+        .env("PARTEST_ARGS", "-m 'redis_isolated")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("error: PARTEST_ARGS: a ' is not closed in `-m 'redis_isolated`"),
+        "{stderr}"
+    );
+}
