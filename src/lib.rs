@@ -142,7 +142,7 @@ pub use partest_macros::main;
 #[cfg(unix)]
 #[doc(hidden)]
 pub mod __workspace {
-    pub use crate::workspace::{run, Binary};
+    pub use crate::workspace::{doctests, run, Binary};
 }
 
 /// Support for the macros' generated code. Not a public API.

@@ -8,7 +8,6 @@
 //! `cargo test`'s, each printed once its binary is done, in the binaries' order.
 
 use crate::cli::{Arguments, CliError, Format, RunIgnored};
-use crate::conclusion::FAILURE_EXIT_CODE;
 use crate::constraints::Concurrency;
 use crate::entry;
 use crate::error::Error;
@@ -25,10 +24,13 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::process::{Command, ExitCode};
+use std::process::Command;
 use std::sync::Arc;
 
+mod doctests;
 mod settings;
+
+pub use doctests::doctests;
 
 /// One test binary of a workspace, as cargo built it.
 #[derive(Clone, Debug)]
@@ -56,14 +58,13 @@ impl Binary {
 }
 
 /// Runs the tests of `binaries` with the harness options `harness` (what follows `--`),
-/// reporting per binary; 101 if anything failed or could not run.
-pub fn run(binaries: &[Binary], harness: &[String]) -> ExitCode {
+/// reporting per binary; false if anything failed or could not run.
+pub fn run(binaries: &[Binary], harness: &[String]) -> bool {
     match try_run(binaries, harness) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(FAILURE_EXIT_CODE),
+        Ok(passed) => passed,
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(FAILURE_EXIT_CODE)
+            false
         }
     }
 }
@@ -103,7 +104,7 @@ fn inspect(binary: &Binary, harness: &[String], index: usize) -> Result<Kind, Er
 }
 
 /// The harness options a plain libtest binary understands, from `args`.
-fn libtest_args(args: &Arguments) -> Vec<OsString> {
+pub(crate) fn libtest_args(args: &Arguments) -> Vec<OsString> {
     let mut out: Vec<OsString> = vec!["--test-threads".into(), "1".into()];
     out.extend(args.filters.iter().map(OsString::from));
     for skip in &args.skip {

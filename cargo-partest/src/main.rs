@@ -4,7 +4,7 @@
 //! the constraints run-wide. Reports come per binary, like `cargo test`'s.
 
 #[cfg(unix)]
-use partest::__workspace::{run, Binary};
+use partest::__workspace::{doctests, run, Binary};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -24,7 +24,8 @@ HARNESS OPTIONS are partest's (see `cargo test -- --help` in a partest package):
 Every partest binary's tests join one plan: `serial` keeps every other test of the run
 away, pools and Redis leases are unique across binaries, the heavy limit and marker caps
 count all binaries. Tests run in worker processes of their own binary. Plain libtest
-binaries run whole, one worker each.
+binaries run whole, one worker each. The doctests run last, as under cargo test (not
+with a target option such as --test or --lib): --no-doc leaves them out.
 ";
 
 /// The order cargo test runs targets in: unit tests of the library, of binaries, then
@@ -182,10 +183,13 @@ fn main() -> ExitCode {
     if args.first().is_some_and(|a| a == "partest") {
         args.remove(0);
     }
-    let (cargo_args, harness) = match args.iter().position(|a| a == "--") {
+    let (mut cargo_args, harness) = match args.iter().position(|a| a == "--") {
         Some(i) => (args[..i].to_vec(), args[i + 1..].to_vec()),
         None => (args, Vec::new()),
     };
+    let before = cargo_args.len();
+    cargo_args.retain(|a| a != "--no-doc");
+    let doc = cargo_args.len() == before;
     if cargo_args.iter().any(|a| a == "-h" || a == "--help") {
         print!("{USAGE}");
         return ExitCode::SUCCESS;
@@ -204,7 +208,15 @@ fn main() -> ExitCode {
             eprintln!("error: no test targets were built (check the package and target options)");
             ExitCode::from(101)
         }
-        Ok(binaries) => run(&binaries, &harness),
+        Ok(binaries) => {
+            let passed = run(&binaries, &harness);
+            // As cargo test does: the doctests after the binaries, whatever those did.
+            let docs_passed = !doc || doctests(&cargo_args, &harness);
+            match passed && docs_passed {
+                true => ExitCode::SUCCESS,
+                false => ExitCode::from(101),
+            }
+        }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(101)

@@ -426,3 +426,36 @@ fn partest_args_reach_partest_binaries_where_libtest_targets_refuse_the_flags() 
         "{stderr}"
     );
 }
+
+#[test]
+fn cargo_partest_runs_the_doctests_last_as_cargo_test_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, _) = cargo_partest_packages(&["keeper"], &["--test-threads", "2"], dir.path(), &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stderr.contains("Doc-tests keeper"), "{stderr}");
+    let doc = stdout.find("test keeper/src/lib.rs - shared_database (line 6) ... ok");
+    let binary = stdout.find("test shared_database_keeps_its_value ... ok");
+    assert!(
+        doc.is_some() && binary < doc,
+        "the doctest ran last:\n{stdout}"
+    );
+
+    for args in [
+        &["--no-doc", "-p", "keeper"][..],
+        &["-p", "keeper", "--test", "keeper"],
+    ] {
+        let out = Command::new(cargo_partest())
+            .arg("partest")
+            .args(args)
+            .current_dir(fixtures_dir())
+            .env("CARGO_TARGET_DIR", fixtures_target())
+            .env("PARTEST_RECORD_DIR", dir.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(!stderr.contains("Doc-tests"), "{args:?}: {stderr}");
+    }
+}
