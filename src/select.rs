@@ -9,6 +9,7 @@ use crate::markers::{self, MarkerExpr};
 use crate::registry::Test;
 use std::collections::HashSet;
 use std::fmt;
+use std::fmt::Write as _;
 use std::time::Duration;
 
 /// A selection that cannot be made.
@@ -164,7 +165,7 @@ pub(crate) fn nothing_selected_note(
             continue;
         }
         if let Some(s) = markers::closest(name, known.iter().map(String::as_str)) {
-            note.push_str(&format!(" (did you mean `{s}` for `{name}`?)"));
+            let _ = write!(note, " (did you mean `{s}` for `{name}`?)");
         }
     }
     note
