@@ -13,13 +13,13 @@ const HARNESS_MESSAGE: &str = "this target is built with libtest's harness, whic
      partest's tests: set `harness = false` for it in Cargo.toml (`[[test]] name = \"…\" \
      harness = false`, or `[lib] harness = false` for unit tests in src/)";
 
-/// Expands `main!()` called in `file` (None where the compiler does not say).
-pub(crate) fn main(input: TokenStream, file: Option<&Path>) -> TokenStream {
+/// Expands `main!()` called in `file` at `line` (None where the compiler does not say).
+pub(crate) fn main(input: TokenStream, file: Option<&Path>, line: usize) -> TokenStream {
     if !input.is_empty() {
         return syn::Error::new_spanned(input, "partest::main!() takes no arguments")
             .into_compile_error();
     }
-    let report = file.map(scan::scan).unwrap_or_default();
+    let report = file.map(|f| scan::scan(f, line)).unwrap_or_default();
     let problems = match report.findings.is_empty() {
         true => TokenStream::new(),
         false => {

@@ -31,6 +31,6 @@ pub fn test_case(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// that rustc would drop without that harness. See `partest::main!`.
 #[proc_macro]
 pub fn main(input: TokenStream) -> TokenStream {
-    let file = proc_macro::Span::call_site().local_file();
-    entry::main(input.into(), file.as_deref()).into()
+    let call = proc_macro::Span::call_site();
+    entry::main(input.into(), call.local_file().as_deref(), call.line()).into()
 }

@@ -23,8 +23,21 @@ pub(crate) struct Report {
     pub(crate) unjudged: Vec<(PathBuf, usize, String)>,
 }
 
-/// Scans the module tree rooted at `root` (the file `main!()` is called in).
-pub(crate) fn scan(root: &Path) -> Report {
+/// Scans the module tree rooted at `root`, the file `main!()` is called in at `line`. A
+/// call that is not in that file's code at that line (a doctest, whose spans point into a
+/// doc comment) is no target's entry point: nothing is scanned.
+pub(crate) fn scan(root: &Path, line: usize) -> Report {
+    let calls_main = std::fs::read_to_string(root).is_ok_and(|text| {
+        let tokens = lexer::lex(&text);
+        tokens.windows(2).any(|w| {
+            w[0].line == line
+                && w[0].tok == Tok::Ident("main".into())
+                && w[1].tok == Tok::Punct('!')
+        })
+    });
+    if !calls_main {
+        return Report::default();
+    }
     let mut report = Report::default();
     let dir = root.parent().unwrap_or(Path::new("")).to_path_buf();
     let mut queue = vec![(root.to_path_buf(), dir)];
