@@ -124,7 +124,38 @@ fn generate(ws: &Path, tests: usize, noisy_tests: usize) -> PathBuf {
             &suite_source(kind, tests),
         );
     }
+    // The partest suite with `fn main` instead of `main!()`: no module-tree scan.
+    let unscanned = suite_source("partest", tests).replace(
+        "partest::main!();\n",
+        "fn main() -> std::process::ExitCode { partest::main() }\n",
+    );
+    write(&ws.join("partest/tests/unscanned.rs"), &unscanned);
+    let manifest = ws.join("partest/Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    write(
+        &manifest,
+        &format!("{text}\n[[test]]\nname = \"unscanned\"\nharness = false\n"),
+    );
     ws.to_owned()
+}
+
+/// Median rebuild times of the partest suite with `main!()` and with `fn main` (the
+/// module-tree scan's cost), alternating.
+fn measure_scan_cost(ws: &Path, target: &Path, rebuilds: usize) -> (Duration, Duration) {
+    let mut samples = [Vec::new(), Vec::new()];
+    for round in 0..rebuilds {
+        for (i, name) in ["suite", "unscanned"].iter().enumerate() {
+            let file = ws.join("partest/tests").join(format!("{name}.rs"));
+            let text = std::fs::read_to_string(&file).unwrap();
+            std::fs::write(&file, format!("{text}// rebuild {round}\n")).unwrap();
+            let mut cmd = cargo(ws, target);
+            cmd.args(["build", "-p", "bench-partest", "--test", name]);
+            samples[i].push(time_build(&mut cmd));
+            std::fs::write(&file, text).unwrap();
+        }
+    }
+    let [scanned, unscanned] = samples;
+    (median(scanned), median(unscanned))
 }
 
 fn measure_runs(bins: &[PathBuf], extra: &[&str], threads: usize, runs: usize) -> Vec<Duration> {
@@ -200,6 +231,8 @@ fn main() {
         runs,
     )[0];
     let rebuild = measure_rebuilds(&ws, &target, rebuilds);
+    build(&ws, &target, "bench-partest", "unscanned");
+    let (scanned, unscanned) = measure_scan_cost(&ws, &target, rebuilds);
     let sizes: Vec<u64> = bins
         .iter()
         .map(|b| std::fs::metadata(b).unwrap().len())
@@ -260,6 +293,12 @@ fn main() {
     println!(
         "rebuild: partest / libtest = {:.2}x (target <= 1.5)",
         ratio(rebuild[0], rebuild[1])
+    );
+    println!(
+        "rebuild: main!()'s module-tree scan: {} against {} with fn main, {:+.1}% (target <= 5%)",
+        ms(scanned).trim(),
+        ms(unscanned).trim(),
+        (ratio(scanned, unscanned) - 1.0) * 100.0
     );
     println!(
         "binary:  partest / libtest = {:.2}x (target <= 2.0)",

@@ -1,8 +1,8 @@
 //! `partest::main!()`: the test binary's `fn main`, a check that the build is not under
 //! libtest's harness (which would never run a partest test), and the scan of the target's
-//! module tree for tests rustc drops without that harness (see [`crate::scan`]).
+//! module tree for tests rustc drops without that harness (see the `partest-scan` crate).
 
-use crate::scan::{self, Report};
+use partest_scan::{self as scan, Report};
 use proc_macro2::TokenStream;
 use quote::quote;
 use std::fmt::Write as _;

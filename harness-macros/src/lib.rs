@@ -6,7 +6,6 @@
 mod args;
 mod entry;
 mod expand;
-mod scan;
 mod std_attrs;
 mod test_case;
 mod validate;

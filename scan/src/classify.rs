@@ -6,33 +6,40 @@ use std::path::PathBuf;
 
 /// One test that would never run.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Finding {
+pub struct Finding {
     /// The file it is in.
-    pub(crate) file: PathBuf,
+    pub file: PathBuf,
     /// The line of its first attribute.
-    pub(crate) line: usize,
+    pub line: usize,
     /// The function's name, when the scan can tell (not in a `macro_rules!` body).
-    pub(crate) name: Option<String>,
+    pub name: Option<String>,
     /// The form, as written (`#[tokio::test]`).
-    pub(crate) form: String,
+    pub form: String,
     /// What to write instead.
-    pub(crate) fix: String,
+    pub fix: String,
 }
 
-/// One outer attribute: its path (`tokio::test`) and its tokens.
+/// One outer attribute: its path (`tokio::test`), its tokens and its byte range (from `#`
+/// to `]`).
 #[derive(Debug)]
-pub(crate) struct Attr {
-    path: String,
-    tokens: Vec<Tok>,
+pub struct Attr {
+    /// `::`-separated, no leading `::`.
+    pub path: String,
+    /// What is between the brackets.
+    pub tokens: Vec<Tok>,
+    /// The byte of its `#`.
+    pub start: usize,
+    /// One past the byte of its `]`.
+    pub end: usize,
 }
 
 /// Which of partest's attributes the file imports by name.
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Imports {
+pub struct Imports {
     /// `use partest::test;`: a bare `#[test]` is partest's.
-    pub(crate) test: bool,
+    pub test: bool,
     /// `use partest::test_case;`: a bare `#[test_case]` is partest's.
-    pub(crate) test_case: bool,
+    pub test_case: bool,
 }
 
 /// Crates whose `#[krate::test]` expands to std's `#[test]`.
@@ -49,7 +56,7 @@ const TEST_MACRO_CRATES: [&str; 8] = [
 
 /// The consecutive outer attributes starting at `at` (a `#` before `[`), and the index of
 /// the first token after them.
-pub(crate) fn attributes(tokens: &[Token], mut at: usize) -> (Vec<Attr>, usize) {
+pub fn attributes(tokens: &[Token], mut at: usize) -> (Vec<Attr>, usize) {
     let mut attrs = Vec::new();
     while tokens.get(at).map(|t| &t.tok) == Some(&Tok::Punct('#'))
         && tokens.get(at + 1).map(|t| &t.tok) == Some(&Tok::Punct('['))
@@ -76,6 +83,8 @@ pub(crate) fn attributes(tokens: &[Token], mut at: usize) -> (Vec<Attr>, usize) 
         attrs.push(Attr {
             path: path_of(&inner),
             tokens: inner,
+            start: tokens[at].start,
+            end: tokens.get(end).map_or(tokens[end - 1].end, |t| t.end),
         });
         at = end + 1;
     }
@@ -96,7 +105,7 @@ fn path_of(tokens: &[Tok]) -> String {
 }
 
 /// The value of a `#[path = "…"]` among `attrs`.
-pub(crate) fn path_attribute(attrs: &[Attr]) -> Option<String> {
+pub fn path_attribute(attrs: &[Attr]) -> Option<String> {
     attrs.iter().find(|a| a.path == "path").and_then(|a| {
         a.tokens.iter().find_map(|t| match t {
             Tok::Str(s) => Some(s.clone()),
@@ -106,7 +115,7 @@ pub(crate) fn path_attribute(attrs: &[Attr]) -> Option<String> {
 }
 
 /// The name of the function at `at` (after its attributes), if it is one.
-pub(crate) fn item_name(tokens: &[Token], mut at: usize) -> Option<String> {
+pub fn item_name(tokens: &[Token], mut at: usize) -> Option<String> {
     const QUALIFIERS: [&str; 7] = ["pub", "async", "unsafe", "const", "extern", "crate", "in"];
     while let Some(tok) = tokens.get(at).map(|t| &t.tok) {
         match tok {
@@ -128,7 +137,7 @@ pub(crate) fn item_name(tokens: &[Token], mut at: usize) -> Option<String> {
 
 /// Whether the file imports partest's attribute `name` (`use partest::test;`, also in a
 /// list or by glob): a bare `#[test]` there is partest's.
-pub(crate) fn imports_partest(tokens: &[Token], name: &str) -> bool {
+pub fn imports_partest(tokens: &[Token], name: &str) -> bool {
     let mut at = 0;
     while at < tokens.len() {
         if tokens[at].tok == Tok::Ident("use".into()) {
@@ -182,7 +191,7 @@ fn is_partest_test(path: &str, uses_partest_test: bool) -> bool {
 
 /// The finding for an item carrying `attrs` (file and line left to the caller), if its
 /// test would never run.
-pub(crate) fn judge(attrs: &[Attr], name: Option<String>, imports: Imports) -> Option<Finding> {
+pub fn judge(attrs: &[Attr], name: Option<String>, imports: Imports) -> Option<Finding> {
     let uses_partest = imports.test;
     let finding = |form: String, fix: &str| Finding {
         file: PathBuf::new(),

@@ -6,27 +6,29 @@
 //! each such item with its file, line, form and fix. What it cannot read (`include!`, a
 //! module file it cannot find) it names as unjudged.
 
-mod classify;
-mod lexer;
+pub mod classify;
+pub mod lexer;
 
 use lexer::{Tok, Token};
 use std::path::{Path, PathBuf};
 
-pub(crate) use classify::Finding;
+pub use classify::Finding;
 
 /// What the scan of a target found.
 #[derive(Debug, Default)]
-pub(crate) struct Report {
+pub struct Report {
     /// Tests that would never run.
-    pub(crate) findings: Vec<Finding>,
+    pub findings: Vec<Finding>,
     /// Places the scan could not look into: (file, line, what).
-    pub(crate) unjudged: Vec<(PathBuf, usize, String)>,
+    pub unjudged: Vec<(PathBuf, usize, String)>,
+    /// The files of the module tree, the root first.
+    pub files: Vec<PathBuf>,
 }
 
 /// Scans the module tree rooted at `root`, the file `main!()` is called in at `line`. A
 /// call that is not in that file's code at that line (a doctest, whose spans point into a
 /// doc comment) is no target's entry point: nothing is scanned.
-pub(crate) fn scan(root: &Path, line: usize) -> Report {
+pub fn scan(root: &Path, line: usize) -> Report {
     let calls_main = std::fs::read_to_string(root).is_ok_and(|text| {
         let tokens = lexer::lex(&text);
         tokens.windows(2).any(|w| {
@@ -38,6 +40,11 @@ pub(crate) fn scan(root: &Path, line: usize) -> Report {
     if !calls_main {
         return Report::default();
     }
+    tree(root)
+}
+
+/// Scans the module tree rooted at `root` (a crate root file).
+pub fn tree(root: &Path) -> Report {
     let mut report = Report::default();
     let dir = root.parent().unwrap_or(Path::new("")).to_path_buf();
     let mut queue = vec![(root.to_path_buf(), dir)];
@@ -46,6 +53,7 @@ pub(crate) fn scan(root: &Path, line: usize) -> Report {
         if !seen.insert(file.clone()) {
             continue;
         }
+        report.files.push(file.clone());
         let Ok(text) = std::fs::read_to_string(&file) else {
             continue;
         };

@@ -5,7 +5,7 @@
 
 /// One token of a source file.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Tok {
+pub enum Tok {
     /// An identifier or keyword (`r#` stripped).
     Ident(String),
     /// A string literal's contents (escapes left as written).
@@ -16,18 +16,25 @@ pub(crate) enum Tok {
     Other,
 }
 
-/// A token and the 1-based line it starts on.
+/// A token, the 1-based line it starts on and its byte range in the text.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Token {
-    pub(crate) tok: Tok,
-    pub(crate) line: usize,
+pub struct Token {
+    /// What it is.
+    pub tok: Tok,
+    /// Its line.
+    pub line: usize,
+    /// Its first byte.
+    pub start: usize,
+    /// One past its last byte.
+    pub end: usize,
 }
 
 /// Splits `text` into tokens.
-pub(crate) fn lex(text: &str) -> Vec<Token> {
+pub fn lex(text: &str) -> Vec<Token> {
     let mut lexer = Lexer {
         chars: text.chars().collect(),
         at: 0,
+        byte: 0,
         line: 1,
         out: Vec::new(),
     };
@@ -38,6 +45,8 @@ pub(crate) fn lex(text: &str) -> Vec<Token> {
 struct Lexer {
     chars: Vec<char>,
     at: usize,
+    /// The byte offset of `at`.
+    byte: usize,
     line: usize,
     out: Vec<Token>,
 }
@@ -50,19 +59,27 @@ impl Lexer {
     fn bump(&mut self) -> Option<char> {
         let c = self.peek(0)?;
         self.at += 1;
+        self.byte += c.len_utf8();
         if c == '\n' {
             self.line += 1;
         }
         Some(c)
     }
 
-    fn push(&mut self, tok: Tok, line: usize) {
-        self.out.push(Token { tok, line });
+    /// Pushes a token that started at (`line`, byte `start`) and ends here.
+    fn push(&mut self, tok: Tok, (line, start): (usize, usize)) {
+        let end = self.byte;
+        self.out.push(Token {
+            tok,
+            line,
+            start,
+            end,
+        });
     }
 
     fn run(&mut self) {
         while let Some(c) = self.peek(0) {
-            let line = self.line;
+            let line = (self.line, self.byte);
             match c {
                 _ if c.is_whitespace() => {
                     self.bump();
@@ -158,7 +175,7 @@ impl Lexer {
         s
     }
 
-    fn quote_or_lifetime(&mut self, line: usize) {
+    fn quote_or_lifetime(&mut self, line: (usize, usize)) {
         self.bump();
         // A character literal closes within a few characters; a lifetime does not.
         let close = match self.peek(0) {
@@ -185,7 +202,7 @@ impl Lexer {
         }
     }
 
-    fn word(&mut self, line: usize) {
+    fn word(&mut self, line: (usize, usize)) {
         let start = self.at;
         while self
             .peek(0)
@@ -246,16 +263,22 @@ mod tests {
     }
 
     #[test]
-    fn tokens_carry_their_line() {
-        let toks = lex("#[test]\n\nfn one() {}\n");
+    fn tokens_carry_their_line_and_bytes() {
+        let text = "#[test]\n\nfn one() {}\n";
+        let toks = lex(text);
+        let first = &toks[0];
         assert_eq!(
-            toks[0],
-            Token {
-                tok: Tok::Punct('#'),
-                line: 1
-            }
+            (&first.tok, first.line, first.start, first.end),
+            (&Tok::Punct('#'), 1, 0, 1)
         );
-        let name = toks.iter().find(|t| t.tok == Tok::Ident("one".into()));
-        assert_eq!(name.map(|t| t.line), Some(3));
+        let name = toks
+            .iter()
+            .find(|t| t.tok == Tok::Ident("one".into()))
+            .unwrap();
+        assert_eq!((name.line, &text[name.start..name.end]), (3, "one"));
+        let text = "é \"ü\" x";
+        let toks = lex(text);
+        assert_eq!(&text[toks[1].start..toks[1].end], "\"ü\"");
+        assert_eq!(&text[toks[2].start..toks[2].end], "x");
     }
 }
