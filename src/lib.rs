@@ -98,6 +98,7 @@ pub use fixtures::rate_limit::{rate_limiter, Attempt, Permit, RateLimiter, Retry
 pub use fixtures::resources::{per_run, per_worker, per_worker_async};
 pub use fixtures::temp::temp_dir;
 pub use fixtures::unique::{unique_name, unique_test_id};
+pub use fixtures::worker_runtime::on_worker_runtime;
 pub use isolation::Isolation;
 pub use markers::{MarkerExpr, MarkerExprError};
 pub use outcome::IntoTestResult;
@@ -137,6 +138,52 @@ pub use partest_macros::test_case;
 /// with libtest's harness by mistake fails with a test that names `harness = false`.
 pub use partest_macros::main;
 
+/// Expands to nothing with the `tokio` feature, else to an error saying to turn it on
+/// (what `flavor` and `worker_threads` need). Not a public API.
+#[cfg(feature = "tokio")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __partest_require_tokio {
+    () => {};
+}
+
+/// Expands to nothing with the `tokio` feature, else to an error saying to turn it on
+/// (what `flavor` and `worker_threads` need). Not a public API.
+#[cfg(not(feature = "tokio"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __partest_require_tokio {
+    () => {
+        ::core::compile_error!(
+            "tokio's runtime arguments need partest's `tokio` feature: \
+             partest = { version = \"…\", features = [\"tokio\"] } in [dev-dependencies]"
+        );
+    };
+}
+
+/// Expands to nothing with the `tokio-test-util` feature, else to an error saying to turn
+/// it on (what `start_paused` needs). Not a public API.
+#[cfg(feature = "tokio-test-util")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __partest_require_tokio_test_util {
+    () => {};
+}
+
+/// Expands to nothing with the `tokio-test-util` feature, else to an error saying to turn
+/// it on (what `start_paused` needs). Not a public API.
+#[cfg(not(feature = "tokio-test-util"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __partest_require_tokio_test_util {
+    () => {
+        ::core::compile_error!(
+            "`start_paused` needs partest's `tokio-test-util` feature (tokio's test-util): \
+             partest = { version = \"…\", features = [\"tokio-test-util\"] } in [dev-dependencies]"
+        );
+    };
+}
+
 /// What `cargo partest` drives: several test binaries under one scheduler. Not a stable
 /// API: the `cargo-partest` binary is its one user.
 #[cfg(unix)]
@@ -150,6 +197,12 @@ pub mod __workspace {
 pub mod __private {
     pub use crate::constraints::{Concurrency, ResourceUse};
     pub use crate::outcome::IntoTestResult;
-    pub use crate::registry::{boxed_test, Ignore, ShouldPanic, TestDef, TestFn, TestFuture};
+    pub use crate::registry::{
+        boxed_test, AsyncRuntime, Ignore, ShouldPanic, TestDef, TestFn, TestFuture,
+    };
+    pub use crate::{
+        __partest_require_tokio as require_tokio,
+        __partest_require_tokio_test_util as require_tokio_test_util,
+    };
     pub use std::process::ExitCode;
 }

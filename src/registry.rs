@@ -29,6 +29,27 @@ where
     Box::pin(async move { crate::IntoTestResult::into_test_result(future.await) })
 }
 
+/// The tokio runtime an async test runs on, from `#[partest::test(flavor = …,
+/// worker_threads = …, start_paused = …)]` (tokio's `#[tokio::test]` arguments).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AsyncRuntime {
+    /// `flavor = "multi_thread"`.
+    pub multi_thread: bool,
+    /// `worker_threads = N`; 0 for tokio's default.
+    pub worker_threads: u16,
+    /// `start_paused = true`.
+    pub start_paused: bool,
+}
+
+impl AsyncRuntime {
+    /// A current-thread runtime whose clock runs: `#[tokio::test]`'s default.
+    pub const DEFAULT: AsyncRuntime = AsyncRuntime {
+        multi_thread: false,
+        worker_threads: 0,
+        start_paused: false,
+    };
+}
+
 /// Whether and why a test is ignored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ignore {
@@ -86,6 +107,8 @@ pub struct TestDef {
     pub timeout: Option<Duration>,
     /// `retries = N`: extra attempts for a failing test.
     pub retries: u32,
+    /// An async test's runtime.
+    pub runtime: AsyncRuntime,
 }
 
 fn unset_body() {
@@ -111,6 +134,7 @@ impl TestDef {
         resources: &[],
         timeout: None,
         retries: 0,
+        runtime: AsyncRuntime::DEFAULT,
     };
 }
 

@@ -9,7 +9,8 @@ pub(crate) const ACCEPTED: &str =
     "`serial`, `serial(key, ...)`, `heavy_resource`, `redis_isolated`, \
 `group = \"name\"`, `markers(name, ...)`, `ignore`, `ignore = \"reason\"`, `should_panic`, \
 `should_panic(expected = \"...\")`, `timeout = \"30s\"`, `retries = N`, \
-`resource(name)`, `resource(name, count = K)`";
+`resource(name)`, `resource(name, count = K)`, and on an async fn \
+`flavor = \"current_thread\" | \"multi_thread\"`, `worker_threads = N`, `start_paused = true`";
 
 /// A value together with the span of the tokens that set it.
 pub(crate) struct Spanned<T> {
@@ -48,6 +49,12 @@ pub(crate) struct TestArgs {
     pub(crate) timeout: Option<Spanned<std::time::Duration>>,
     pub(crate) retries: Option<Spanned<u32>>,
     pub(crate) resources: Vec<Spanned<Resource>>,
+    /// tokio's `flavor`: true for `"multi_thread"`.
+    pub(crate) multi_thread: Option<Spanned<bool>>,
+    /// tokio's `worker_threads = N`.
+    pub(crate) worker_threads: Option<Spanned<u16>>,
+    /// tokio's `start_paused = true`.
+    pub(crate) start_paused: Option<Spanned<bool>>,
 }
 
 fn set_once<T>(
@@ -126,6 +133,12 @@ impl TestArgs {
             "timeout" => self.timeout(&item),
             "retries" => self.retries(&item),
             "resource" => self.resource(&item),
+            "flavor" => self.flavor(&item),
+            "worker_threads" => self.worker_threads(&item),
+            "start_paused" => self.start_paused(&item),
+            "crate" => Err(meta.error(
+                "partest runs async tests on its own tokio dependency; leave out `crate = ...`",
+            )),
             "should_panic_with" | "expected" => {
                 Err(meta.error("use `should_panic(expected = \"...\")`"))
             }
@@ -138,6 +151,68 @@ impl TestArgs {
                 "unknown partest test argument; expected one of {ACCEPTED}"
             ))),
         }
+    }
+
+    /// tokio's `flavor = "current_thread" | "multi_thread"`.
+    fn flavor(&mut self, item: &Item) -> syn::Result<()> {
+        let lit = string_value(item.meta, item.has_value, "flavor = \"multi_thread\"")?;
+        let value = match lit.value().as_str() {
+            "current_thread" => false,
+            "multi_thread" => true,
+            other => {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    format!(
+                        "unknown flavor `{other}`; expected \"current_thread\" or \"multi_thread\""
+                    ),
+                ))
+            }
+        };
+        let span = item.span;
+        set_once(
+            &mut self.multi_thread,
+            Spanned { value, span },
+            item.meta,
+            "flavor",
+        )
+    }
+
+    /// tokio's `worker_threads = N` (N ≥ 1).
+    fn worker_threads(&mut self, item: &Item) -> syn::Result<()> {
+        if !item.has_value {
+            return Err(item.meta.error("expected `worker_threads = N`"));
+        }
+        let lit: LitInt = item.meta.value()?.parse()?;
+        let value: u16 = lit.base10_parse()?;
+        if value == 0 {
+            return Err(syn::Error::new(
+                lit.span(),
+                "`worker_threads` must be at least 1",
+            ));
+        }
+        let span = item.span;
+        set_once(
+            &mut self.worker_threads,
+            Spanned { value, span },
+            item.meta,
+            "worker_threads",
+        )
+    }
+
+    /// tokio's `start_paused = true | false`.
+    fn start_paused(&mut self, item: &Item) -> syn::Result<()> {
+        if !item.has_value {
+            return Err(item.meta.error("expected `start_paused = true`"));
+        }
+        let lit: syn::LitBool = item.meta.value()?.parse()?;
+        let span = item.span;
+        let value = lit.value;
+        set_once(
+            &mut self.start_paused,
+            Spanned { value, span },
+            item.meta,
+            "start_paused",
+        )
     }
 
     /// `serial` or `serial(key, ...)`.

@@ -89,11 +89,13 @@ fn emit(item: &ItemFn, args: &TestArgs) -> TokenStream {
     let column = quote_spanned! {span=> ::core::column!()};
     let static_name = quote::format_ident!("__PARTEST_TEST_{}", name);
     let guard = libtest_harness_guard(ident, name, !ide_test_attr.is_empty());
+    let requirements = feature_requirements(args);
     quote! {
         #ide_test_attr
         #item
         #async_wrapper
         #guard
+        #requirements
         #[used]
         #[doc(hidden)]
         #[allow(non_upper_case_globals)]
@@ -216,6 +218,37 @@ fn optional_fields(args: &TestArgs) -> TokenStream {
     if let Some(r) = &args.retries {
         let n = r.value;
         out.extend(quote! { retries: #n, });
+    }
+    let multi_thread = args.multi_thread.as_ref().is_some_and(|f| f.value);
+    let start_paused = args.start_paused.as_ref().is_some_and(|f| f.value);
+    let worker_threads = args.worker_threads.as_ref().map_or(0, |n| n.value);
+    if multi_thread || start_paused || worker_threads > 0 {
+        out.extend(quote! {
+            runtime: #p::AsyncRuntime {
+                multi_thread: #multi_thread,
+                worker_threads: #worker_threads,
+                start_paused: #start_paused,
+            },
+        });
+    }
+    out
+}
+
+/// Items that stop the build, at the argument, when it needs a partest feature that is off.
+fn feature_requirements(args: &TestArgs) -> TokenStream {
+    let p = quote! { ::partest::__private };
+    let mut out = TokenStream::new();
+    for arg in [&args.multi_thread, &args.start_paused]
+        .into_iter()
+        .flatten()
+        .map(|a| a.span)
+        .chain(args.worker_threads.as_ref().map(|a| a.span))
+    {
+        out.extend(quote_spanned! {arg=> #p::require_tokio!{} });
+    }
+    if let Some(paused) = args.start_paused.as_ref().filter(|p| p.value) {
+        let span = paused.span;
+        out.extend(quote_spanned! {span=> #p::require_tokio_test_util!{} });
     }
     out
 }

@@ -41,12 +41,47 @@ pub(crate) fn check(item: &ItemFn, args: &TestArgs) -> syn::Result<()> {
         ));
         errors.push(err);
     }
+    check_runtime(item, args, &mut errors);
     let mut errors = errors.into_iter();
     match errors.next() {
         None => Ok(()),
         Some(mut first) => {
             errors.for_each(|e| first.combine(e));
             Err(first)
+        }
+    }
+}
+
+/// tokio's rules for the runtime arguments: async fns only, `worker_threads` with the
+/// multi-thread flavor, `start_paused` with the current-thread one.
+fn check_runtime(item: &ItemFn, args: &TestArgs, errors: &mut Vec<syn::Error>) {
+    let spans = [
+        args.multi_thread.as_ref().map(|a| a.span),
+        args.worker_threads.as_ref().map(|a| a.span),
+        args.start_paused.as_ref().map(|a| a.span),
+    ];
+    if item.sig.asyncness.is_none() {
+        for span in spans.into_iter().flatten() {
+            errors.push(syn::Error::new(
+                span,
+                "tokio's runtime arguments apply to an `async fn` test only",
+            ));
+        }
+        return;
+    }
+    let multi = args.multi_thread.as_ref().is_some_and(|f| f.value);
+    if let (Some(n), false) = (&args.worker_threads, multi) {
+        errors.push(syn::Error::new(
+            n.span,
+            "`worker_threads` needs `flavor = \"multi_thread\"` (as under #[tokio::test])",
+        ));
+    }
+    if let (Some(p), true) = (&args.start_paused, multi) {
+        if p.value {
+            errors.push(syn::Error::new(
+                p.span,
+                "`start_paused` needs the current-thread flavor (tokio cannot pause a multi-thread runtime's clock)",
+            ));
         }
     }
 }

@@ -1,11 +1,18 @@
 //! Running an async test's future to completion on the current worker, with its timeout.
-//! With the `tokio` feature each worker thread owns one current-thread tokio runtime for
-//! the whole run, reused by every async test it runs (so `per_worker` connection pools stay
-//! on the runtime that drives them); a timed-out test's future is dropped (cancelled).
-//! Without it, a minimal executor parks the thread between wake-ups (no tokio reactor).
+//! With the `tokio` feature every async test runs on a runtime of its own, as under
+//! `#[tokio::test]`: what it spawned is dropped when it ends (passed, failed or timed out)
+//! and never runs during another test. A current-thread runtime with no task left alive
+//! is kept for the worker's next test (building one costs more than the trivial test);
+//! any other is shut down, waiting at most [`SHUTDOWN_WAIT`] for `spawn_blocking` work.
+//! `flavor`, `worker_threads` and `start_paused` choose the runtime. Without the feature, a
+//! minimal executor parks the thread between wake-ups (no tokio reactor).
 
-use crate::registry::TestFuture;
+use crate::registry::{AsyncRuntime, TestFuture};
 use std::time::Duration;
+
+/// How long shutting a test's runtime down waits for its `spawn_blocking` work.
+#[cfg(feature = "tokio")]
+pub(crate) const SHUTDOWN_WAIT: Duration = Duration::from_secs(1);
 
 /// How an async test ended, short of panicking.
 pub(crate) enum AsyncEnd {
@@ -16,35 +23,91 @@ pub(crate) enum AsyncEnd {
 }
 
 #[cfg(feature = "tokio")]
-pub(crate) fn block_on(future: TestFuture, timeout: Option<Duration>) -> AsyncEnd {
-    use std::cell::OnceCell;
-    thread_local! {
-        static RUNTIME: OnceCell<tokio::runtime::Runtime> = const { OnceCell::new() };
+fn build(spec: AsyncRuntime) -> tokio::runtime::Runtime {
+    let mut builder = match spec.multi_thread {
+        true => tokio::runtime::Builder::new_multi_thread(),
+        false => tokio::runtime::Builder::new_current_thread(),
+    };
+    if spec.worker_threads > 0 {
+        builder.worker_threads(usize::from(spec.worker_threads));
     }
-    RUNTIME.with(|cell| {
-        let runtime = cell.get_or_init(|| {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap_or_else(|e| {
-                    panic!("partest could not start this worker's tokio runtime: {e}")
-                })
-        });
-        match timeout {
-            None => AsyncEnd::Completed(runtime.block_on(future)),
-            // The timer must be created inside the runtime.
-            Some(limit) => {
-                match runtime.block_on(async move { tokio::time::timeout(limit, future).await }) {
-                    Ok(result) => AsyncEnd::Completed(result),
-                    Err(_) => AsyncEnd::TimedOut(limit),
-                }
-            }
-        }
+    builder.enable_all();
+    #[cfg(feature = "tokio-test-util")]
+    if spec.start_paused {
+        builder.start_paused(true);
+    }
+    builder
+        .build()
+        .unwrap_or_else(|e| panic!("partest could not start the test's tokio runtime: {e}"))
+}
+
+/// Shuts `runtime` down, cancelling its tasks; a note when `spawn_blocking` work was still
+/// running after [`SHUTDOWN_WAIT`] (it is left running, on its own thread).
+#[cfg(feature = "tokio")]
+fn shut_down(runtime: tokio::runtime::Runtime) -> Option<String> {
+    let started = std::time::Instant::now();
+    runtime.shutdown_timeout(SHUTDOWN_WAIT);
+    (started.elapsed() >= SHUTDOWN_WAIT).then(|| {
+        format!(
+            "partest: this test's spawn_blocking work was still running {:?} after the test \
+             ended; it was left running",
+            SHUTDOWN_WAIT
+        )
     })
 }
 
+/// Runs `future` on a runtime `spec` describes; how it ended and a note for the test's
+/// output, if any. A panic in the test propagates after its runtime is shut down.
+#[cfg(feature = "tokio")]
+pub(crate) fn block_on(
+    future: TestFuture,
+    timeout: Option<Duration>,
+    spec: AsyncRuntime,
+) -> (AsyncEnd, Option<String>) {
+    use std::cell::RefCell;
+    use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+    thread_local! {
+        static KEPT: RefCell<Option<tokio::runtime::Runtime>> = const { RefCell::new(None) };
+    }
+    let reusable = spec == AsyncRuntime::DEFAULT;
+    let runtime = match reusable {
+        true => KEPT
+            .with(|k| k.borrow_mut().take())
+            .unwrap_or_else(|| build(spec)),
+        false => build(spec),
+    };
+    let ran = catch_unwind(AssertUnwindSafe(|| match timeout {
+        None => AsyncEnd::Completed(runtime.block_on(future)),
+        // The timer must be created inside the runtime.
+        Some(limit) => {
+            match runtime.block_on(async move { tokio::time::timeout(limit, future).await }) {
+                Ok(result) => AsyncEnd::Completed(result),
+                Err(_) => AsyncEnd::TimedOut(limit),
+            }
+        }
+    }));
+    let clean = ran.is_ok() && runtime.metrics().num_alive_tasks() == 0;
+    let note = match reusable && clean {
+        true => {
+            KEPT.with(|k| *k.borrow_mut() = Some(runtime));
+            None
+        }
+        false => shut_down(runtime),
+    };
+    match ran {
+        Ok(end) => (end, note),
+        Err(payload) => resume_unwind(payload),
+    }
+}
+
+/// Runs `future` to completion on this thread (no tokio: `spec` is always the default,
+/// the macros refuse runtime arguments without the feature).
 #[cfg(not(feature = "tokio"))]
-pub(crate) fn block_on(mut future: TestFuture, timeout: Option<Duration>) -> AsyncEnd {
+pub(crate) fn block_on(
+    mut future: TestFuture,
+    timeout: Option<Duration>,
+    _spec: AsyncRuntime,
+) -> (AsyncEnd, Option<String>) {
     use std::sync::Arc;
     use std::task::{Context, Poll, Wake, Waker};
     use std::time::Instant;
@@ -60,17 +123,28 @@ pub(crate) fn block_on(mut future: TestFuture, timeout: Option<Duration>) -> Asy
     let deadline = timeout.map(|t| Instant::now() + t);
     loop {
         if let Poll::Ready(result) = future.as_mut().poll(&mut cx) {
-            return AsyncEnd::Completed(result);
+            return (AsyncEnd::Completed(result), None);
         }
         match deadline {
             None => std::thread::park(),
             Some(at) => {
                 let now = Instant::now();
                 if now >= at {
-                    return AsyncEnd::TimedOut(timeout.unwrap_or_default());
+                    return (AsyncEnd::TimedOut(timeout.unwrap_or_default()), None);
                 }
                 std::thread::park_timeout(at - now);
             }
         }
     }
+}
+
+/// The hint added to an async test's panic when it needed tokio and partest's `tokio`
+/// feature is off.
+pub(crate) fn missing_tokio_hint(message: &str) -> Option<&'static str> {
+    let needs_tokio = message.contains("no reactor running")
+        || message.contains("must be called from the context of a Tokio");
+    (cfg!(not(feature = "tokio")) && needs_tokio).then_some(
+        "note: partest runs async tests on tokio only with its `tokio` feature: \
+         partest = { version = \"…\", features = [\"tokio\"] } in [dev-dependencies]",
+    )
 }

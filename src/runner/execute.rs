@@ -140,10 +140,17 @@ fn call(test: Test, default_timeout: Option<Duration>) -> End {
             End::Returned(Ok(()))
         }
         TestFn::Fallible(f) => End::Returned(f()),
-        TestFn::Async(f) => match async_rt::block_on(f(), test.def.timeout.or(default_timeout)) {
-            AsyncEnd::Completed(result) => End::Returned(result),
-            AsyncEnd::TimedOut(limit) => End::TimedOut(limit),
-        },
+        TestFn::Async(f) => {
+            let limit = test.def.timeout.or(default_timeout);
+            let (end, note) = async_rt::block_on(f(), limit, test.def.runtime);
+            if let Some(note) = note {
+                panic_hook::emit(&note);
+            }
+            match end {
+                AsyncEnd::Completed(result) => End::Returned(result),
+                AsyncEnd::TimedOut(limit) => End::TimedOut(limit),
+            }
+        }
     }
 }
 
@@ -161,6 +168,12 @@ pub(crate) fn run(
     let start = Instant::now();
     let result = catch_unwind(AssertUnwindSafe(|| call(test, default_timeout)));
     let duration = start.elapsed();
+    if let (Err(payload), TestFn::Async(_)) = (&result, test.def.run) {
+        let hint = panic_hook::payload_text(&**payload).and_then(async_rt::missing_tokio_hint);
+        if let Some(hint) = hint {
+            panic_hook::emit(hint);
+        }
+    }
     if result.is_err() && panic_hook::reclaim_after_panic() {
         panic_hook::emit(
             "note: this test replaced the panic hook; partest put its own back in front",

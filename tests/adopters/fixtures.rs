@@ -241,8 +241,64 @@ fn the_rate_limiter_retries_429s_from_a_real_server_and_reports_its_counters() {
     );
 }
 
+/// `name nanos` lines of a log, by name.
+fn instants(text: &str) -> Vec<(String, u128)> {
+    text.lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(n, t)| (n.to_owned(), t.parse().unwrap()))
+        .collect()
+}
+
 #[test]
-fn async_tests_share_their_workers_runtime_and_time_out_cleanly() {
+fn a_tests_tasks_end_with_it_and_never_run_in_another_test() {
+    let modes: [&[&str]; 3] = [
+        &["--test-threads", "1"],
+        &["--test-threads", "3"],
+        &["--test-threads", "2", "--isolate", "process"],
+    ];
+    for mode in modes {
+        let r = run(&[mode, &["leftovers::"]].concat(), &[]);
+        // passes, multi_thread_passes, paused_clock…, z0–z4 pass; panics and times_out fail.
+        assert!(
+            r.out.stdout.contains("8 passed; 2 failed"),
+            "{}",
+            r.out.stdout
+        );
+        assert!(
+            r.out
+                .stdout
+                .contains("test leftovers::multi_thread_passes ... ok")
+                && r.out
+                    .stdout
+                    .contains("test leftovers::paused_clock_advances_at_once ... ok"),
+            "{}",
+            r.out.stdout
+        );
+        let ends = instants(&r.log("ends"));
+        assert_eq!(ends.len(), 4, "{ends:?}");
+        let ticks = instants(&r.log("ticks"));
+        for (name, end) in &ends {
+            let own: Vec<u128> = ticks
+                .iter()
+                .filter(|(n, _)| n == name)
+                .map(|t| t.1)
+                .collect();
+            assert!(!own.is_empty(), "{name} never ticked");
+            let late: Vec<&u128> = own.iter().filter(|t| *t > end).collect();
+            assert!(
+                late.is_empty(),
+                "{name}'s task ran {} times after its test ended",
+                late.len()
+            );
+        }
+        // The leftover tasks' panics (80 ms in, after every test's end) never happen: each was dropped with its test.
+        let everything = format!("{}{}", r.out.stdout, r.out.stderr);
+        assert!(!everything.contains("leftover task of"), "{everything}");
+    }
+}
+
+#[test]
+fn a_per_worker_async_task_outlives_its_test_and_timeouts_cancel_cleanly() {
     let r = run(&["--test-threads", "4", "asynchronous::"], &[]);
     assert_eq!(r.out.code, 0, "{}", r.out.stdout);
     assert_eq!(r.log("async").lines().count(), 8);

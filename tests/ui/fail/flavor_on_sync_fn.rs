@@ -1,0 +1,3 @@
+#[partest::test(flavor = "multi_thread")]
+fn t() {}
+partest::main!();

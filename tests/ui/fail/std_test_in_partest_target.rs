@@ -1,0 +1,6 @@
+#[test]
+fn forgotten() {}
+
+#[partest::test]
+fn kept() {}
+partest::main!();

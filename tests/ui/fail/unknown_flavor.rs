@@ -1,0 +1,3 @@
+#[partest::test(flavor = "multi")]
+async fn t() {}
+partest::main!();

@@ -1,0 +1,3 @@
+#[partest::test(worker_threads = 2)]
+async fn t() {}
+partest::main!();
