@@ -6,6 +6,8 @@
 #[cfg(unix)]
 use partest::__workspace::{doctests, run, Binary};
 use std::ffi::OsString;
+
+mod migrate;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
@@ -13,6 +15,7 @@ const USAGE: &str = "\
 Run every test binary of the workspace under one partest scheduler and worker budget.
 
 Usage: cargo partest [CARGO OPTIONS] [-- HARNESS OPTIONS]
+       cargo partest migrate [--check | --diff]   (rewrite a libtest suite: see migrate --help)
 
 CARGO OPTIONS are `cargo test`'s for choosing what to build: -p/--package, --workspace,
 --exclude, --lib, --bins, --bin, --tests, --test, --examples, --example, --benches,
@@ -182,6 +185,9 @@ fn main() -> ExitCode {
     // As a cargo subcommand it is called `cargo-partest partest …`.
     if args.first().is_some_and(|a| a == "partest") {
         args.remove(0);
+    }
+    if args.first().is_some_and(|a| a == "migrate") {
+        return migrate::run(&args[1..]);
     }
     let (mut cargo_args, harness) = match args.iter().position(|a| a == "--") {
         Some(i) => (args[..i].to_vec(), args[i + 1..].to_vec()),

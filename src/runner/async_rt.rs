@@ -5,7 +5,8 @@
 //! is kept for the worker's next test (building one costs more than the trivial test);
 //! any other is shut down, waiting at most [`SHUTDOWN_WAIT`] for `spawn_blocking` work.
 //! `flavor`, `worker_threads` and `start_paused` choose the runtime. Without the feature, a
-//! minimal executor parks the thread between wake-ups (no tokio reactor).
+//! minimal executor parks the thread between wake-ups (no tokio reactor). A runtime whose
+//! clock a test paused or advanced is never kept.
 
 use crate::registry::{AsyncRuntime, TestFuture};
 use std::time::Duration;
@@ -56,6 +57,19 @@ fn shut_down(runtime: tokio::runtime::Runtime) -> Option<String> {
     })
 }
 
+/// Whether `runtime`'s clock is the real one: a test that paused or advanced it
+/// (`tokio::time::pause`, with tokio's test-util) leaves a runtime the next test must not get.
+#[cfg(feature = "tokio")]
+fn clock_is_real(runtime: &tokio::runtime::Runtime) -> bool {
+    let _entered = runtime.enter();
+    let tokio_now = tokio::time::Instant::now().into_std();
+    let real_now = std::time::Instant::now();
+    let apart = real_now
+        .saturating_duration_since(tokio_now)
+        .max(tokio_now.saturating_duration_since(real_now));
+    apart < Duration::from_millis(1)
+}
+
 /// Runs `future` on a runtime `spec` describes; how it ended and a note for the test's
 /// output, if any. A panic in the test propagates after its runtime is shut down.
 #[cfg(feature = "tokio")]
@@ -86,7 +100,7 @@ pub(crate) fn block_on(
             }
         }
     }));
-    let clean = ran.is_ok() && runtime.metrics().num_alive_tasks() == 0;
+    let clean = ran.is_ok() && runtime.metrics().num_alive_tasks() == 0 && clock_is_real(&runtime);
     let note = match reusable && clean {
         true => {
             KEPT.with(|k| *k.borrow_mut() = Some(runtime));
