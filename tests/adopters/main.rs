@@ -12,6 +12,8 @@ mod isolation;
 mod leases;
 mod migration;
 mod parity;
+#[cfg(unix)]
+mod real_crates;
 mod reliability;
 mod runners;
 mod scheduling;
