@@ -10,5 +10,9 @@ fn main() {
             .debug(false)
             .warnings(true)
             .compile("partest_write_capture");
+        // dlsym, for the real pthread_create (in libc itself since glibc 2.34).
+        if std::env::var("CARGO_CFG_TARGET_ENV").as_deref() == Ok("gnu") {
+            println!("cargo:rustc-link-lib=dl");
+        }
     }
 }

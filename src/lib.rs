@@ -30,8 +30,9 @@
 //! A failing test's output is shown under its name and a passing test's is hidden, as
 //! libtest does. With `--test-threads 1` capture is at the file-descriptor level (threads a
 //! test spawns and C code included); with several threads on Linux it covers what the
-//! test's own thread writes (partest defines the binary's `write`/`writev`); elsewhere
-//! only panic reports are captured per test. See the README's "Differences from libtest".
+//! test's thread and the threads created while it runs write (partest defines the binary's
+//! `write`, `writev` and `pthread_create`); elsewhere only panic reports are captured per
+//! test. See the README's "Differences from libtest".
 //!
 //! # Real servers
 //! [`services`] starts `redis-server` and PostgreSQL for a run and hands out per-test and

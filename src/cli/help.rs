@@ -41,10 +41,12 @@ name order; every marker's constraint holds without holding a worker idle.
 Output capture:
   With --test-threads 1 a test's stdout and stderr are captured at the file
   descriptor level (threads it spawns and C code included) and shown only if it
-  fails, as libtest does. With several threads on Linux, what the test's own
-  thread writes to stdout/stderr (print!, eprint!, its panic report) is captured
-  per test; threads it spawns and C stdio write to the terminal, never under
-  another test's name. Elsewhere only panic reports are captured per test.
+  fails, as libtest does. With several threads on Linux, what the test's thread
+  and every thread created while it runs write to stdout/stderr (print!,
+  eprint!, panic reports) is captured per test, as libtest does; what such a
+  thread writes after its test ended, threads of per_worker/per_run resources,
+  C stdio and child processes write to the terminal, never under another test's
+  name. Elsewhere only panic reports are captured per test.
 "
     )
 }

@@ -46,7 +46,7 @@ impl CaptureMode {
     pub(crate) fn describe_parallel() -> &'static str {
         #[cfg(target_os = "linux")]
         if super::write_capture::available() {
-            return "per test: what each test's own thread writes to stdout/stderr";
+            return "per test: what each test's thread, and the threads created while it runs, write to stdout/stderr";
         }
         "panic reports only: tests' prints pass through (use --test-threads 1 to capture them)"
     }

@@ -1,12 +1,17 @@
 /* The write path of per-test capture in parallel runs (Linux), see write_capture.rs.
  *
- * The test binary's `write` and `writev`: a write to fd 1 or 2 by a thread that is
- * capturing is appended to that thread's buffer; every other write goes to the kernel.
+ * The test binary's `write`, `writev` and `pthread_create`. A thread running a test writes
+ * into that test's sink; a thread created while a test runs (by the test or by a thread it
+ * created) writes into the same sink, in the order written, until the test ends; after
+ * that its writes go to the kernel. Every other write goes to the kernel unchanged.
  * It is C, compiled optimised, because it runs for every piece of every `print!` and
  * `eprint!` while std's global stdout/stderr lock is held: in the unoptimised builds
  * that `cargo test` makes, the same code in Rust held that lock several times longer. */
 
 #define _GNU_SOURCE
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -14,10 +19,12 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-struct capture {
-    int on;       /* this thread's writes to fds 1 and 2 go to `data` now */
-    int busy;     /* appending now: a write re-entering (a signal handler) goes out */
-    int probed;   /* set by a zero-length write, for partest_capture_probe */
+/* One test's captured bytes, shared with the threads the test created. */
+struct sink {
+    atomic_int refs;      /* the test thread's reference and one per thread it created */
+    int shared;           /* set once a thread inherited it: writers take `lock` */
+    int open;             /* the test still runs (read and written under `lock` when shared) */
+    pthread_mutex_t lock;
     unsigned char *data;
     size_t len;
     size_t cap;
@@ -25,85 +32,225 @@ struct capture {
 
 /* initial-exec: the object is linked into the test executable, so each access is one
  * thread-pointer-relative load instead of a call to __tls_get_addr (cc builds PIC). */
-static __thread struct capture state __attribute__((tls_model("initial-exec")));
+#define TLS static __thread __attribute__((tls_model("initial-exec")))
+TLS struct sink *current;   /* where this thread's writes to fds 1 and 2 go, if anywhere */
+TLS struct sink *own;       /* the sink of the test this thread runs (kept for the next) */
+TLS int busy;               /* appending now: a write re-entering (a signal handler) goes out */
+TLS int probed;             /* set by a zero-length write, for partest_capture_probe */
+TLS int no_inherit;         /* threads created now do not inherit (shared resources) */
 
-/* Appends `count` bytes; 0 when this thread does not capture (or memory ran out). */
-static int append(const void *bytes, size_t count) {
-    if (!state.on || state.busy)
-        return 0;
-    state.busy = 1;
-    if (state.len + count > state.cap) {
-        size_t cap = state.cap ? state.cap : 4096;
-        while (cap < state.len + count)
-            cap *= 2;
-        unsigned char *grown = realloc(state.data, cap);
-        if (!grown) {
-            state.busy = 0;
-            return 0;
-        }
-        state.data = grown;
-        state.cap = cap;
+static void release(struct sink *s) {
+    if (atomic_fetch_sub(&s->refs, 1) == 1) {
+        pthread_mutex_destroy(&s->lock);
+        free(s->data);
+        free(s);
     }
-    memcpy(state.data + state.len, bytes, count);
-    state.len += count;
-    state.busy = 0;
+}
+
+/* Appends `count` bytes to `s` (its lock held, or unshared); 0 when out of memory. */
+static int append(struct sink *s, const void *bytes, size_t count) {
+    if (s->len + count > s->cap) {
+        size_t cap = s->cap ? s->cap : 4096;
+        while (cap < s->len + count)
+            cap *= 2;
+        unsigned char *grown = realloc(s->data, cap);
+        if (!grown)
+            return 0;
+        s->data = grown;
+        s->cap = cap;
+    }
+    memcpy(s->data + s->len, bytes, count);
+    s->len += count;
     return 1;
 }
 
+/* Appends the `iovcnt` pieces to this thread's sink; how many bytes it took (a piece
+ * that does not fit in memory, and the rest, are left: the caller writes them out),
+ * or -1 when the sink is closed or busy (everything goes out). */
+static ssize_t capture(const struct iovec *iov, int iovcnt) {
+    struct sink *s = current;
+    if (busy)
+        return -1;
+    busy = 1;
+    int locked = s->shared;
+    if (locked)
+        pthread_mutex_lock(&s->lock);
+    ssize_t taken = -1;
+    if (s->open) {
+        taken = 0;
+        for (int i = 0; i < iovcnt && append(s, iov[i].iov_base, iov[i].iov_len); i++)
+            taken += (ssize_t)iov[i].iov_len;
+    }
+    if (locked)
+        pthread_mutex_unlock(&s->lock);
+    busy = 0;
+    return taken;
+}
+
 ssize_t write(int fd, const void *buf, size_t count) {
-    if (state.on && (fd == 1 || fd == 2) && count > 0 && !state.busy) {
-        /* The fast path, taken by nearly every piece of a print: room in the buffer.
-         * No re-entrancy guard here: a signal handler printing on this very thread in
-         * the middle of these few instructions could garble that one piece, nothing
-         * more (the capacity check keeps every write in bounds). */
-        size_t len = state.len;
-        if (count <= state.cap - len) {
-            memcpy(state.data + len, buf, count);
-            state.len = len + count;
+    struct sink *s = current;
+    if (s && (fd == 1 || fd == 2) && count > 0) {
+        /* The fast path, taken by nearly every piece of a print of a test that created no
+         * thread: room in its own buffer. No re-entrancy guard here: a signal handler
+         * printing on this very thread in the middle of these few instructions could
+         * garble that one piece, nothing more (the capacity check keeps every write in
+         * bounds). */
+        size_t len = s->len;
+        if (!s->shared && !busy && count <= s->cap - len) {
+            memcpy(s->data + len, buf, count);
+            s->len = len + count;
             return (ssize_t)count;
         }
-        if (append(buf, count))
+        struct iovec one = {(void *)buf, count};
+        if (capture(&one, 1) == (ssize_t)count)
             return (ssize_t)count;
     }
     if ((fd == 1 || fd == 2) && count == 0) {
-        state.probed = 1;
+        probed = 1;
         return 0;
     }
     return syscall(SYS_write, fd, buf, count);
 }
 
 ssize_t writev(int fd, const struct iovec *iov, int iovcnt) {
-    if ((fd == 1 || fd == 2) && iovcnt > 0 && state.on && !state.busy) {
-        size_t total = 0;
-        int i;
-        for (i = 0; i < iovcnt; i++) {
-            if (!append(iov[i].iov_base, iov[i].iov_len)) {
-                /* Out of memory: the rest goes out, as written. */
-                ssize_t rest = syscall(SYS_writev, fd, iov + i, iovcnt - i);
-                return rest < 0 ? (total ? (ssize_t)total : rest) : (ssize_t)total + rest;
-            }
-            total += iov[i].iov_len;
+    if (current && (fd == 1 || fd == 2) && iovcnt > 0) {
+        ssize_t taken = capture(iov, iovcnt);
+        if (taken >= 0) {
+            size_t total = 0;
+            int i;
+            for (i = 0; i < iovcnt && total < (size_t)taken; i++)
+                total += iov[i].iov_len;
+            if (i == iovcnt)
+                return taken;
+            /* Out of memory: the rest goes out, as written. */
+            ssize_t rest = syscall(SYS_writev, fd, iov + i, iovcnt - i);
+            return rest < 0 ? (taken ? taken : rest) : taken + rest;
         }
-        return (ssize_t)total;
     }
     return syscall(SYS_writev, fd, iov, iovcnt);
 }
 
-/* Starts (1) or stops (0) capturing this thread's writes. */
-void partest_capture_set(int on) { state.on = on; }
+/* A thread created while a test ran: what it runs, and the sink it inherits. */
+struct start {
+    void *(*routine)(void *);
+    void *arg;
+    struct sink *sink;
+};
 
-/* This thread's captured bytes; `*len` receives their count. */
-const unsigned char *partest_capture_data(size_t *len) {
-    *len = state.len;
-    return state.data;
+static void *start_with_sink(void *p) {
+    struct start start = *(struct start *)p;
+    free(p);
+    current = start.sink;
+    void *result = start.routine(start.arg);
+    current = NULL;
+    release(start.sink);
+    return result;
 }
 
-/* Forgets this thread's captured bytes (the memory is kept for the next test). */
-void partest_capture_clear(void) { state.len = 0; }
+#ifdef __GLIBC__
+typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+
+int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*routine)(void *),
+                   void *arg) {
+    static _Atomic(create_fn) real;
+    create_fn create = atomic_load(&real);
+    if (!create) {
+        create = (create_fn)dlsym(RTLD_NEXT, "pthread_create");
+        atomic_store(&real, create);
+    }
+    struct sink *s = current;
+    struct start *start = s && !no_inherit ? malloc(sizeof *start) : NULL;
+    if (!start)
+        return create(thread, attr, routine, arg);
+    start->routine = routine;
+    start->arg = arg;
+    start->sink = s;
+    atomic_fetch_add(&s->refs, 1);
+    if (!s->shared) {
+        /* From now on the creator appends under the lock too. */
+        pthread_mutex_lock(&s->lock);
+        s->shared = 1;
+        pthread_mutex_unlock(&s->lock);
+    }
+    int failed = create(thread, attr, start_with_sink, start);
+    if (failed) {
+        release(s);
+        free(start);
+    }
+    return failed;
+}
+#endif
+
+/* A child forked without exec keeps nothing of its parent's capture. */
+static void forget_after_fork(void) {
+    current = NULL;
+    own = NULL;
+}
+
+static struct sink *new_sink(void) {
+    struct sink *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    atomic_init(&s->refs, 1);
+    pthread_mutex_init(&s->lock, NULL);
+    return s;
+}
+
+static pthread_once_t at_fork_once = PTHREAD_ONCE_INIT;
+static void register_at_fork(void) { pthread_atfork(NULL, NULL, forget_after_fork); }
+
+/* Starts (1) or stops (0) capturing this thread's writes, and with them the writes of
+ * the threads it creates meanwhile. */
+void partest_capture_set(int on) {
+    if (!on) {
+        struct sink *s = current;
+        if (s && s->shared) {
+            pthread_mutex_lock(&s->lock);
+            s->open = 0;
+            pthread_mutex_unlock(&s->lock);
+        } else if (s) {
+            s->open = 0;
+        }
+        current = NULL;
+        return;
+    }
+    pthread_once(&at_fork_once, register_at_fork);
+    if (!own) {
+        own = new_sink();
+        if (!own)
+            return; /* out of memory: the test's writes go out */
+    }
+    own->len = 0;
+    own->open = 1;
+    current = own;
+}
+
+/* This thread's captured bytes (of the test that just ended); `*len` receives their
+ * count. */
+const unsigned char *partest_capture_data(size_t *len) {
+    *len = own ? own->len : 0;
+    return own ? own->data : NULL;
+}
+
+/* Forgets this thread's captured bytes. The sink is kept for the next test unless a
+ * thread the test created still holds it: then that thread keeps it, closed. */
+void partest_capture_clear(void) {
+    if (!own)
+        return;
+    own->len = 0;
+    if (own->shared) {
+        release(own);
+        own = NULL;
+    }
+}
 
 /* Whether a zero-length write reached this `write` since the last call. */
 int partest_capture_probed(void) {
-    int probed = state.probed;
-    state.probed = 0;
-    return probed;
+    int was = probed;
+    probed = 0;
+    return was;
 }
+
+/* Stops (0) or resumes (1) handing this thread's capture to the threads it creates:
+ * threads of resources shared beyond the test (per_worker, per_run) belong to no test. */
+void partest_capture_inherit(int on) { no_inherit = !on; }

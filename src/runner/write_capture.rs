@@ -1,14 +1,15 @@
-//! Per-test capture in parallel runs (Linux): partest defines the `write` and `writev`
-//! symbols of the test binary, so the writes std makes for fds 1 and 2 (`print!`,
-//! `eprint!`, panic reports) come here first. A write made by a thread that is running a
-//! test with capture on is appended to that thread's buffer; every other write — other
-//! fds (the report has its own duplicate of stdout, the crash handler its own of
-//! stderr), threads that run no test — goes to the kernel unchanged.
+//! Per-test capture in parallel runs (Linux): partest defines the `write`, `writev` and
+//! `pthread_create` symbols of the test binary, so the writes std makes for fds 1 and 2
+//! (`print!`, `eprint!`, panic reports) come here first. A write made by a thread that is
+//! running a test with capture on — or by a thread created while a test ran, until that
+//! test ends — is appended to the test's buffer; every other write — other fds (the
+//! report has its own duplicate of stdout, the crash handler its own of stderr), threads
+//! that belong to no running test — goes to the kernel unchanged.
 //!
-//! What it cannot see: threads a test spawns (they run no test: their writes go to the
-//! real stream), C code writing through glibc's stdio (it calls glibc's internal write),
-//! and a `print!` without a newline that another thread's line flushes out of std's
-//! shared stdout buffer first. `--test-threads 1` captures all of it at the fd level.
+//! What it cannot see: C code writing through glibc's stdio (it calls glibc's internal
+//! write), child processes, and a `print!` without a newline that another thread's line
+//! flushes out of std's shared stdout buffer first. `--test-threads 1` captures all of it
+//! at the fd level.
 
 use std::sync::OnceLock;
 

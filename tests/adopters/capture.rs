@@ -64,7 +64,17 @@ fn many_simultaneous_failures_are_each_attributed_to_their_test() {
 #[test]
 fn parallel_runs_capture_what_each_test_writes() {
     for threads in ["2", "4", "16"] {
-        let out = run("capture", &["--test-threads", threads, "--skip", "bulk"]);
+        let out = run(
+            "capture",
+            &[
+                "--test-threads",
+                threads,
+                "--skip",
+                "bulk",
+                "--skip",
+                "threads::",
+            ],
+        );
         assert_eq!(out.code, 101);
         // A passing test's output is hidden ...
         assert!(
@@ -91,11 +101,15 @@ fn parallel_runs_capture_what_each_test_writes() {
             "{}",
             out.stdout
         );
-        // A thread the test spawned writes to the real stdout, never into a block.
+        // A thread the test spawned writes into the test's block, as under libtest.
         let spawned = block(&out.stdout, "spawned_thread_prints");
-        assert!(spawned.contains("after spawn") && !spawned.contains("FROM-SPAWNED"));
         assert!(
-            out.stdout.contains("FROM-SPAWNED-THREAD\n"),
+            spawned.starts_with("FROM-SPAWNED-THREAD\n") && spawned.contains("after spawn"),
+            "{spawned}"
+        );
+        assert_eq!(
+            out.stdout.matches("FROM-SPAWNED-THREAD").count(),
+            1,
             "{}",
             out.stdout
         );
@@ -163,7 +177,48 @@ fn json_stays_parseable_when_tests_print_in_parallel() {
     );
     assert!(!out.stdout.contains("NOISY-PASS") && !out.stderr.contains("NOISY-PASS"));
     assert!(
-        out.stderr.contains("FROM-SPAWNED-THREAD"),
-        "uncaptured test stdout is diverted to stderr"
+        failed_stdout["spawned_thread_prints"].starts_with("FROM-SPAWNED-THREAD\n"),
+        "a spawned thread's output is its test's: {failed_stdout:?}"
     );
+    // Only inside its test's event.
+    assert_eq!(
+        out.stdout.matches("FROM-SPAWNED").count(),
+        1,
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stderr.contains("FROM-SPAWNED"), "{}", out.stderr);
+}
+
+#[test]
+fn threads_that_outlive_their_test_or_belong_to_a_resource_write_to_the_terminal() {
+    for threads in ["2", "4"] {
+        let out = run("capture", &["--test-threads", threads, "threads::"]);
+        assert_eq!(out.code, 101);
+        let early = block(&out.stdout, "threads::outlives_its_test");
+        assert!(
+            early.starts_with("EARLY-OUTPUT\n") && !early.contains("LATE"),
+            "{early}"
+        );
+        // Written after its test ended: on the real stdout, in no block (libtest drops it).
+        assert_eq!(
+            out.stdout.matches("LATE-OUTPUT").count(),
+            1,
+            "{}",
+            out.stdout
+        );
+        for test in [
+            "threads::outlives_its_test",
+            "threads::uses_the_background_resource",
+            "threads::slow_sibling",
+        ] {
+            let text = block(&out.stdout, test);
+            assert!(
+                !text.contains("LATE") && !text.contains("BACKGROUND"),
+                "{test}: {text}"
+            );
+        }
+        // The shared resource's thread belongs to no test: its lines reach the terminal.
+        assert!(out.stdout.contains("BACKGROUND-THREAD\n"), "{}", out.stdout);
+    }
 }

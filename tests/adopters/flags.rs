@@ -25,7 +25,7 @@ fn shuffle_seed_gives_a_reproducible_permutation() {
     let a = run("integration", &args);
     let b = run("integration", &args);
     assert!(
-        a.stdout.contains("running 14 tests (shuffle seed: 42)\n"),
+        a.stdout.contains("running 16 tests (shuffle seed: 42)\n"),
         "{}",
         a.stdout
     );
@@ -104,14 +104,14 @@ fn junit_is_a_well_formed_document_with_the_right_counts() {
         .descendants()
         .find(|n| n.has_tag_name("testsuite"))
         .unwrap();
-    assert_eq!(suite.attribute("tests"), Some("14"));
-    assert_eq!(suite.attribute("failures"), Some("5"));
+    assert_eq!(suite.attribute("tests"), Some("16"));
+    assert_eq!(suite.attribute("failures"), Some("6"));
     assert_eq!(suite.attribute("skipped"), Some("2"));
     let cases: Vec<_> = doc
         .descendants()
         .filter(|n| n.has_tag_name("testcase"))
         .collect();
-    assert_eq!(cases.len(), 14);
+    assert_eq!(cases.len(), 16);
     let fails = cases
         .iter()
         .find(|c| c.attribute("name") == Some("fails"))

@@ -18,7 +18,7 @@ fn rust_analyzer_single_test_command_runs_exactly_that_test() {
     );
     assert!(out
         .stdout
-        .contains("1 passed; 0 failed; 0 ignored; 0 measured; 13 filtered out"));
+        .contains("1 passed; 0 failed; 0 ignored; 0 measured; 15 filtered out"));
     // An ignored test runs too.
     let out = run(
         "integration",
@@ -67,9 +67,9 @@ fn cargo_nextest_lists_and_runs_the_suite() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    // The fixture suite fails on purpose: 5 failing tests, the rest pass, 2 skipped (ignored).
+    // The fixture suite fails on purpose: 6 failing tests, the rest pass, 2 skipped (ignored).
     assert!(
-        stderr.contains("18 tests run: 13 passed, 5 failed, 2 skipped"),
+        stderr.contains("20 tests run: 14 passed, 6 failed, 2 skipped"),
         "{stderr}"
     );
     for name in [
