@@ -41,6 +41,16 @@ fn history_dir() -> Option<PathBuf> {
     dir_of(&std::env::current_exe().ok()?)
 }
 
+/// The history directory of test binary `binary` run by `cargo partest`:
+/// `$PARTEST_HISTORY_DIR/<file name>` (a directory per binary), else as for the binary
+/// itself.
+pub(crate) fn dir_for_binary(binary: &Path) -> Option<PathBuf> {
+    match std::env::var_os("PARTEST_HISTORY_DIR").filter(|d| !d.is_empty()) {
+        Some(dir) => Some(PathBuf::from(dir).join(binary.file_stem()?)),
+        None => dir_of(binary),
+    }
+}
+
 /// `<target>/partest/<file name>` for the binary `exe` in `<target>/debug/deps/`.
 fn dir_of(exe: &Path) -> Option<PathBuf> {
     Some(target_of(exe)?.join("partest").join(exe.file_stem()?))
@@ -90,7 +100,7 @@ impl History {
     /// Loads the history of the test binary at `binary` (`<target>/partest/<file name>`),
     /// as that binary itself does; empty when it sits in no cargo `deps` dir.
     pub(crate) fn load_for_binary(binary: &Path) -> (Self, Option<String>) {
-        match dir_of(binary) {
+        match dir_for_binary(binary) {
             Some(dir) => Self::load_from(dir),
             None => (History::default(), None),
         }

@@ -7,7 +7,7 @@
 //! (plain libtest) run whole, one worker each. Reports come per binary, like
 //! `cargo test`'s, each printed once its binary is done, in the binaries' order.
 
-use crate::cli::{Arguments, CliError, Format, RunIgnored};
+use crate::cli::{Arguments, CliError, Format, Partition, RunIgnored};
 use crate::constraints::Concurrency;
 use crate::entry;
 use crate::error::Error;
@@ -29,6 +29,7 @@ use std::sync::Arc;
 
 mod doctests;
 mod settings;
+mod shards;
 
 pub use doctests::doctests;
 
@@ -53,6 +54,12 @@ impl Binary {
         command
             .current_dir(&self.dir)
             .envs(self.env.iter().map(|(k, v)| (k, v)));
+        // `PARTEST_HISTORY_DIR` holds a directory per binary under cargo partest.
+        if let Some(dir) = crate::history::dir_for_binary(&self.path) {
+            if std::env::var_os("PARTEST_HISTORY_DIR").is_some_and(|d| !d.is_empty()) {
+                command.env("PARTEST_HISTORY_DIR", dir);
+            }
+        }
         command
     }
 }
@@ -79,8 +86,12 @@ enum Kind {
 
 /// Asks `binary` for its manifest; `Whole` when it is not a partest binary.
 fn inspect(binary: &Binary, harness: &[String], index: usize) -> Result<Kind, Error> {
-    let out = binary
-        .command()
+    let mut command = binary.command();
+    // A sharded run picks its share of every binary's tests itself.
+    for var in shards::SHARD_VARIABLES {
+        command.env_remove(var);
+    }
+    let out = command
         .arg("--partest-manifest")
         .args(harness)
         .output()
@@ -126,6 +137,48 @@ pub(crate) fn libtest_args(args: &Arguments) -> Vec<OsString> {
     }
     if args.format == Format::Terse {
         out.push("-q".into());
+    }
+    out
+}
+
+/// This shard's share of every binary's tests: the other tests count as filtered out, a
+/// plain binary of another shard is left out.
+fn this_shard(
+    binaries: &[Binary],
+    kinds: Vec<Kind>,
+    partition: Partition,
+) -> (Vec<Binary>, Vec<Kind>) {
+    let mut units: Vec<shards::Unit> = Vec::new();
+    for (binary, kind) in binaries.iter().zip(&kinds) {
+        let source = shards::source_of(&binary.label);
+        let (history, _) = History::load_for_binary(&binary.path);
+        match kind {
+            Kind::Partest(m) => units.extend(m.tests.iter().map(|p| shards::Unit {
+                key: format!("{source}::{}", p.test.name),
+                recorded: history.estimate(p.test.name),
+            })),
+            Kind::Whole => units.push(shards::Unit {
+                key: source.to_owned(),
+                recorded: None,
+            }),
+        }
+    }
+    let mut keep = shards::in_this_shard(partition, &units).into_iter();
+    let mut out = (Vec::new(), Vec::new());
+    for (binary, mut kind) in binaries.iter().zip(kinds) {
+        let kept = match &mut kind {
+            Kind::Partest(m) => {
+                let before = m.tests.len();
+                m.tests.retain(|_| keep.next().unwrap_or(false));
+                m.filtered_out += before - m.tests.len();
+                true
+            }
+            Kind::Whole => keep.next().unwrap_or(false),
+        };
+        if kept {
+            out.0.push(binary.clone());
+            out.1.push(kind);
+        }
     }
     out
 }
@@ -258,11 +311,18 @@ fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
     if args.list {
         return list(binaries, harness);
     }
+    let partition = args.selection.partition;
+    let harness = &shards::without_partition(harness);
     let kinds: Vec<Kind> = binaries
         .iter()
         .enumerate()
         .map(|(i, b)| inspect(b, harness, i))
         .collect::<Result<_, _>>()?;
+    let (binaries, kinds) = match partition {
+        Some(p) => this_shard(binaries, kinds, p),
+        None => (binaries.to_vec(), kinds),
+    };
+    let binaries = &binaries[..];
     let manifests: Vec<(&Binary, &Manifest)> = binaries
         .iter()
         .zip(&kinds)

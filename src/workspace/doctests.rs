@@ -40,6 +40,10 @@ pub fn doctests(cargo_args: &[String], harness: &[String]) -> bool {
     let Ok(args) = Arguments::from_args(harness.iter().cloned()) else {
         return false;
     };
+    if !super::shards::runs_doctests(args.selection.partition) {
+        eprintln!("note: the doctests run in shard 1 of a partitioned run");
+        return true;
+    }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(&cargo);
     command

@@ -20,6 +20,8 @@ mod scheduling;
 mod selection;
 #[cfg(target_os = "linux")]
 mod services;
+#[cfg(unix)]
+mod shards;
 mod threads;
 #[cfg(unix)]
 mod workspace;
