@@ -7,7 +7,7 @@
 //! (plain libtest) run whole, one worker each. Reports come per binary, like
 //! `cargo test`'s, each printed once its binary is done, in the binaries' order.
 
-use crate::cli::{Arguments, CliError, Format, Partition, RunIgnored};
+use crate::cli::{Arguments, CliError, Format, RunIgnored};
 use crate::constraints::Concurrency;
 use crate::entry;
 use crate::error::Error;
@@ -137,48 +137,6 @@ pub(crate) fn libtest_args(args: &Arguments) -> Vec<OsString> {
     }
     if args.format == Format::Terse {
         out.push("-q".into());
-    }
-    out
-}
-
-/// This shard's share of every binary's tests: the other tests count as filtered out, a
-/// plain binary of another shard is left out.
-fn this_shard(
-    binaries: &[Binary],
-    kinds: Vec<Kind>,
-    partition: Partition,
-) -> (Vec<Binary>, Vec<Kind>) {
-    let mut units: Vec<shards::Unit> = Vec::new();
-    for (binary, kind) in binaries.iter().zip(&kinds) {
-        let source = shards::source_of(&binary.label);
-        let (history, _) = History::load_for_binary(&binary.path);
-        match kind {
-            Kind::Partest(m) => units.extend(m.tests.iter().map(|p| shards::Unit {
-                key: format!("{source}::{}", p.test.name),
-                recorded: history.estimate(p.test.name),
-            })),
-            Kind::Whole => units.push(shards::Unit {
-                key: source.to_owned(),
-                recorded: None,
-            }),
-        }
-    }
-    let mut keep = shards::in_this_shard(partition, &units).into_iter();
-    let mut out = (Vec::new(), Vec::new());
-    for (binary, mut kind) in binaries.iter().zip(kinds) {
-        let kept = match &mut kind {
-            Kind::Partest(m) => {
-                let before = m.tests.len();
-                m.tests.retain(|_| keep.next().unwrap_or(false));
-                m.filtered_out += before - m.tests.len();
-                true
-            }
-            Kind::Whole => keep.next().unwrap_or(false),
-        };
-        if kept {
-            out.0.push(binary.clone());
-            out.1.push(kind);
-        }
     }
     out
 }
@@ -319,7 +277,7 @@ fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
         .map(|(i, b)| inspect(b, harness, i))
         .collect::<Result<_, _>>()?;
     let (binaries, kinds) = match partition {
-        Some(p) => this_shard(binaries, kinds, p),
+        Some(p) => shards::this_shard(binaries, kinds, p),
         None => (binaries.to_vec(), kinds),
     };
     let binaries = &binaries[..];

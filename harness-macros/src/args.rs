@@ -57,7 +57,7 @@ pub(crate) struct TestArgs {
     pub(crate) start_paused: Option<Spanned<bool>>,
 }
 
-fn set_once<T>(
+pub(crate) fn set_once<T>(
     slot: &mut Option<T>,
     value: T,
     meta: &ParseNestedMeta,
@@ -96,13 +96,13 @@ fn ident_list(meta: &ParseNestedMeta, what: &str) -> syn::Result<Vec<String>> {
 }
 
 /// One attribute item being parsed: its tokens, the span of its key and its shape.
-struct Item<'a, 'b> {
-    meta: &'a ParseNestedMeta<'b>,
-    span: Span,
+pub(crate) struct Item<'a, 'b> {
+    pub(crate) meta: &'a ParseNestedMeta<'b>,
+    pub(crate) span: Span,
     /// `key(...)`.
-    has_parens: bool,
+    pub(crate) has_parens: bool,
     /// `key = value`.
-    has_value: bool,
+    pub(crate) has_value: bool,
 }
 
 impl TestArgs {
@@ -151,68 +151,6 @@ impl TestArgs {
                 "unknown partest test argument; expected one of {ACCEPTED}"
             ))),
         }
-    }
-
-    /// tokio's `flavor = "current_thread" | "multi_thread"`.
-    fn flavor(&mut self, item: &Item) -> syn::Result<()> {
-        let lit = string_value(item.meta, item.has_value, "flavor = \"multi_thread\"")?;
-        let value = match lit.value().as_str() {
-            "current_thread" => false,
-            "multi_thread" => true,
-            other => {
-                return Err(syn::Error::new(
-                    lit.span(),
-                    format!(
-                        "unknown flavor `{other}`; expected \"current_thread\" or \"multi_thread\""
-                    ),
-                ))
-            }
-        };
-        let span = item.span;
-        set_once(
-            &mut self.multi_thread,
-            Spanned { value, span },
-            item.meta,
-            "flavor",
-        )
-    }
-
-    /// tokio's `worker_threads = N` (N ≥ 1).
-    fn worker_threads(&mut self, item: &Item) -> syn::Result<()> {
-        if !item.has_value {
-            return Err(item.meta.error("expected `worker_threads = N`"));
-        }
-        let lit: LitInt = item.meta.value()?.parse()?;
-        let value: u16 = lit.base10_parse()?;
-        if value == 0 {
-            return Err(syn::Error::new(
-                lit.span(),
-                "`worker_threads` must be at least 1",
-            ));
-        }
-        let span = item.span;
-        set_once(
-            &mut self.worker_threads,
-            Spanned { value, span },
-            item.meta,
-            "worker_threads",
-        )
-    }
-
-    /// tokio's `start_paused = true | false`.
-    fn start_paused(&mut self, item: &Item) -> syn::Result<()> {
-        if !item.has_value {
-            return Err(item.meta.error("expected `start_paused = true`"));
-        }
-        let lit: syn::LitBool = item.meta.value()?.parse()?;
-        let span = item.span;
-        let value = lit.value;
-        set_once(
-            &mut self.start_paused,
-            Spanned { value, span },
-            item.meta,
-            "start_paused",
-        )
     }
 
     /// `serial` or `serial(key, ...)`.
@@ -365,7 +303,11 @@ fn no_value(meta: &ParseNestedMeta, has_value: bool, key: &str, hint: &str) -> s
     Ok(())
 }
 
-fn string_value(meta: &ParseNestedMeta, has_value: bool, form: &str) -> syn::Result<LitStr> {
+pub(crate) fn string_value(
+    meta: &ParseNestedMeta,
+    has_value: bool,
+    form: &str,
+) -> syn::Result<LitStr> {
     if !has_value {
         return Err(meta.error(format!("expected `{form}`")));
     }

@@ -6,6 +6,7 @@
 mod args;
 mod entry;
 mod expand;
+mod runtime_args;
 mod std_attrs;
 mod test_case;
 mod validate;

@@ -162,12 +162,9 @@ pub fn imports_partest(tokens: &[Token], name: &str) -> bool {
     false
 }
 
-/// The serial key that serial_test's `#[serial]` / `#[serial(key)]` among `attrs` means
+/// The serial key that serial_test's `#[serial]` / `#[serial(key)]` means
 /// (`serial_test` for the keyless form, which all keyless tests share).
-fn serial_test_key(attrs: &[Attr]) -> Option<String> {
-    let attr = attrs
-        .iter()
-        .find(|a| a.path == "serial" || a.path == "serial_test::serial")?;
+pub fn serial_key(attr: &Attr) -> String {
     let key = attr
         .tokens
         .iter()
@@ -176,10 +173,19 @@ fn serial_test_key(attrs: &[Attr]) -> Option<String> {
             Tok::Ident(k) => Some(k.clone()),
             _ => None,
         });
-    Some(key.unwrap_or_else(|| "serial_test".to_owned()))
+    key.unwrap_or_else(|| "serial_test".to_owned())
 }
 
-fn is_std_test(path: &str, uses_partest_test: bool) -> bool {
+/// serial_test's attribute among `attrs`, if any.
+pub fn serial_attribute(attrs: &[Attr]) -> Option<&Attr> {
+    attrs
+        .iter()
+        .find(|a| a.path == "serial" || a.path == "serial_test::serial")
+}
+
+/// Whether `path` is std's test attribute (`test`, unless the file imports partest's as
+/// `test`, or its prelude path).
+pub fn is_std_test(path: &str, uses_partest_test: bool) -> bool {
     (path == "test" && !uses_partest_test)
         || ((path.starts_with("core::prelude::") || path.starts_with("std::prelude::"))
             && path.ends_with("::test"))
@@ -204,7 +210,7 @@ pub fn judge(attrs: &[Attr], name: Option<String>, imports: Imports) -> Option<F
         let path = attr.path.as_str();
         let krate = path.split("::").next().unwrap_or("");
         if is_std_test(path, uses_partest) {
-            let fix = match serial_test_key(attrs) {
+            let fix = match serial_attribute(attrs).map(serial_key) {
                 Some(key) => format!(
                     "std's test attribute; write #[partest::test(serial({key}))] (serial_test's \
                      #[serial] keeps only other #[serial] tests away: a serial key; partest's \

@@ -5,7 +5,9 @@
 //! balanced by the recorded durations of every binary (unknown tests by hash). A plain
 //! libtest binary is one unit, run whole in exactly one shard; the doctests run in shard 1.
 
+use super::{Binary, Kind};
 use crate::cli::Partition;
+use crate::history::History;
 use crate::select::{duration_shards, in_partition};
 use std::time::Duration;
 
@@ -69,6 +71,48 @@ pub(super) fn in_this_shard(partition: Partition, units: &[Unit]) -> Vec<bool> {
 /// the same in every shard.
 pub(super) fn source_of(label: &str) -> &str {
     label.split(" (").next().unwrap_or(label)
+}
+
+/// This shard's share of every binary's tests: the other tests count as filtered out, a
+/// plain binary of another shard is left out.
+pub(super) fn this_shard(
+    binaries: &[Binary],
+    kinds: Vec<Kind>,
+    partition: Partition,
+) -> (Vec<Binary>, Vec<Kind>) {
+    let mut units: Vec<Unit> = Vec::new();
+    for (binary, kind) in binaries.iter().zip(&kinds) {
+        let source = source_of(&binary.label);
+        let (history, _) = History::load_for_binary(&binary.path);
+        match kind {
+            Kind::Partest(m) => units.extend(m.tests.iter().map(|p| Unit {
+                key: format!("{source}::{}", p.test.name),
+                recorded: history.estimate(p.test.name),
+            })),
+            Kind::Whole => units.push(Unit {
+                key: source.to_owned(),
+                recorded: None,
+            }),
+        }
+    }
+    let mut keep = in_this_shard(partition, &units).into_iter();
+    let mut out = (Vec::new(), Vec::new());
+    for (binary, mut kind) in binaries.iter().zip(kinds) {
+        let kept = match &mut kind {
+            Kind::Partest(m) => {
+                let before = m.tests.len();
+                m.tests.retain(|_| keep.next().unwrap_or(false));
+                m.filtered_out += before - m.tests.len();
+                true
+            }
+            Kind::Whole => keep.next().unwrap_or(false),
+        };
+        if kept {
+            out.0.push(binary.clone());
+            out.1.push(kind);
+        }
+    }
+    out
 }
 
 /// Whether this shard runs the doctests: shard 1 does.

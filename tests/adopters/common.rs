@@ -231,3 +231,33 @@ pub fn block<'a>(stdout: &'a str, test: &str) -> &'a str {
         .unwrap_or(rest.len());
     &rest[..end]
 }
+
+/// Copies the directory `from` to `to`, recursively.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        match entry.file_type().unwrap().is_dir() {
+            true => copy_dir(&entry.path(), &target),
+            false => drop(std::fs::copy(entry.path(), &target).unwrap()),
+        }
+    }
+}
+
+/// A nextest config file in `dir` that starts one Redis and one PostgreSQL for the run with
+/// partest's setup script, followed by `extra`.
+pub fn nextest_services_config(dir: &Path, extra: &str) -> PathBuf {
+    let config = dir.join("nextest.toml");
+    let script = env!("CARGO_BIN_EXE_partest-services");
+    std::fs::write(
+        &config,
+        format!(
+            "experimental = [\"setup-scripts\"]\n\n\
+             [scripts.setup.partest-services]\ncommand = [{script:?}, \"nextest-setup\"]\n\n\
+             [[profile.default.scripts]]\nfilter = 'all()'\nsetup = 'partest-services'\n\n{extra}"
+        ),
+    )
+    .unwrap();
+    config
+}

@@ -7,7 +7,9 @@
 //! keeper's value in it survives the run.
 
 use crate::common::{cargo, nextest_available};
-use crate::workspace::{cargo_partest, cargo_partest_packages, overlap, spans, Span};
+use crate::workspace::{
+    cargo_partest, cargo_partest_packages, no_database_held_twice, spans, Span,
+};
 use std::path::Path;
 
 /// Every leased test of both packages recorded a database in 1..=15, never two at once.
@@ -24,19 +26,7 @@ fn check_leases(spans: &[Span], what: &str) {
             s.name
         );
     }
-    for (i, a) in leased.iter().enumerate() {
-        for b in &leased[i + 1..] {
-            assert!(
-                a.redis != b.redis || !overlap(a, b),
-                "{what}: {}::{} and {}::{} held database {:?} at once",
-                a.binary,
-                a.name,
-                b.binary,
-                b.name,
-                a.redis
-            );
-        }
-    }
+    no_database_held_twice(&leased, what);
     assert!(
         spans
             .iter()
@@ -91,17 +81,7 @@ fn under_plain_nextest_a_lease_is_one_database_in_every_binary() {
     }
     cargo_partest(); // builds the fixture
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("nextest.toml");
-    let script = env!("CARGO_BIN_EXE_partest-services");
-    std::fs::write(
-        &config,
-        format!(
-            "experimental = [\"setup-scripts\"]\n\n\
-             [scripts.setup.partest-services]\ncommand = [{script:?}, \"nextest-setup\"]\n\n\
-             [[profile.default.scripts]]\nfilter = 'all()'\nsetup = 'partest-services'\n"
-        ),
-    )
-    .unwrap();
+    let config = crate::common::nextest_services_config(dir.path(), "");
     let record = dir.path().join("record");
     std::fs::create_dir(&record).unwrap();
     let out = cargo()

@@ -5,7 +5,7 @@
 //! at 1 and 4 threads: the same test list and the same outcomes; `--check` fails before
 //! and passes after; a second migration changes nothing.
 
-use crate::common::fixtures_target;
+use crate::common::{copy_dir, fixtures_target};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -79,19 +79,6 @@ fn sources() -> &'static (tempfile::TempDir, Vec<PathBuf>) {
             .collect();
         (root, dirs)
     })
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// Every `test NAME ... OUTCOME` line of `cargo test OPTIONS -- --test-threads N`, sorted

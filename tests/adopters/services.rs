@@ -405,17 +405,7 @@ fn processes_with(parts: &[&str]) -> Vec<String> {
 /// config; the spans the tests recorded, and nextest's stderr.
 fn nextest_run(packages: &[&str], extra: &str) -> (Vec<Span>, String) {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("nextest.toml");
-    let script = env!("CARGO_BIN_EXE_partest-services");
-    std::fs::write(
-        &config,
-        format!(
-            "experimental = [\"setup-scripts\"]\n\n\
-             [scripts.setup.partest-services]\ncommand = [{script:?}, \"nextest-setup\"]\n\n\
-             [[profile.default.scripts]]\nfilter = 'all()'\nsetup = 'partest-services'\n\n{extra}"
-        ),
-    )
-    .unwrap();
+    let config = crate::common::nextest_services_config(dir.path(), extra);
     let record = dir.path().join("record.tsv");
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(workspace())

@@ -4,21 +4,10 @@
 //! shard (recorded by the tests themselves); duration shards, balanced by the durations
 //! a first run recorded, stay within one longest test of each other.
 
+use crate::common::copy_dir;
 use crate::workspace::{cargo_partest_packages, spans};
 use std::collections::BTreeMap;
 use std::path::Path;
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        match entry.file_type().unwrap().is_dir() {
-            true => copy_dir(&entry.path(), &target),
-            false => drop(std::fs::copy(entry.path(), &target).unwrap()),
-        }
-    }
-}
 
 /// Runs shard `k` of `n` of `kind`; (binary::test → nanoseconds it took) and how many
 /// times the plain binary's tests ran.

@@ -115,6 +115,11 @@ fn check_run_wide(spans: &[Span], what: &str) {
     }
     let leased: Vec<&Span> = spans.iter().filter(|s| s.redis.is_some()).collect();
     assert_eq!(leased.len(), 12, "{what}: {leased:?}");
+    no_database_held_twice(&leased, what);
+}
+
+/// No two of `leased` held one database at once.
+pub fn no_database_held_twice(leased: &[&Span], what: &str) {
     for (i, a) in leased.iter().enumerate() {
         for b in &leased[i + 1..] {
             assert!(

@@ -5,7 +5,7 @@
 //! `#[partest::test_case(…)]`, and a bare `#[rstest]` gets `#[partest::test]` below it.
 //! What cannot be converted is listed with the reason.
 
-use partest_scan::classify::{self, Attr};
+use partest_scan::classify::{self, is_std_test, serial_attribute, serial_key, Attr};
 use partest_scan::lexer::{lex, Tok, Token};
 
 /// One test form left as it was, with why.
@@ -58,25 +58,6 @@ fn arguments<'t>(text: &'t str, attr: &Attr) -> &'t str {
     }
 }
 
-fn is_std_test(path: &str, imports_test: bool) -> bool {
-    (path == "test" && !imports_test)
-        || ((path.starts_with("core::prelude::") || path.starts_with("std::prelude::"))
-            && path.ends_with("::test"))
-}
-
-/// The serial key serial_test's attribute means (`serial_test` for the keyless form).
-fn serial_key(attr: &Attr) -> String {
-    let key = attr
-        .tokens
-        .iter()
-        .skip_while(|t| **t != Tok::Punct('('))
-        .find_map(|t| match t {
-            Tok::Ident(k) => Some(k.clone()),
-            _ => None,
-        });
-    key.unwrap_or_else(|| "serial_test".to_owned())
-}
-
 /// `#[partest::test]` with `args` (already joined), if any.
 fn partest_test(args: &[String]) -> String {
     match args.is_empty() {
@@ -125,10 +106,7 @@ impl Group<'_> {
 
     /// The edits for the group, recording what it converted or left.
     fn edits(&self, out: &mut Rewritten) -> Vec<Edit> {
-        let serial = self
-            .attrs
-            .iter()
-            .find(|a| a.path == "serial" || a.path == "serial_test::serial");
+        let serial = serial_attribute(self.attrs);
         let serial_arg: Vec<String> = serial
             .map(|a| format!("serial({})", serial_key(a)))
             .into_iter()
