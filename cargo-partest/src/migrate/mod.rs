@@ -314,3 +314,59 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn package(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn a_binarys_unit_tests_get_their_own_entry_point() {
+        let dir = package(&[
+            ("Cargo.toml", "[package]\nname = \"tool\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"),
+            ("src/main.rs", "fn main() {\n    println!(\"hi\");\n}\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn works() {}\n}\n"),
+        ]);
+        let plan = plan(&dir.path().join("Cargo.toml"), Some("/p")).unwrap();
+        let main = &plan.files[&dir.path().join("src/main.rs")].1;
+        assert_eq!(
+            main,
+            "#[cfg(not(test))]\nfn main() {\n    println!(\"hi\");\n}\n\n#[cfg(test)]\nmod tests {\n    #[partest::test]\n    fn works() {}\n}\n\n#[cfg(test)]\npartest::main!();\n"
+        );
+        let manifest = &plan.files[&dir.path().join("Cargo.toml")].1;
+        assert!(
+            manifest.contains("[[bin]]\nname = \"tool\"\npath = \"src/main.rs\"\nharness = false"),
+            "{manifest}"
+        );
+        assert!(
+            manifest.contains("partest = { path = \"/p\" }"),
+            "{manifest}"
+        );
+        assert!(plan.skipped.is_empty());
+    }
+
+    #[test]
+    fn a_target_with_a_harness_of_its_own_is_left_and_said() {
+        let dir = package(&[
+            ("Cargo.toml", "[package]\nname = \"p\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[[test]]\nname = \"custom\"\nharness = false\n"),
+            ("tests/custom.rs", "fn main() {}\n"),
+            ("tests/plain.rs", "#[test]\nfn t() {}\n"),
+        ]);
+        let plan = plan(&dir.path().join("Cargo.toml"), None).unwrap();
+        assert!(!plan.files.contains_key(&dir.path().join("tests/custom.rs")));
+        assert!(plan
+            .notes
+            .iter()
+            .any(|n| n.contains("tests/custom.rs defines its own `fn main`")));
+        let plain = &plan.files[&dir.path().join("tests/plain.rs")].1;
+        assert_eq!(plain, "#[partest::test]\nfn t() {}\n\npartest::main!();\n");
+    }
+}
