@@ -1,7 +1,8 @@
 //! `cargo partest migrate` on published crates, fetched from the crate registry at exact
 //! versions with their lockfiles pinned (`tests/fixtures/real`): semver 1.0.28 (integration
-//! tests), tokio-stream 0.1.19 (`#[tokio::test]`, `start_paused`, `time::pause`) and
-//! typed-path 0.12.4 (hundreds of unit tests in `src/`). Before and after the migration,
+//! tests), tokio-stream 0.1.19 (`#[tokio::test]`, `start_paused`, `time::pause`),
+//! typed-path 0.12.4 (hundreds of unit tests in `src/`) and base64 0.22.1 (rstest cases
+//! through rstest_reuse templates, unit tests in `src/`). Before and after the migration,
 //! at 1 and 4 threads: the same test list and the same outcomes; `--check` fails before
 //! and passes after; a second migration changes nothing.
 
@@ -11,10 +12,11 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 /// (crate, version, cargo test options).
-const CRATES: [(&str, &str, &[&str]); 3] = [
+const CRATES: [(&str, &str, &[&str]); 4] = [
     ("semver", "1.0.28", &[]),
     ("tokio-stream", "0.1.19", &["--all-features"]),
     ("typed-path", "0.12.4", &[]),
+    ("base64", "0.22.1", &[]),
 ];
 
 fn cargo(dir: &Path, args: &[&str]) -> Output {
