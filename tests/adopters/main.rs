@@ -3,6 +3,8 @@
 
 mod common;
 
+#[cfg(target_os = "linux")]
+mod async_pool;
 mod capture;
 mod fixtures;
 mod flags;
