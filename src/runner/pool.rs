@@ -411,7 +411,7 @@ pub(crate) fn run<H: EventHandler>(
         // Past --run-timeout, worker processes of abandoned positions are still running.
         #[cfg(unix)]
         if !config.processes.is_empty() {
-            child::kill_all();
+            super::process::groups::kill_all();
         }
     }
     let (not_run, waited) = shared.state.finish();

@@ -4,8 +4,11 @@
 //! coordinator owns: a test's output is what the file holds when it ends, also when the
 //! worker crashed; what leftover threads write between tests goes to the real stderr.
 
+use super::groups::{describe, live_pids, signal_group, CLOSED};
 use super::protocol::{self, FrameReader, FromWorker, NoFrame, ToWorker, CONTROL_FD};
 use super::WORKER_ENV;
+
+mod whole;
 use crate::duration::show;
 use crate::event::Completed;
 use crate::outcome::Outcome;
@@ -18,11 +21,11 @@ use std::fs::File;
 use std::io::{self, Seek, SeekFrom, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What every worker process of a run is started with.
@@ -88,8 +91,6 @@ pub(crate) struct WorkerProcess {
     live: Option<Live>,
 }
 
-/// Process ids of the run's live workers (their group ids too), for [`kill_all`].
-static LIVE: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 /// Whether a test's output already carried std's backtrace note: a run shows it once, as
 /// libtest's one process does, however many worker processes printed it.
 static NOTE_SHOWN: AtomicBool = AtomicBool::new(false);
@@ -103,63 +104,6 @@ fn once_per_run(mut output: Vec<u8>) -> Vec<u8> {
         }
     }
     output
-}
-
-/// Set by [`kill_all`]: no worker starts any more.
-static CLOSED: AtomicBool = AtomicBool::new(false);
-
-fn live_pids() -> std::sync::MutexGuard<'static, Vec<u32>> {
-    LIVE.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Kills every worker process still alive, with its group (the run is over, e.g. past
-/// `--run-timeout`); no worker starts afterwards.
-pub(crate) fn kill_all() {
-    CLOSED.store(true, Ordering::SeqCst);
-    for pid in live_pids().drain(..) {
-        signal_group(pid, libc::SIGKILL);
-    }
-}
-
-fn signal_group(pid: u32, signal: i32) {
-    // SAFETY: kill has no memory-safety preconditions; a group that is gone gives ESRCH.
-    unsafe { libc::kill(-(pid as i32), signal) };
-}
-
-/// The name of signal `n` (`SIGSEGV`), for crash reports.
-pub(crate) fn signal_name(n: i32) -> String {
-    let name = match n {
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGBUS => "SIGBUS",
-        libc::SIGFPE => "SIGFPE",
-        libc::SIGILL => "SIGILL",
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGTERM => "SIGTERM",
-        libc::SIGINT => "SIGINT",
-        libc::SIGHUP => "SIGHUP",
-        libc::SIGQUIT => "SIGQUIT",
-        libc::SIGPIPE => "SIGPIPE",
-        libc::SIGTRAP => "SIGTRAP",
-        libc::SIGSYS => "SIGSYS",
-        libc::SIGUSR1 => "SIGUSR1",
-        libc::SIGUSR2 => "SIGUSR2",
-        libc::SIGALRM => "SIGALRM",
-        _ => return format!("signal {n}"),
-    };
-    format!("signal {n} ({name})")
-}
-
-/// How a worker's end reads in a report: `signal 11 (SIGSEGV)`, `exit code 3`.
-fn describe(status: Option<ExitStatus>) -> String {
-    match status {
-        Some(s) if s.signal().is_some() => signal_name(s.signal().unwrap_or_default()),
-        Some(s) => match s.code() {
-            Some(code) => format!("exit code {code}"),
-            None => s.to_string(),
-        },
-        None => "it stopped answering".to_owned(),
-    }
 }
 
 fn set_timeout(stream: &mut UnixStream, wait: Option<Duration>) -> io::Result<()> {
@@ -324,44 +268,6 @@ impl WorkerProcess {
                     crashed: true,
                 }
             }
-        }
-    }
-
-    /// Runs a plain libtest binary whole (its own report is the output); it fails when
-    /// the binary does.
-    fn run_whole(&self, test: Test, started: Instant) -> Attempt {
-        let settings = &self.settings;
-        let ran = (|| -> io::Result<(ExitStatus, Vec<u8>)> {
-            let mut command = settings.command();
-            let file = capture_file()?;
-            if settings.capture {
-                command.stdout(file.try_clone()?).stderr(file.try_clone()?);
-            }
-            let status = command.status()?;
-            let size = file.metadata()?.len();
-            Ok((status, kept_output(&file, 0, size)?))
-        })();
-        let (outcome, output) = match ran {
-            Ok((status, output)) if status.success() => (Outcome::Passed, output),
-            Ok((status, output)) => (
-                Outcome::Failed {
-                    message: Some(format!(
-                        "the test binary ended with {}",
-                        describe(Some(status))
-                    )),
-                },
-                output,
-            ),
-            Err(e) => (
-                Outcome::Failed {
-                    message: Some(format!("could not run the test binary: {e}")),
-                },
-                Vec::new(),
-            ),
-        };
-        Attempt {
-            done: Completed::new(test, outcome, started.elapsed(), output),
-            crashed: false,
         }
     }
 

@@ -4,6 +4,7 @@
 //! scheduler, the reports and the history stay in the coordinator.
 
 pub(crate) mod child;
+pub(crate) mod groups;
 pub(crate) mod protocol;
 pub(crate) mod serve;
 

@@ -1,0 +1,52 @@
+//! A plain libtest binary run whole, as one unit of a `cargo partest` run: its exit status
+//! is the verdict, its output (captured unless `--nocapture`) the block.
+
+use super::{Attempt, WorkerProcess};
+use crate::event::Completed;
+use crate::outcome::Outcome;
+use crate::registry::Test;
+use crate::runner::capture::{capture_file, kept_output};
+use crate::runner::process::groups::describe;
+use std::io;
+use std::process::ExitStatus;
+use std::time::Instant;
+
+impl WorkerProcess {
+    /// Runs a plain libtest binary whole (its own report is the output); it fails when
+    /// the binary does.
+    pub(super) fn run_whole(&self, test: Test, started: Instant) -> Attempt {
+        let settings = &self.settings;
+        let ran = (|| -> io::Result<(ExitStatus, Vec<u8>)> {
+            let mut command = settings.command();
+            let file = capture_file()?;
+            if settings.capture {
+                command.stdout(file.try_clone()?).stderr(file.try_clone()?);
+            }
+            let status = command.status()?;
+            let size = file.metadata()?.len();
+            Ok((status, kept_output(&file, 0, size)?))
+        })();
+        let (outcome, output) = match ran {
+            Ok((status, output)) if status.success() => (Outcome::Passed, output),
+            Ok((status, output)) => (
+                Outcome::Failed {
+                    message: Some(format!(
+                        "the test binary ended with {}",
+                        describe(Some(status))
+                    )),
+                },
+                output,
+            ),
+            Err(e) => (
+                Outcome::Failed {
+                    message: Some(format!("could not run the test binary: {e}")),
+                },
+                Vec::new(),
+            ),
+        };
+        Attempt {
+            done: Completed::new(test, outcome, started.elapsed(), output),
+            crashed: false,
+        }
+    }
+}
