@@ -36,13 +36,16 @@ fn on_keeper<R: Send + 'static>(job: impl FnOnce() -> R + Send + 'static) -> R {
     static KEEPER: OnceLock<Mutex<mpsc::Sender<Job>>> = OnceLock::new();
     let sender = KEEPER.get_or_init(|| {
         let (tx, rx) = mpsc::channel::<Job>();
-        let started = std::thread::Builder::new()
-            .name("partest-services".into())
-            .spawn(move || {
-                for job in rx {
-                    job();
-                }
-            });
+        // It belongs to the run, not to the test that starts the first server.
+        let started = crate::fixtures::worker_runtime::not_inherited(|| {
+            std::thread::Builder::new()
+                .name("partest-services".into())
+                .spawn(move || {
+                    for job in rx {
+                        job();
+                    }
+                })
+        });
         if let Err(e) = started {
             panic!("partest could not start its services thread: {e}");
         }
