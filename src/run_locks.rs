@@ -2,9 +2,10 @@
 //! runs a process per test, so partest's scheduler cannot keep markers apart there. Each
 //! process takes `flock(2)` locks in a directory named after `NEXTEST_RUN_ID` before its
 //! test runs — shared on the run's lock for every test, exclusive for a `serial` test, one
-//! exclusive lock per `serial(key)`, one of K slot locks for a pool of K (the slot is the
-//! lease `redis_db()` / `resource_slot()` return), for the heavy limit and for each capped
-//! marker — always in that order, so no two processes can wait on each other in a cycle.
+//! exclusive lock per `serial(key)`, one of the Redis database locks (the database is what
+//! `redis_db()` returns), one of K slot locks for a pool of K (the slot is what
+//! `resource_slot()` returns), for the heavy limit and for each capped marker — always in
+//! that order, so no two processes can wait on each other in a cycle.
 //! The kernel releases them when the process ends, however it ends. The generated
 //! `--nextest-config` stays the efficient way: with it no process sits in a slot waiting.
 //!
