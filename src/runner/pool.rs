@@ -9,18 +9,20 @@
 //! kills it at the test's timeout; the watchdog then only warns about slow tests and
 //! ends the run at `--run-timeout`.
 
-use super::execute::{self, Capture, CaptureMode};
+use super::execute::{Capture, CaptureMode};
 #[cfg(unix)]
 use super::process::child::{self, WorkerProcess};
 use super::run_state::{Limits, RunState};
 use super::watchdog;
-use crate::event::{Completed, Event, EventHandler, FailedAttempt};
+
+mod attempts;
+use crate::event::{Completed, Event, EventHandler};
 use crate::filter::{Disposition, Planned};
 use crate::fixtures::{self, resources};
 use crate::outcome::Outcome;
 use crate::scheduler::{Lease, Next, Scheduler};
 use std::io;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Duration;
@@ -228,70 +230,6 @@ impl<H: EventHandler> Shared<H> {
         );
         if !(self.emit(Event::Started(planned.test)) && self.emit(Event::Finished(done))) {
             self.state.stop();
-        }
-    }
-
-    /// Runs `test`, again after each failure while attempts remain, keeping every failed
-    /// attempt's output and note.
-    fn run_with_reruns(
-        &self,
-        index: usize,
-        leases: &[(&'static str, u32)],
-        executor: &mut Executor,
-    ) -> Completed {
-        let test = self.plan[index].test;
-        let retries = if test.def.retries > 0 {
-            test.def.retries
-        } else {
-            self.config.reruns
-        };
-        let mut earlier = Vec::new();
-        loop {
-            let done = self.attempt(index, leases, executor);
-            let failed = matches!(done.outcome, Outcome::Failed { .. });
-            if !failed || earlier.len() >= retries as usize {
-                return Completed { earlier, ..done };
-            }
-            if let Outcome::Failed { message } = done.outcome {
-                earlier.push(FailedAttempt {
-                    output: done.output,
-                    message,
-                });
-            }
-            if !self.config.reruns_delay.is_zero() {
-                thread::sleep(self.config.reruns_delay);
-            }
-        }
-    }
-
-    /// One attempt of `test` on `executor`. A crashed worker process counts toward
-    /// `--max-worker-restart`; past it, no new test starts.
-    fn attempt(
-        &self,
-        index: usize,
-        leases: &[(&'static str, u32)],
-        executor: &mut Executor,
-    ) -> Completed {
-        let test = self.plan[index].test;
-        match executor {
-            Executor::Here(capture) => execute::run(test, capture, self.config.default_timeout),
-            #[cfg(unix)]
-            Executor::Processes(workers) => {
-                let binary = self.config.binary_of.get(index).map_or(0, |b| *b as usize);
-                let limit = test.def.timeout.or(self.config.default_timeout);
-                let attempt = workers[binary].run(test, leases, limit);
-                if attempt.crashed {
-                    let crashes = self.crashes.fetch_add(1, Ordering::SeqCst) + 1;
-                    if crashes == self.config.max_worker_restart + 1 {
-                        self.emit(Event::Warning(format!(
-                            "partest: {crashes} worker processes crashed, more than --max-worker-restart {} allows; no new test starts",
-                            self.config.max_worker_restart
-                        )));
-                        self.state.stop();
-                    }
-                }
-                attempt.done
-            }
         }
     }
 

@@ -17,7 +17,7 @@ fn a_lazily_growing_per_worker_pool_serves_200_tests_on_4_workers() {
     for mode in modes {
         let dir = tempfile::tempdir().unwrap();
         let out = run_with_env(
-            "pool",
+            "queries",
             mode,
             &[("PARTEST_RECORD_DIR", dir.path().to_str().unwrap())],
         );

@@ -49,7 +49,9 @@ pub fn build_executables(mut cmd: Command) -> HashMap<String, PathBuf> {
     map
 }
 
-/// Path of the fixture test binary `name` (a `[[test]]` target), building all once.
+/// Path of the fixture test binary `name` (a `[[test]]` target), building all once. A
+/// package's lib unit tests carry the package's name: a test target of that name would
+/// collide with them here, so the fixtures give theirs other names.
 pub fn binary(name: &str) -> PathBuf {
     static BINARIES: OnceLock<HashMap<String, PathBuf>> = OnceLock::new();
     let map = BINARIES.get_or_init(|| {

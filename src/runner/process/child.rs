@@ -8,23 +8,25 @@ use super::groups::{describe, live_pids, signal_group, CLOSED};
 use super::protocol::{self, FrameReader, FromWorker, NoFrame, ToWorker, CONTROL_FD};
 use super::WORKER_ENV;
 
+mod output;
 mod whole;
+
 use crate::duration::show;
 use crate::event::Completed;
 use crate::outcome::Outcome;
 use crate::registry::{Test, TestFn};
 use crate::runner::capture::{capture_file, kept_output};
-use crate::runner::panic_hook::BACKTRACE_NOTE;
 use crate::runner::run_state::deadlines;
+use output::{forward_leftovers, once_per_run};
 use std::ffi::OsString;
 use std::fs::File;
-use std::io::{self, Seek, SeekFrom, Write};
+use std::io;
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -89,21 +91,6 @@ pub(crate) struct WorkerProcess {
     slot: usize,
     settings: Arc<Settings>,
     live: Option<Live>,
-}
-
-/// Whether a test's output already carried std's backtrace note: a run shows it once, as
-/// libtest's one process does, however many worker processes printed it.
-static NOTE_SHOWN: AtomicBool = AtomicBool::new(false);
-
-/// `output` with std's backtrace note removed unless it is the run's first.
-fn once_per_run(mut output: Vec<u8>) -> Vec<u8> {
-    let note = BACKTRACE_NOTE.as_bytes();
-    if let Some(at) = output.windows(note.len()).position(|w| w == note) {
-        if NOTE_SHOWN.swap(true, Ordering::Relaxed) {
-            output.drain(at..at + note.len());
-        }
-    }
-    output
 }
 
 fn set_timeout(stream: &mut UnixStream, wait: Option<Duration>) -> io::Result<()> {
@@ -387,27 +374,5 @@ impl WorkerProcess {
 impl Drop for WorkerProcess {
     fn drop(&mut self) {
         self.reap();
-    }
-}
-
-/// Writes what the worker wrote since the last test ended (a thread left running, a
-/// teardown) to the real stderr, and empties the capture file for the next test.
-fn forward_leftovers(file: &mut File, read: &mut u64) {
-    let size = file.metadata().map_or(*read, |m| m.len());
-    if size == 0 {
-        // Nothing written since the file was last emptied.
-        *read = 0;
-        return;
-    }
-    if size > *read {
-        if let Ok(text) = kept_output(file, *read, size) {
-            let _ = io::stderr().lock().write_all(&text);
-        }
-    }
-    // The worker is idle: moving the shared offset back to 0 is safe.
-    if file.set_len(0).is_ok() && file.seek(SeekFrom::Start(0)).is_ok() {
-        *read = 0;
-    } else {
-        *read = size;
     }
 }

@@ -1,0 +1,79 @@
+//! One test's attempts on a worker: the executor runs it (this thread, or the worker's
+//! process), again after each failure while reruns remain; crashed worker processes count
+//! toward `--max-worker-restart`.
+
+use super::{Executor, Shared};
+#[cfg(unix)]
+use crate::event::Event;
+use crate::event::{Completed, EventHandler, FailedAttempt};
+use crate::outcome::Outcome;
+use crate::runner::execute;
+#[cfg(unix)]
+use std::sync::atomic::Ordering;
+use std::thread;
+
+impl<H: EventHandler> Shared<H> {
+    /// Runs `test`, again after each failure while attempts remain, keeping every failed
+    /// attempt's output and note.
+    pub(super) fn run_with_reruns(
+        &self,
+        index: usize,
+        leases: &[(&'static str, u32)],
+        executor: &mut Executor,
+    ) -> Completed {
+        let test = self.plan[index].test;
+        let retries = if test.def.retries > 0 {
+            test.def.retries
+        } else {
+            self.config.reruns
+        };
+        let mut earlier = Vec::new();
+        loop {
+            let done = self.attempt(index, leases, executor);
+            let failed = matches!(done.outcome, Outcome::Failed { .. });
+            if !failed || earlier.len() >= retries as usize {
+                return Completed { earlier, ..done };
+            }
+            if let Outcome::Failed { message } = done.outcome {
+                earlier.push(FailedAttempt {
+                    output: done.output,
+                    message,
+                });
+            }
+            if !self.config.reruns_delay.is_zero() {
+                thread::sleep(self.config.reruns_delay);
+            }
+        }
+    }
+
+    /// One attempt of `test` on `executor`. A crashed worker process counts toward
+    /// `--max-worker-restart`; past it, no new test starts.
+    fn attempt(
+        &self,
+        index: usize,
+        leases: &[(&'static str, u32)],
+        executor: &mut Executor,
+    ) -> Completed {
+        let test = self.plan[index].test;
+        match executor {
+            Executor::Here(capture) => execute::run(test, capture, self.config.default_timeout),
+            #[cfg(unix)]
+            Executor::Processes(workers) => {
+                let binary = self.config.binary_of.get(index).map_or(0, |b| *b as usize);
+                let limit = test.def.timeout.or(self.config.default_timeout);
+                let attempt = workers[binary].run(test, leases, limit);
+                if attempt.crashed {
+                    let crashes = self.crashes.fetch_add(1, Ordering::SeqCst) + 1;
+                    if crashes == self.config.max_worker_restart + 1 {
+                        self.emit(Event::Warning(format!(
+                            "partest: {crashes} worker processes crashed, more than --max-worker-restart {} allows; no new test starts",
+                            self.config.max_worker_restart
+                        )));
+                        self.state.stop();
+                    }
+                }
+                attempt.done
+            }
+        }
+    }
+}
