@@ -53,6 +53,7 @@
 //! - `fixtures`, `services`: what a running test can ask for;
 //! - `nextest`: the bridge to cargo-nextest; `entry`, `conclusion`: the glue and the exit code.
 
+mod claims;
 mod cli;
 mod conclusion;
 mod config;

@@ -5,18 +5,19 @@
 //! The binary applies its own selection (filters, `-m`, `--lf`, partitions) first.
 //!
 //! One line per item, fields separated by tabs, `\\`, tab and newline escaped:
-//! `partest-manifest 1`, then `setting KEY VALUE…` lines, `filtered_out N`, and
+//! `partest-manifest 2`, then `setting KEY VALUE…` lines, `filtered_out N`, and
 //! `test` lines (see [`write`]).
 
 use crate::cli::SchedulingArgs;
-use crate::constraints::{Concurrency, RedisDbs, ResourceUse};
+use crate::claims::{self, Claim};
+use crate::constraints::{Concurrency, RedisDbs};
 use crate::filter::{Disposition, Planned};
 use crate::registry::{Ignore, Test, TestDef, TestFn};
 use std::fmt::Write as _;
 use std::num::NonZeroUsize;
 use std::time::Duration;
 
-const HEADER: &str = "partest-manifest 1";
+const HEADER: &str = "partest-manifest 2";
 
 fn escape(text: &str) -> String {
     text.replace('\\', "\\\\")
@@ -92,31 +93,17 @@ pub(crate) fn write(
             .timeout
             .or(settings.timeout)
             .map_or("-".to_owned(), |t| t.as_millis().to_string());
-        let concurrency = match def.concurrency {
-            Concurrency::Parallel => "-".to_owned(),
-            Concurrency::Serial => "serial".to_owned(),
-            Concurrency::SerialKeys(keys) => format!("keys={}", keys.join(",")),
-        };
-        let resources: Vec<String> = def
-            .resources
-            .iter()
-            .map(|r| match r.count {
-                Some(n) => format!("{}:{n}", r.pool),
-                None => r.pool.to_owned(),
-            })
-            .collect();
-        let resources: Vec<&str> = resources.iter().map(String::as_str).collect();
+        // Caps are the run's setting, not the test's: the reader adds them.
+        let claims: Vec<String> = claims::of(def, &[]).iter().map(Claim::to_string).collect();
+        let claims: Vec<&str> = claims.iter().map(String::as_str).collect();
         let _ = writeln!(
             out,
-            "test\t{}\t{disposition}\t{timeout}\t{}\t{}\t{concurrency}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "test\t{}\t{disposition}\t{timeout}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             escape(planned.test.name),
             u8::from(matches!(def.run, TestFn::Async(_))),
             def.retries,
-            u8::from(def.heavy_resource),
-            u8::from(def.redis_isolated),
-            def.group.unwrap_or("-"),
+            list(&claims),
             list(def.markers),
-            list(&resources),
             escape(def.module_path),
             escape(def.file),
             def.line,
@@ -208,7 +195,7 @@ pub(crate) fn parse(text: &str, group_prefix: &str) -> Result<Manifest, String> 
             }
             ("setting", 3) if f[1] == "strict_markers" => manifest.markers.strict = f[2] == "1",
             ("filtered_out", 2) => manifest.filtered_out = number(f[1], "count").map_err(at)?,
-            ("test", 16) => manifest.tests.push(test(&f, group_prefix).map_err(at)?),
+            ("test", 12) => manifest.tests.push(test(&f, group_prefix).map_err(at)?),
             _ => return Err(at(format!("`{line}` is not a manifest line"))),
         }
     }
@@ -235,45 +222,32 @@ fn test(f: &[&str], group_prefix: &str) -> Result<Planned, String> {
         "-" => None,
         ms => Some(Duration::from_millis(number(ms, "timeout")?)),
     };
-    let concurrency = match f[6] {
-        "-" => Concurrency::Parallel,
-        "serial" => Concurrency::Serial,
-        other => match other.strip_prefix("keys=") {
-            Some(keys) => Concurrency::SerialKeys(leak_list(keys)),
-            None => return Err(format!("`{other}` is not a concurrency")),
-        },
-    };
-    let resources: Vec<ResourceUse> = leak_list(f[11])
-        .iter()
-        .map(|r| match r.split_once(':') {
-            Some((pool, count)) => Ok(ResourceUse {
-                pool: leak(pool.to_owned()),
-                count: Some(number(count, "pool size")?),
-            }),
-            None => Ok(ResourceUse {
-                pool: r,
-                count: None,
-            }),
-        })
-        .collect::<Result<_, String>>()?;
+    let mut claims = Vec::new();
+    for text in leak_list(f[6]) {
+        claims.push(match Claim::parse(text)? {
+            Claim::Group(g) => Claim::Group(leak(format!("{group_prefix}{g}"))),
+            claim => claim,
+        });
+    }
+    let declared = claims::declared(&claims);
     let def: &'static TestDef = Box::leak(Box::new(TestDef {
         name: name.rsplit("::").next().unwrap_or(name),
-        module_path: leak(unescape(f[12])),
-        file: leak(unescape(f[13])),
-        line: number(f[14], "line")?,
-        column: number(f[15], "column")?,
+        module_path: leak(unescape(f[8])),
+        file: leak(unescape(f[9])),
+        line: number(f[10], "line")?,
+        column: number(f[11], "column")?,
         run: if f[4] == "1" {
             TestFn::Async(|| Box::pin(async { Err("partest: runs in its own binary".into()) }))
         } else {
             TestFn::Plain(elsewhere)
         },
         ignore,
-        concurrency,
-        heavy_resource: f[7] == "1",
-        redis_isolated: f[8] == "1",
-        group: (f[9] != "-").then(|| leak(format!("{group_prefix}{}", f[9]))),
-        markers: leak_list(f[10]),
-        resources: Box::leak(resources.into_boxed_slice()),
+        concurrency: declared.concurrency.unwrap_or(Concurrency::Parallel),
+        heavy_resource: declared.heavy_resource,
+        redis_isolated: declared.redis_isolated,
+        group: declared.group,
+        markers: leak_list(f[7]),
+        resources: declared.resources,
         timeout,
         retries: number(f[5], "retry count")?,
         ..TestDef::DEFAULT
@@ -287,6 +261,7 @@ fn test(f: &[&str], group_prefix: &str) -> Result<Planned, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::constraints::ResourceUse;
 
     static KEYS: [&str; 2] = ["db", "cache"];
     static MARKERS: [&str; 2] = ["slow", "integration"];
@@ -349,7 +324,7 @@ mod tests {
             Disposition::Ignore(Some("needs\na GPU"))
         ));
         let d = t.test.def;
-        assert_eq!(d.concurrency, Concurrency::SerialKeys(&["db", "cache"]));
+        assert_eq!(d.concurrency, Concurrency::SerialKeys(&["cache", "db"]));
         assert!(d.heavy_resource && d.redis_isolated);
         assert_eq!(d.group, Some("bin1/ledger"));
         assert_eq!(d.markers, &MARKERS);

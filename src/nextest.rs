@@ -6,9 +6,11 @@
 //!   and each capped marker → a test group with that many `max-threads`; inside a pool's
 //!   group, partest leases the slot nextest gives (`NEXTEST_TEST_GROUP_SLOT`).
 //!
-//! nextest puts a test in one group at most: a test with several constraints gets the
-//! first of pool, key, group, heavy, cap, and the fragment lists what it could not express.
+//! nextest puts a test in one group at most: a test with several claims gets its first
+//! pool's group, else its first claim's (key, heavy, cap, group, in claim order), and the
+//! fragment lists what it could not express.
 
+use crate::claims::{self, Claim};
 use crate::cli::SchedulingArgs;
 use crate::constraints::Concurrency;
 use crate::registry::Test;
@@ -126,43 +128,39 @@ pub(crate) fn config(tests: &[Test], args: &SchedulingArgs, threads: usize) -> S
     out
 }
 
-/// The nextest test groups `test` would need, with their sizes, most important first:
-/// its pools, its serial keys, its group, the heavy limit, its capped markers.
+/// The nextest test groups `test`'s claims need, with their sizes: a pool's first (inside
+/// it nextest hands out the slot), then the others in claim order. `serial` is no group
+/// (`threads-required`).
 fn wanted_groups(test: &Test, args: &SchedulingArgs, heavy_limit: usize) -> Vec<(String, usize)> {
-    let def = test.def;
     let pool_size = |name: &str, count: Option<u32>| {
         crate::scheduler::pool_size(args, name, count.map(|c| c as usize))
     };
-    let mut wanted: Vec<(String, usize)> = def
-        .resources
-        .iter()
-        .map(|r| {
-            let group = format!("{POOL_GROUP_PREFIX}{}", sanitize(r.pool));
-            (group, pool_size(r.pool, r.count))
+    let cap = |marker: &str| {
+        let found = args.caps.iter().find(|(m, _)| m == marker);
+        found.map_or(1, |(_, n)| n.get())
+    };
+    let mut wanted: Vec<(bool, String, usize)> = claims::of(test.def, &args.caps)
+        .into_iter()
+        .filter_map(|claim| match claim {
+            Claim::Serial => None,
+            Claim::Key(key) => Some((false, format!("partest-key-{}", sanitize(key)), 1)),
+            Claim::Redis => Some((
+                true,
+                format!("{POOL_GROUP_PREFIX}{REDIS_POOL}"),
+                pool_size(REDIS_POOL, None),
+            )),
+            Claim::Pool { name, count } => Some((
+                true,
+                format!("{POOL_GROUP_PREFIX}{}", sanitize(name)),
+                pool_size(name, count),
+            )),
+            Claim::Heavy => Some((false, "partest-heavy".to_owned(), heavy_limit)),
+            Claim::Cap(m) => Some((false, format!("partest-marker-{}", sanitize(m)), cap(m))),
+            Claim::Group(g) => Some((false, format!("partest-group-{}", sanitize(g)), 1)),
         })
         .collect();
-    if def.redis_isolated {
-        let group = format!("{POOL_GROUP_PREFIX}{REDIS_POOL}");
-        wanted.push((group, pool_size(REDIS_POOL, None)));
-    }
-    if let Concurrency::SerialKeys(keys) = def.concurrency {
-        wanted.extend(
-            keys.iter()
-                .map(|k| (format!("partest-key-{}", sanitize(k)), 1)),
-        );
-    }
-    if let Some(g) = def.group {
-        wanted.push((format!("partest-group-{}", sanitize(g)), 1));
-    }
-    if def.heavy_resource {
-        wanted.push(("partest-heavy".to_owned(), heavy_limit));
-    }
-    for (marker, cap) in &args.caps {
-        if def.markers.contains(&marker.as_str()) {
-            wanted.push((format!("partest-marker-{}", sanitize(marker)), cap.get()));
-        }
-    }
-    wanted
+    wanted.sort_by_key(|(pool, _, _)| !pool);
+    wanted.into_iter().map(|(_, g, n)| (g, n)).collect()
 }
 
 /// Under nextest, in a pool's test group: (pool name, the slot nextest gave this test).

@@ -4,8 +4,9 @@
 //! test runs — shared on the run's lock for every test, exclusive for a `serial` test, one
 //! exclusive lock per `serial(key)`, one of the Redis database locks (the database is what
 //! `redis_db()` returns), one of K slot locks for a pool of K (the slot is what
-//! `resource_slot()` returns), for the heavy limit and for each capped marker — always in
-//! that order, so no two processes can wait on each other in a cycle.
+//! `resource_slot()` returns), for the heavy limit and for each capped marker, one
+//! exclusive lock per `group` (its tests run one at a time) — always in the order of the
+//! test's claims (`claims.rs`), so no two processes can wait on each other in a cycle.
 //! The kernel releases them when the process ends, however it ends. The generated
 //! `--nextest-config` stays the efficient way: with it no process sits in a slot waiting.
 //!
@@ -15,8 +16,9 @@
 //! ([`record_redis_range`]), and a test leases only from the databases every recorded range
 //! holds, so a database one binary keeps for sharing is never leased by another.
 
+use crate::claims::{self, Claim};
 use crate::cli::SchedulingArgs;
-use crate::constraints::{Concurrency, RedisDbs};
+use crate::constraints::RedisDbs;
 use crate::filter::{Disposition, Selection};
 use crate::registry::Test;
 use crate::scheduler::{pool_size, REDIS_POOL};
@@ -145,6 +147,56 @@ impl Taker<'_> {
             pause = (pause * 2).min(Duration::from_millis(50));
         }
     }
+
+    /// Takes the lock(s) of one claim. Pools the test's nextest group already keeps
+    /// (`covered`) are left to nextest.
+    fn take(
+        &mut self,
+        claim: Claim,
+        args: &SchedulingArgs,
+        covered: Option<&str>,
+    ) -> std::io::Result<()> {
+        match claim {
+            Claim::Serial => {}
+            Claim::Key(key) => {
+                let what = format!("serial key `{key}`");
+                self.one(&format!("key-{}.lock", sanitize(key)), true, &what)?;
+            }
+            Claim::Redis => {
+                let range = run_redis_range(&self.dir, args.redis_dbs())?;
+                let what = "a Redis database";
+                let index = self.slot_among("redis-db", range.first..range.end(), what)?;
+                self.held.slots.push((REDIS_POOL.to_owned(), index));
+            }
+            Claim::Pool { name, .. } if covered == Some(name) => {}
+            Claim::Pool { name, count } => {
+                let size = pool_size(args, name, count.map(|c| c as usize));
+                let what = format!("a slot of pool `{name}`");
+                let slot = self.slot(&format!("pool-{}", sanitize(name)), size, &what)?;
+                self.held.slots.push((name.to_owned(), slot));
+            }
+            Claim::Heavy => {
+                let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+                let limit = args.heavy_limit.map_or_else(
+                    || crate::scheduler::default_heavy_limit(threads),
+                    |n| n.get(),
+                );
+                self.slot("heavy", limit, "a heavy_resource slot")?;
+            }
+            Claim::Cap(marker) => {
+                let cap = args.caps.iter().find(|(m, _)| m == marker);
+                let cap = cap.map_or(1, |(_, n)| n.get());
+                let what = format!("a slot of marker `{marker}`'s cap");
+                self.slot(&format!("cap-{}", sanitize(marker)), cap, &what)?;
+            }
+            // A group's tests share one worker under partest's scheduler: one at a time.
+            Claim::Group(group) => {
+                let what = format!("group `{group}`");
+                self.one(&format!("group-{}.lock", sanitize(group)), true, &what)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The locks of a test process under nextest (one test, `NEXTEST_RUN_ID` set); none
@@ -184,55 +236,12 @@ pub(crate) fn acquire(
         said: false,
         held: Held::default(),
     };
-    let def = test.def;
-    let serial = def.concurrency == Concurrency::Serial;
+    let claims = claims::of(test.def, &args.caps);
+    let serial = claims.first() == Some(&Claim::Serial);
     taker.one("run.lock", serial, "the serial tests")?;
-    if let Concurrency::SerialKeys(keys) = def.concurrency {
-        let mut keys: Vec<&str> = keys.to_vec();
-        keys.sort_unstable();
-        for key in keys {
-            let what = format!("serial key `{key}`");
-            taker.one(&format!("key-{}.lock", sanitize(key)), true, &what)?;
-        }
-    }
-    let mut pools: Vec<(&str, usize)> = def
-        .resources
-        .iter()
-        .map(|r| (r.pool, pool_size(args, r.pool, r.count.map(|c| c as usize))))
-        .collect();
-    pools.sort_unstable();
-    if def.redis_isolated {
-        let range = run_redis_range(&taker.dir, args.redis_dbs())?;
-        let what = "a Redis database";
-        let index = taker.slot_among("redis-db", range.first..range.end(), what)?;
-        taker.held.slots.push((REDIS_POOL.to_owned(), index));
-    }
-    for (pool, size) in pools {
-        if covered == Some(pool) {
-            continue;
-        }
-        let what = format!("a slot of pool `{pool}`");
-        let slot = taker.slot(&format!("pool-{}", sanitize(pool)), size, &what)?;
-        taker.held.slots.push((pool.to_owned(), slot));
-    }
-    if def.heavy_resource {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let limit = args.heavy_limit.map_or_else(
-            || crate::scheduler::default_heavy_limit(threads),
-            |n| n.get(),
-        );
-        taker.slot("heavy", limit, "a heavy_resource slot")?;
-    }
-    let mut caps: Vec<(&str, usize)> = args
-        .caps
-        .iter()
-        .filter(|(m, _)| def.markers.contains(&m.as_str()))
-        .map(|(m, n)| (m.as_str(), n.get()))
-        .collect();
-    caps.sort_unstable();
-    for (marker, cap) in caps {
-        let what = format!("a slot of marker `{marker}`'s cap");
-        taker.slot(&format!("cap-{}", sanitize(marker)), cap, &what)?;
+    // Claims come sorted, so every test process takes its locks in one order.
+    for claim in claims {
+        taker.take(claim, args, covered)?;
     }
     Ok(taker.held)
 }

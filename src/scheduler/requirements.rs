@@ -2,8 +2,8 @@
 //! small ids, and the run's capacities ([`Limits`]). Impossible or contradictory
 //! constraints are a [`ConstraintError`] before any test runs.
 
+use crate::claims::{self, Claim};
 use crate::cli::SchedulingArgs;
-use crate::constraints::Concurrency;
 use crate::dist::Dist;
 use crate::registry::Test;
 use std::collections::HashMap;
@@ -141,17 +141,6 @@ fn intern<K: Eq + std::hash::Hash>(map: &mut HashMap<K, u32>, key: K) -> u32 {
     *map.entry(key).or_insert(next)
 }
 
-/// Whether `test` needs nothing from the scheduler (the common case, kept cheap).
-fn is_unconstrained(test: &Test, caps: &HashMap<&str, u32>) -> bool {
-    let def = test.def;
-    def.concurrency == Concurrency::Parallel
-        && !def.heavy_resource
-        && !def.redis_isolated
-        && def.group.is_none()
-        && def.resources.is_empty()
-        && (caps.is_empty() || def.markers.is_empty())
-}
-
 impl Requirements {
     /// Whether the test needs nothing from the scheduler.
     pub(crate) fn is_plain(&self) -> bool {
@@ -211,11 +200,12 @@ pub(crate) fn build(
     };
     let scoped = matches!(args.dist(), Dist::LoadScope | Dist::LoadFile);
     for test in tests {
-        if !scoped && is_unconstrained(test, &builder.caps) {
+        let claims = claims::of(test.def, &args.caps);
+        if !scoped && claims.is_empty() {
             needs.of.push(PLAIN);
             continue;
         }
-        needs.push(builder.requirements(test)?);
+        needs.push(builder.requirements(test, &claims)?);
     }
     let limits = builder.finish(&mut needs, workers);
     Ok((limits, needs))
@@ -252,69 +242,62 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// What `test` needs.
-    fn requirements(&mut self, test: &Test) -> Result<Requirements, ConstraintError> {
-        let def = test.def;
-        let mut req = Requirements {
-            heavy: def.heavy_resource,
-            ..Requirements::default()
-        };
-        match def.concurrency {
-            Concurrency::Parallel => {}
-            Concurrency::Serial => req.serial = true,
-            Concurrency::SerialKeys(list) => {
-                req.keys = list.iter().map(|k| intern(&mut self.keys, *k)).collect()
+    /// What `test` needs, from its claims.
+    fn requirements(
+        &mut self,
+        test: &Test,
+        claims: &[Claim],
+    ) -> Result<Requirements, ConstraintError> {
+        let mut req = Requirements::default();
+        let (mut keys, mut pools, mut caps) = (Vec::new(), Vec::new(), Vec::new());
+        let mut explicit_group = None;
+        for claim in claims {
+            match *claim {
+                Claim::Serial => req.serial = true,
+                Claim::Key(key) => keys.push(intern(&mut self.keys, key)),
+                Claim::Redis => pools.push(self.pool_id(REDIS_POOL, None, test)?),
+                Claim::Pool { name, count } => pools.push(self.pool_id(name, count, test)?),
+                Claim::Heavy => req.heavy = true,
+                Claim::Cap(marker) => caps.extend(self.caps.get(marker).copied()),
+                Claim::Group(group) => explicit_group = Some(group),
             }
         }
-        req.pools = self.pool_ids(test)?.into();
-        req.caps = def
-            .markers
-            .iter()
-            .filter_map(|m| self.caps.get(m).copied())
-            .collect();
-        req.group = self.group_id(test);
+        (req.keys, req.pools, req.caps) = (keys.into(), pools.into(), caps.into());
+        req.group = self.group_id(test, explicit_group);
         Ok(req)
     }
 
-    /// The pools `test` leases from, checking that every declared size agrees.
-    fn pool_ids(&mut self, test: &Test) -> Result<Vec<u32>, ConstraintError> {
-        let def = test.def;
-        let mut uses: Vec<(&'static str, Option<usize>)> = def
-            .resources
-            .iter()
-            .map(|r| (r.pool, r.count.map(|c| c as usize)))
-            .collect();
-        if def.redis_isolated {
-            uses.push((REDIS_POOL, None));
+    /// The id of pool `name`, checking that every size declared for it agrees.
+    fn pool_id(
+        &mut self,
+        name: &'static str,
+        count: Option<u32>,
+        test: &Test,
+    ) -> Result<u32, ConstraintError> {
+        let id = intern(&mut self.pools, name) as usize;
+        if id == self.pool_sizes.len() {
+            self.pool_sizes.push((None, String::new()));
         }
-        let mut ids = Vec::with_capacity(uses.len());
-        for (name, count) in uses {
-            let id = intern(&mut self.pools, name) as usize;
-            if id == self.pool_sizes.len() {
-                self.pool_sizes.push((None, String::new()));
-            }
-            if let Some(count) = count {
-                let here = format!("{}:{}", def.file, def.line);
-                match &self.pool_sizes[id] {
-                    (Some(other), there) if *other != count => {
-                        return Err(ConstraintError::PoolSizeConflict {
-                            pool: name.to_string(),
-                            first: (*other, there.clone()),
-                            second: (count, here),
-                        })
-                    }
-                    _ => self.pool_sizes[id] = (Some(count), here),
+        if let Some(count) = count.map(|c| c as usize) {
+            let here = format!("{}:{}", test.def.file, test.def.line);
+            match &self.pool_sizes[id] {
+                (Some(other), there) if *other != count => {
+                    return Err(ConstraintError::PoolSizeConflict {
+                        pool: name.to_string(),
+                        first: (*other, there.clone()),
+                        second: (count, here),
+                    })
                 }
+                _ => self.pool_sizes[id] = (Some(count), here),
             }
-            ids.push(id as u32);
         }
-        Ok(ids)
+        Ok(id as u32)
     }
 
     /// The group `test` runs in: its explicit group, or its scope under loadscope /
     /// loadfile. Both must share one worker, so they are linked (a group spanning
     /// scopes merges those scopes).
-    fn group_id(&mut self, test: &Test) -> Option<u32> {
+    fn group_id(&mut self, test: &Test, explicit: Option<&str>) -> Option<u32> {
         let scope = match self.args.dist() {
             Dist::LoadScope => Some(format!(
                 "module {}",
@@ -323,7 +306,7 @@ impl<'a> Builder<'a> {
             Dist::LoadFile => Some(format!("file {}", test.def.file)),
             Dist::Load | Dist::No => None,
         };
-        let explicit = test.def.group.map(|g| format!("group {g}"));
+        let explicit = explicit.map(|g| format!("group {g}"));
         let ids: Vec<u32> = [explicit, scope]
             .into_iter()
             .flatten()

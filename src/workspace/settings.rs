@@ -119,9 +119,9 @@ mod tests {
     use super::*;
 
     fn manifest(settings: &str, redis_test: bool) -> Manifest {
-        let test = "test\tleases\trun\t-\t0\t0\t-\t0\t1\t-\t-\t-\tm\tt.rs\t1\t1\n";
+        let test = "test\tleases\trun\t-\t0\t0\tredis\t-\tm\tt.rs\t1\t1\n";
         let text = format!(
-            "partest-manifest 1\n{settings}filtered_out\t0\n{}",
+            "partest-manifest 2\n{settings}filtered_out\t0\n{}",
             if redis_test { test } else { "" }
         );
         crate::manifest::parse(&text, "b").unwrap()
