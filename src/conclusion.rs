@@ -1,7 +1,7 @@
 //! [`Conclusion`]: how a run ended, and its exit code (libtest's 0 or 101).
 
 use crate::error::Error;
-use crate::report::RunState;
+use crate::report::Tally;
 use std::process::ExitCode;
 
 /// libtest's exit code for failed tests and invalid invocations.
@@ -57,7 +57,7 @@ impl Conclusion {
 
 impl Conclusion {
     /// The counts of a finished run (teardown failures count as failures).
-    pub(crate) fn from_state(state: &RunState) -> Self {
+    pub(crate) fn from_state(state: &Tally) -> Self {
         Conclusion {
             passed: state.passed,
             failed: state.failed + state.teardown_failures.len(),

@@ -11,7 +11,7 @@ use crate::fixtures::{rate_limit, resources, temp};
 use crate::history::{self, History};
 use crate::isolation::Isolation;
 use crate::report::plural::plural;
-use crate::report::{self, list, Reporter, RunState, Style};
+use crate::report::{self, list, Reporter, Style, Tally};
 use crate::runner::PoolStats;
 use crate::runner::{self, panic_hook, CaptureMode, RunConfig};
 use crate::scheduler::{self, Scheduler};

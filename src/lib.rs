@@ -46,8 +46,8 @@
 //!   what the user asked for — command line, then environment, then config file;
 //! - `filter`, `markers`, `select`, `history`: which tests run, in which order to prefer;
 //! - `scheduler`: the pure admission rules of the markers (see its README);
-//! - `runner`: worker threads, the run state they share with the watchdog
-//!   (`runner/run_state.rs`), one test's execution, capture, crash naming;
+//! - `runner`: worker threads, the worker board they share with the watchdog
+//!   (`runner/board.rs`), one test's execution, capture, crash naming;
 //! - `event`: the only interface from the runner to the reporter;
 //! - `report`: every output format, the counts, the live status line;
 //! - `fixtures`, `services`: what a running test can ask for;

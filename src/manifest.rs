@@ -8,8 +8,8 @@
 //! `partest-manifest 2`, then `setting KEY VALUE…` lines, `filtered_out N`, and
 //! `test` lines (see [`write`]).
 
-use crate::cli::SchedulingArgs;
 use crate::claims::{self, Claim};
+use crate::cli::SchedulingArgs;
 use crate::constraints::{Concurrency, RedisDbs};
 use crate::filter::{Disposition, Planned};
 use crate::registry::{Ignore, Test, TestDef, TestFn};

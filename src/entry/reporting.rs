@@ -68,7 +68,7 @@ pub(crate) fn reporter(
     // A history with nothing recorded has nothing to forget: only long tests matter.
     let threshold = (history.is_empty() && args.reports.durations.is_none())
         .then_some(history::RECORD_THRESHOLD);
-    let state = RunState::new(
+    let state = Tally::new(
         selection.tests.len(),
         selection.filtered_out,
         args.show_output,
@@ -149,7 +149,7 @@ pub(super) fn run_notes(
 }
 
 /// Records durations and which tests failed, for ordering and `--lf`/`--ff` next time.
-pub(crate) fn update_history(history: &mut History, plan: &[Planned], state: &RunState) {
+pub(crate) fn update_history(history: &mut History, plan: &[Planned], state: &Tally) {
     state
         .durations
         .iter()

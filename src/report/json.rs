@@ -17,7 +17,7 @@
 //!   timeout, workers that could not start); libtest consumers ignore the extra fields
 
 use super::escape::Json as Esc;
-use super::{Out, OutputFormatter, RunState, Style};
+use super::{Out, OutputFormatter, Style, Tally};
 use crate::event::Completed;
 use crate::outcome::Outcome;
 use crate::registry::Test;
@@ -63,7 +63,7 @@ impl OutputFormatter for Json {
         ))
     }
 
-    fn write_result(&mut self, done: &Completed, _: &RunState) -> io::Result<()> {
+    fn write_result(&mut self, done: &Completed, _: &Tally) -> io::Result<()> {
         let (event, message) = match &done.outcome {
             Outcome::Passed => ("ok", None),
             Outcome::Failed { message } => ("failed", message.as_deref()),
@@ -137,7 +137,7 @@ impl OutputFormatter for Json {
         ))
     }
 
-    fn write_run_finish(&mut self, state: &RunState) -> io::Result<()> {
+    fn write_run_finish(&mut self, state: &Tally) -> io::Result<()> {
         let event = if state.success() { "ok" } else { "failed" };
         let secs = state.exec_time.unwrap_or_default().as_secs_f64();
         let mut extra = String::new();

@@ -4,7 +4,7 @@
 //! testcase, a test that failed every attempt has `rerunFailure`s beside its `failure`.
 
 use super::escape::Xml;
-use super::{Out, OutputFormatter, RunState};
+use super::{Out, OutputFormatter, Tally};
 use crate::event::Completed;
 use crate::outcome::Outcome;
 use crate::registry::Test;
@@ -35,7 +35,7 @@ impl OutputFormatter for Junit {
         Ok(())
     }
 
-    fn write_result(&mut self, done: &Completed, _: &RunState) -> io::Result<()> {
+    fn write_result(&mut self, done: &Completed, _: &Tally) -> io::Result<()> {
         let (class, name) = done
             .test
             .name
@@ -99,7 +99,7 @@ impl OutputFormatter for Junit {
         Ok(())
     }
 
-    fn write_run_finish(&mut self, state: &RunState) -> io::Result<()> {
+    fn write_run_finish(&mut self, state: &Tally) -> io::Result<()> {
         let secs = state.exec_time.unwrap_or_default().as_secs_f64();
         // The runner's warnings (a run timeout, workers that did not start) as the
         // suite's stderr.

@@ -1,4 +1,4 @@
-//! Reporting: the [`Reporter`] folds [`Event`]s into a [`RunState`] and hands each one to
+//! Reporting: the [`Reporter`] folds [`Event`]s into a [`Tally`] and hands each one to
 //! the chosen [`OutputFormatter`] (pretty, terse, json, junit). Formatters never count.
 
 mod escape;
@@ -7,13 +7,13 @@ pub(crate) mod junit;
 pub(crate) mod list;
 pub(crate) mod plural;
 mod pretty;
-mod state;
+mod tally;
 pub(crate) mod status;
 mod terse;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use state::RunState;
+pub(crate) use tally::Tally;
 
 use crate::cli::Format;
 use crate::event::{Completed, Event};
@@ -37,7 +37,7 @@ pub(crate) trait OutputFormatter {
         false
     }
     /// A test finished (`state` already counts it).
-    fn write_result(&mut self, done: &Completed, state: &RunState) -> io::Result<()>;
+    fn write_result(&mut self, done: &Completed, state: &Tally) -> io::Result<()>;
     /// A test that never started because the run stopped early.
     fn write_not_run(&mut self, _test: &Test) -> io::Result<()> {
         Ok(())
@@ -47,7 +47,7 @@ pub(crate) trait OutputFormatter {
         Ok(())
     }
     /// After the last test.
-    fn write_run_finish(&mut self, state: &RunState) -> io::Result<()>;
+    fn write_run_finish(&mut self, state: &Tally) -> io::Result<()>;
 }
 
 /// Presentation options shared by the formatters.
@@ -185,12 +185,12 @@ impl crate::event::EventHandler for Reporter {
     }
 }
 
-/// Folds events into the run state and forwards them to the formatters and the log file.
+/// Folds events into the run's tally and forwards them to the formatters and the log file.
 pub(crate) struct Reporter {
     formatter: Box<dyn OutputFormatter + Send>,
     /// Further reports written alongside (e.g. `--junit PATH`).
     extras: Vec<Box<dyn OutputFormatter + Send>>,
-    state: RunState,
+    state: Tally,
     logfile: Option<File>,
     status: Option<status::LiveStatus>,
     /// Whether several workers run (names workers `gwN`, else `master`).
@@ -201,7 +201,7 @@ impl Reporter {
     /// A reporter for a run that left `filtered_out` tests out.
     pub(crate) fn new(
         formatter: Box<dyn OutputFormatter + Send>,
-        state: RunState,
+        state: Tally,
         logfile: Option<File>,
     ) -> Self {
         Reporter {
@@ -305,8 +305,8 @@ impl Reporter {
             || self.extras.iter().any(|f| f.uses_start_events())
     }
 
-    /// The run state so far.
-    pub(crate) fn state(&self) -> &RunState {
+    /// The tally so far.
+    pub(crate) fn state(&self) -> &Tally {
         &self.state
     }
 
@@ -316,7 +316,7 @@ impl Reporter {
     }
 
     /// Writes the summary and returns the final state.
-    pub(crate) fn finish(mut self) -> io::Result<RunState> {
+    pub(crate) fn finish(mut self) -> io::Result<Tally> {
         if let Some(status) = self.status.take() {
             status.finish();
         }

@@ -2,7 +2,7 @@
 //! Sequential runs print the name when a test starts (so a hang shows which test);
 //! parallel runs print name and result together.
 
-use super::{exec_time, Color, Out, OutputFormatter, RunState, Style};
+use super::{exec_time, Color, Out, OutputFormatter, Style, Tally};
 use crate::event::Completed;
 use crate::outcome::Outcome;
 use crate::registry::{ShouldPanic, Test};
@@ -87,7 +87,7 @@ pub(crate) fn write_slow_line(
 
 /// The successes (with `--show-output`) and failures sections and the summary line,
 /// shared by pretty and terse as in libtest.
-pub(crate) fn write_run_end(out: &mut Out, style: &Style, state: &RunState) -> io::Result<()> {
+pub(crate) fn write_run_end(out: &mut Out, style: &Style, state: &Tally) -> io::Result<()> {
     if !state.successes.is_empty() {
         write_section(out, "successes", &state.successes)?;
     }
@@ -145,7 +145,7 @@ impl OutputFormatter for Pretty {
         Ok(())
     }
 
-    fn write_result(&mut self, done: &Completed, state: &RunState) -> io::Result<()> {
+    fn write_result(&mut self, done: &Completed, state: &Tally) -> io::Result<()> {
         let (word, color) = match done.outcome {
             _ if done.is_flaky() => (Cow::Borrowed("FLAKY"), Color::Yellow),
             Outcome::Passed => (Cow::Borrowed("ok"), Color::Green),
@@ -207,7 +207,7 @@ impl OutputFormatter for Pretty {
         write_slow_line(&mut self.out, test, worker, elapsed)
     }
 
-    fn write_run_finish(&mut self, state: &RunState) -> io::Result<()> {
+    fn write_run_finish(&mut self, state: &Tally) -> io::Result<()> {
         write_run_end(&mut self.out, &self.style, state)
     }
 }

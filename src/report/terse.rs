@@ -2,7 +2,7 @@
 //! failed tests on their own line (`name --- FAILED`), then pretty's summary.
 
 use super::pretty::{run_header, write_run_end, write_slow_line};
-use super::{Color, Out, OutputFormatter, RunState, Style};
+use super::{Color, Out, OutputFormatter, Style, Tally};
 use crate::event::Completed;
 use crate::outcome::Outcome;
 use crate::registry::Test;
@@ -50,7 +50,7 @@ impl OutputFormatter for Terse {
         Ok(())
     }
 
-    fn write_result(&mut self, done: &Completed, _: &RunState) -> io::Result<()> {
+    fn write_result(&mut self, done: &Completed, _: &Tally) -> io::Result<()> {
         let mut text = String::new();
         let short = match done.outcome {
             _ if done.is_flaky() => Some(("f", Color::Yellow)),
@@ -93,7 +93,7 @@ impl OutputFormatter for Terse {
         write_slow_line(&mut self.out, test, worker, elapsed)
     }
 
-    fn write_run_finish(&mut self, state: &RunState) -> io::Result<()> {
+    fn write_run_finish(&mut self, state: &Tally) -> io::Result<()> {
         write_run_end(&mut self.out, &self.style, state)?;
         if let (1, Some((name, why))) = (self.total, state.last_ignore_reason) {
             if state.ignored == 1 {

@@ -1,7 +1,7 @@
 //! The formatters from events to text, without a fixture workspace: a list of events in,
 //! the report out, compared with what libtest prints for the same run.
 
-use super::{formatter_for, Reporter, RunState, SharedBuffer, Style};
+use super::{formatter_for, Reporter, SharedBuffer, Style, Tally};
 use crate::cli::Format;
 use crate::event::{Completed, Event};
 use crate::outcome::Outcome;
@@ -58,7 +58,7 @@ fn report(format: Format, multithreaded: bool) -> String {
     let out = SharedBuffer::default();
     let formatter = formatter_for(format, Box::new(out.clone()), style(multithreaded));
     let mut reporter =
-        Reporter::new(formatter, RunState::new(2, 1, false), None).multithreaded(multithreaded);
+        Reporter::new(formatter, Tally::new(2, 1, false), None).multithreaded(multithreaded);
     let (adds, fails) = (test(&ADDS, "adds"), test(&FAILS, "math::fails"));
     reporter.start(None).unwrap();
     let failed = Outcome::Failed { message: None };
@@ -162,7 +162,7 @@ fn json_is_libtest_s_events_plus_the_worker() {
 fn warnings_reach_the_json_summary() {
     let out = SharedBuffer::default();
     let formatter = formatter_for(Format::Json, Box::new(out.clone()), style(true));
-    let mut reporter = Reporter::new(formatter, RunState::new(0, 0, false), None);
+    let mut reporter = Reporter::new(formatter, Tally::new(0, 0, false), None);
     reporter.start(None).unwrap();
     reporter
         .on_event(Event::Warning("partest could not start worker gw1".into()))

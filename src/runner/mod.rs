@@ -4,6 +4,7 @@
 //! std's writes for parallel ones (`write_capture`, Linux).
 
 pub(crate) mod async_rt;
+pub(crate) mod board;
 #[cfg(unix)]
 pub(crate) mod capture;
 #[cfg(unix)]
@@ -14,7 +15,6 @@ pub(crate) mod panic_hook;
 pub(crate) mod pool;
 #[cfg(unix)]
 pub(crate) mod process;
-pub(crate) mod run_state;
 pub(crate) mod watchdog;
 #[cfg(target_os = "linux")]
 pub(crate) mod write_capture;

@@ -1,5 +1,5 @@
 //! The worker pool (`gw0`…) and its watchdog. Each worker claims its next test from the
-//! [`RunState`] (which finishes its last one in the same lock round trip), runs it and
+//! [`WorkerBoard`] (which finishes its last one in the same lock round trip), runs it and
 //! hands the events to the reporter itself. A worker with nothing admissible
 //! sleeps until a test finishes (never polls). The calling thread is the watchdog
 //! (watchdog.rs): it sleeps until the next deadline and times out stuck tests, replacing
@@ -9,10 +9,10 @@
 //! kills it at the test's timeout; the watchdog then only warns about slow tests and
 //! ends the run at `--run-timeout`.
 
+use super::board::{TimeLimits, WorkerBoard};
 use super::execute::{Capture, CaptureMode};
 #[cfg(unix)]
 use super::process::child::{self, WorkerProcess};
-use super::run_state::{Limits, RunState};
 use super::watchdog;
 
 mod attempts;
@@ -73,11 +73,11 @@ enum Executor {
     Processes(Vec<WorkerProcess>),
 }
 
-/// What the workers and the watchdog share. The run state's lock is never held while
+/// What the workers and the watchdog share. The board's lock is never held while
 /// taking `sink`.
 struct Shared<H> {
     plan: Vec<Planned>,
-    state: RunState,
+    state: WorkerBoard,
     sink: Mutex<Reporting<H>>,
     config: RunConfig,
     /// Worker processes that crashed so far.
@@ -302,7 +302,7 @@ pub(crate) fn run<H: EventHandler>(
     } else {
         config.threads.max(1)
     };
-    let limits = Limits {
+    let limits = TimeLimits {
         default_timeout: config.default_timeout,
         slow_after: config.slow_after,
         // Worker processes are killed at their test's timeout by their pool thread.
@@ -313,7 +313,7 @@ pub(crate) fn run<H: EventHandler>(
     };
     let shared = Arc::new(Shared {
         plan: plan.to_vec(),
-        state: RunState::new(scheduler, threads, limits),
+        state: WorkerBoard::new(scheduler, threads, limits),
         sink: Mutex::new(Reporting {
             events: Some(events),
             error: None,

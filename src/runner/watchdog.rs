@@ -1,12 +1,12 @@
 //! The watchdog (the thread that called [`pool::run`](super::pool::run)): it sleeps until
 //! the next deadline of a running test — its timeout, its next slow warning — or of the
-//! whole run ([`RunState::next_due`]), and reports what came due: a test past its timeout
-//! is reported failed at once (the run state has released its constraints) and its
+//! whole run ([`WorkerBoard::next_due`]), and reports what came due: a test past its timeout
+//! is reported failed at once (the worker board has released its constraints) and its
 //! worker position gets a fresh worker from `start_worker`; a slow test is reported at
 //! each multiple of `--slow-timeout`; past `--run-timeout` every running test is reported
 //! timed out, the in-flight list goes to stderr and the run ends.
 
-use super::run_state::{Action, Due, RunState, Running};
+use super::board::{Action, Due, Running, WorkerBoard};
 use crate::duration::show;
 use crate::event::{Completed, Event};
 use crate::outcome::Outcome;
@@ -30,7 +30,7 @@ fn timed_out(slot: usize, running: &Running, message: String) -> Event {
 /// Runs until every worker retired or the run timed out. `emit` reports an event;
 /// `start_worker(slot, generation)` gives a position a new worker (false if it could not).
 pub(crate) fn watch(
-    state: &RunState,
+    state: &WorkerBoard,
     run_timeout: Option<Duration>,
     emit: impl Fn(Event) -> bool,
     start_worker: impl Fn(usize, u64) -> bool,

@@ -1,7 +1,7 @@
 //! [`Admission`]: the pure state of what is running and what it holds. It answers "may
 //! this test start on this worker now?" and records starts and ends. No threads, no time.
 
-use super::requirements::{Limits, Requirements};
+use super::requirements::{Capacities, Requirements};
 
 /// Slots a running test holds: (pool id, slot index).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub(crate) struct Admission {
 
 impl Admission {
     /// Nothing running, everything free.
-    pub(crate) fn new(limits: &Limits) -> Self {
+    pub(crate) fn new(limits: &Capacities) -> Self {
         Admission {
             running: 0,
             serial_running: false,

@@ -6,7 +6,7 @@
 //! tests divided by the heavy limit, a pool's tests divided by its size, a capped marker's
 //! tests divided by its cap), so long chains start early and the run ends packed.
 
-use super::requirements::{Limits, Needs};
+use super::requirements::{Capacities, Needs};
 use std::time::Duration;
 
 /// Expected duration of tests without history: the mean of those with, or 1 ms.
@@ -34,7 +34,7 @@ fn fill_unknown(estimates: &[Option<Duration>]) -> Vec<f64> {
 pub(crate) fn order(
     needs: &Needs,
     runs: &[bool],
-    limits: &Limits,
+    limits: &Capacities,
     estimates: &[Option<Duration>],
     workers: usize,
     keep_order: bool,
@@ -73,7 +73,7 @@ pub(crate) fn order(
 /// Each test's criticality: the longest of its own expected duration and the remaining
 /// work of each constrained chain it belongs to (its keys, its group, each pool and cap
 /// divided by its size, the heavy tests divided by the heavy limit).
-fn criticality(needs: &Needs, limits: &Limits, est: &[f64]) -> Vec<f64> {
+fn criticality(needs: &Needs, limits: &Capacities, est: &[f64]) -> Vec<f64> {
     let mut key_sum = vec![0.0; limits.keys.len()];
     let mut group_sum = vec![0.0; limits.groups.len()];
     let mut pool_sum = vec![0.0; limits.pools.len()];

@@ -3,7 +3,7 @@
 //! "wait" (something pending cannot start yet; a finishing test will wake it) or "done".
 
 use super::admission::{Admission, Lease};
-use super::requirements::{Limits, Needs};
+use super::requirements::{Capacities, Needs};
 
 /// The scheduler's answer to a free worker.
 #[derive(Debug, PartialEq, Eq)]
@@ -41,7 +41,7 @@ impl Scheduler {
         needs: Needs,
         runs: Vec<bool>,
         order: Vec<usize>,
-        limits: &Limits,
+        limits: &Capacities,
         maxfail: Option<usize>,
     ) -> Self {
         let serial = |i: usize| runs[i] && needs.get(i).is_some_and(|r| r.serial);

@@ -1,5 +1,5 @@
 //! What each test needs from the scheduler ([`Requirements`]), with names interned into
-//! small ids, and the run's capacities ([`Limits`]). Impossible or contradictory
+//! small ids, and the run's capacities ([`Capacities`]). Impossible or contradictory
 //! constraints are a [`ConstraintError`] before any test runs.
 
 use crate::claims::{self, Claim};
@@ -89,7 +89,7 @@ pub(crate) struct Pool {
 
 /// Capacities of the run, indexed by the ids in [`Requirements`].
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Limits {
+pub(crate) struct Capacities {
     /// Serial keys (names only; each is a mutex).
     pub(crate) keys: Vec<&'static str>,
     /// heavy_resource tests at once.
@@ -192,7 +192,7 @@ pub(crate) fn build(
     tests: &[Test],
     args: &SchedulingArgs,
     workers: usize,
-) -> Result<(Limits, Needs), ConstraintError> {
+) -> Result<(Capacities, Needs), ConstraintError> {
     let mut builder = Builder::new(args);
     let mut needs = Needs {
         of: Vec::with_capacity(tests.len()),
@@ -319,7 +319,7 @@ impl<'a> Builder<'a> {
     }
 
     /// The limits of the run; merges linked groups in `needs`.
-    fn finish(self, needs: &mut Needs, workers: usize) -> Limits {
+    fn finish(self, needs: &mut Needs, workers: usize) -> Capacities {
         let args = self.args;
         let mut by_id: Vec<(&'static str, u32)> = self.pools.into_iter().collect();
         by_id.sort_by_key(|(_, id)| *id);
@@ -338,7 +338,7 @@ impl<'a> Builder<'a> {
         for req in &mut needs.list {
             req.group = req.group.map(|g| roots[g as usize]);
         }
-        Limits {
+        Capacities {
             keys: key_list.into_iter().map(|(k, _)| k).collect(),
             heavy_limit: args
                 .heavy_limit

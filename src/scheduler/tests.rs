@@ -4,7 +4,7 @@
 
 use super::admission::Lease;
 use super::priority::order;
-use super::requirements::{Limits, Needs, Pool, Requirements};
+use super::requirements::{Capacities, Needs, Pool, Requirements};
 use super::{Next, Scheduler};
 use crate::order::SplitMix;
 use std::collections::HashMap;
@@ -24,8 +24,8 @@ impl Rng {
     }
 }
 
-fn random_suite(rng: &mut Rng) -> (Limits, Vec<Requirements>, Vec<bool>) {
-    let limits = Limits {
+fn random_suite(rng: &mut Rng) -> (Capacities, Vec<Requirements>, Vec<bool>) {
+    let limits = Capacities {
         keys: vec!["a", "b", "c"],
         heavy_limit: 1 + rng.below(3) as usize,
         pools: vec![
@@ -81,7 +81,7 @@ impl Observer {
         i: usize,
         worker: usize,
         lease: &Lease,
-        limits: &Limits,
+        limits: &Capacities,
         reqs: &[Requirements],
     ) {
         let r = &reqs[i];
@@ -205,9 +205,9 @@ fn random_suites_never_violate_an_invariant_or_deadlock() {
 #[test]
 fn maxfail_stops_starting_and_lists_the_rest() {
     let reqs = vec![Requirements::default(); 5];
-    let limits = Limits {
+    let limits = Capacities {
         heavy_limit: 1,
-        ..Limits::default()
+        ..Capacities::default()
     };
     let mut sched = Scheduler::new(
         reqs.into(),
@@ -233,10 +233,10 @@ fn maxfail_stops_starting_and_lists_the_rest() {
 
 #[test]
 fn serial_tests_come_first_then_the_longest_chain() {
-    let limits = Limits {
+    let limits = Capacities {
         keys: vec!["db"],
         heavy_limit: 1,
-        ..Limits::default()
+        ..Capacities::default()
     };
     let keyed = Requirements {
         keys: vec![0].into(),
@@ -288,13 +288,13 @@ fn serial_tests_come_first_then_the_longest_chain() {
 
 #[test]
 fn pool_slots_are_the_lowest_free_ones() {
-    let limits = Limits {
+    let limits = Capacities {
         heavy_limit: 1,
         pools: vec![Pool {
             name: "redis",
             size: 3,
         }],
-        ..Limits::default()
+        ..Capacities::default()
     };
     let r = Requirements {
         pools: vec![0].into(),

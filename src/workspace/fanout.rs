@@ -10,7 +10,7 @@ use crate::event::{Event, EventHandler};
 use crate::filter::Selection;
 use crate::history::History;
 use crate::registry::{Test, TestDef};
-use crate::report::{self, Reporter, RunState, SharedBuffer};
+use crate::report::{self, Reporter, SharedBuffer, Tally};
 use std::collections::HashMap;
 use std::io::{self, Write};
 
@@ -79,7 +79,7 @@ pub(super) struct Part {
     /// Tests not yet finished.
     pub(super) remaining: usize,
     /// The finished report's state.
-    pub(super) state: Option<RunState>,
+    pub(super) state: Option<Tally>,
     /// A whole binary that failed.
     pub(super) whole_failed: bool,
     /// Its JUnit document (`--junit`).

@@ -15,8 +15,8 @@ use crate::duration::show;
 use crate::event::Completed;
 use crate::outcome::Outcome;
 use crate::registry::{Test, TestFn};
+use crate::runner::board::deadlines;
 use crate::runner::capture::{capture_file, kept_output};
-use crate::runner::run_state::deadlines;
 use output::{forward_leftovers, once_per_run};
 use std::ffi::OsString;
 use std::fs::File;
@@ -71,7 +71,7 @@ impl Settings {
 }
 
 /// One attempt of a test on a worker process.
-pub(crate) struct Attempt {
+pub(crate) struct WorkerAttempt {
     pub(crate) done: Completed,
     /// The worker died during the attempt (not killed by partest).
     pub(crate) crashed: bool,
@@ -170,7 +170,7 @@ impl WorkerProcess {
         test: Test,
         leases: &[(&'static str, u32)],
         limit: Option<Duration>,
-    ) -> Attempt {
+    ) -> WorkerAttempt {
         let mut started = Instant::now();
         let failed = |started: Instant, message: String, output: Vec<u8>| {
             let outcome = Outcome::Failed {
@@ -186,7 +186,7 @@ impl WorkerProcess {
                 "partest could not start worker process gw{} for this test: {e}",
                 self.slot
             );
-            return Attempt {
+            return WorkerAttempt {
                 done: failed(started, message, Vec::new()),
                 crashed: true,
             };
@@ -213,7 +213,7 @@ impl WorkerProcess {
                 let mut output = self.take_output();
                 output.extend(extra);
                 let output = once_per_run(output);
-                Attempt {
+                WorkerAttempt {
                     done: Completed::new(test, outcome, duration, output),
                     crashed: false,
                 }
@@ -227,7 +227,7 @@ impl WorkerProcess {
                     self.slot
                 );
                 self.reap();
-                Attempt {
+                WorkerAttempt {
                     done: failed(started, message, output),
                     crashed: false,
                 }
@@ -250,7 +250,7 @@ impl WorkerProcess {
                     self.slot, test.name
                 );
                 self.reap();
-                Attempt {
+                WorkerAttempt {
                     done: failed(started, message, output),
                     crashed: true,
                 }

@@ -1,7 +1,7 @@
 //! A plain libtest binary run whole, as one unit of a `cargo partest` run: its exit status
 //! is the verdict, its output (captured unless `--nocapture`) the block.
 
-use super::{Attempt, WorkerProcess};
+use super::{WorkerAttempt, WorkerProcess};
 use crate::event::Completed;
 use crate::outcome::Outcome;
 use crate::registry::Test;
@@ -14,7 +14,7 @@ use std::time::Instant;
 impl WorkerProcess {
     /// Runs a plain libtest binary whole (its own report is the output); it fails when
     /// the binary does.
-    pub(super) fn run_whole(&self, test: Test, started: Instant) -> Attempt {
+    pub(super) fn run_whole(&self, test: Test, started: Instant) -> WorkerAttempt {
         let settings = &self.settings;
         let ran = (|| -> io::Result<(ExitStatus, Vec<u8>)> {
             let mut command = settings.command();
@@ -44,7 +44,7 @@ impl WorkerProcess {
                 Vec::new(),
             ),
         };
-        Attempt {
+        WorkerAttempt {
             done: Completed::new(test, outcome, started.elapsed(), output),
             crashed: false,
         }

@@ -1,4 +1,4 @@
-//! [`RunState`]: what the workers and the watchdog share, and the one protocol that keeps
+//! [`WorkerBoard`]: what the workers and the watchdog share, and the one protocol that keeps
 //! it consistent: a worker claims its next test (and finishes its last one) in one lock
 //! round trip; the watchdog times out a test past its deadline. Either way a test is
 //! finished exactly once: a timeout bumps the position's generation, so the abandoned
@@ -16,7 +16,7 @@ const ASYNC_GRACE: Duration = Duration::from_secs(1);
 
 /// The time limits tests run under.
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Limits {
+pub(crate) struct TimeLimits {
     /// The limit of tests without their own `timeout`.
     pub(crate) default_timeout: Option<Duration>,
     /// Warn about a test running longer than this, and at each multiple.
@@ -67,7 +67,7 @@ pub(crate) struct Running {
 }
 
 impl Running {
-    fn new(index: usize, test: Test, lease: Lease, limits: Limits) -> Self {
+    fn new(index: usize, test: Test, lease: Lease, limits: TimeLimits) -> Self {
         let started = Instant::now();
         let limit = test.def.timeout.or(limits.default_timeout);
         let is_async = matches!(test.def.run, TestFn::Async(_));
@@ -138,25 +138,25 @@ struct State {
 }
 
 /// The shared state of a run, with its protocol as methods.
-pub(crate) struct RunState {
+pub(crate) struct WorkerBoard {
     state: Mutex<State>,
     /// Wakes workers waiting for a constraint.
     wake: Condvar,
     /// Wakes the watchdog.
     watchdog: Condvar,
-    limits: Limits,
+    limits: TimeLimits,
 }
 
-impl RunState {
+impl WorkerBoard {
     /// A run of `positions` workers under `scheduler`, all counted live.
-    pub(crate) fn new(scheduler: Scheduler, positions: usize, limits: Limits) -> Self {
+    pub(crate) fn new(scheduler: Scheduler, positions: usize, limits: TimeLimits) -> Self {
         let slots = (0..positions)
             .map(|_| Slot {
                 generation: 0,
                 running: None,
             })
             .collect();
-        RunState {
+        WorkerBoard {
             state: Mutex::new(State {
                 scheduler,
                 waiting: 0,

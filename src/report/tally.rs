@@ -1,4 +1,4 @@
-//! [`RunState`]: the counts and kept outputs of a run, the only place that counts.
+//! [`Tally`]: the counts and kept outputs of a run, the only place that counts.
 
 use super::plural::plural;
 use crate::event::Completed;
@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 /// What the run has produced so far.
 #[derive(Debug)]
-pub(crate) struct RunState {
+pub(crate) struct Tally {
     /// Tests in the run (ignored included).
     pub(crate) total: usize,
     /// Passed tests.
@@ -55,10 +55,10 @@ pub(crate) struct RunState {
     pub(crate) exec_time: Option<Duration>,
 }
 
-impl RunState {
+impl Tally {
     /// A fresh state for `total` tests.
     pub(crate) fn new(total: usize, filtered_out: usize, show_output: bool) -> Self {
-        RunState {
+        Tally {
             total,
             passed: 0,
             failed: 0,
