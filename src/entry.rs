@@ -5,26 +5,20 @@ use crate::cli::{self, Arguments, CliError, ColorConfig, Format};
 use crate::conclusion::{Conclusion, FAILURE_EXIT_CODE};
 use crate::dist::Dist;
 use crate::error::Error;
-use crate::event::Event;
 use crate::filter::{self, Disposition, Planned, Selection};
-use crate::fixtures::{rate_limit, resources, temp};
 use crate::history::{self, History};
 use crate::isolation::Isolation;
-use crate::report::plural::plural;
 use crate::report::{self, list, Reporter, Style, Tally};
-use crate::runner::PoolStats;
-use crate::runner::{self, panic_hook, CaptureMode, RunConfig};
-use crate::scheduler::{self, Scheduler};
-use crate::{config, duration, fixtures, nextest, order, registry, run_locks, select};
+use crate::runner::{self, panic_hook, CaptureMode};
+use crate::{config, fixtures, nextest, order, registry, run_locks, select, session};
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, IsTerminal};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 mod reporting;
 
-use reporting::{build_reporter, run_notes};
+use reporting::build_reporter;
 pub(crate) use reporting::{reporter, update_history};
 
 /// The whole `main` of a partest test binary: parses the command line, runs, exits.
@@ -245,7 +239,7 @@ fn select_tests(
     Ok((history, selection, known))
 }
 
-/// Runs the selection on `threads` workers and reports it.
+/// Runs the selection on `threads` workers in one session and reports it.
 fn run_selection(
     args: &Arguments,
     settings: &config::Config,
@@ -261,7 +255,6 @@ fn run_selection(
         .count();
     // Under nextest each process runs one test, on the main thread, and records no history.
     let under_nextest = std::env::var_os("NEXTEST_RUN_ID").is_some();
-    let keep_order = shuffle_seed.is_some() || args.selection.failed_first;
     // Without recorded durations every estimate is the same: skip the look-ups.
     let estimates: Vec<_> = match history.is_empty() {
         true => Vec::new(),
@@ -271,74 +264,41 @@ fn run_selection(
             .map(|p| history.estimate(p.test.name))
             .collect(),
     };
-    let (scheduler, pool_names) =
-        schedule(&selection.tests, args, threads, keep_order, &estimates)?;
+    let plan = session::Plan {
+        tests: &selection.tests,
+        estimates,
+        keep_order: shuffle_seed.is_some() || args.selection.failed_first,
+    };
     let isolation = args.scheduling.isolate();
     isolation
         .check_platform()
         .map_err(|e| Error::Cli(CliError::Invalid(e)))?;
     // Under nextest each process runs one test: isolation is nextest's.
     let processes = isolation == Isolation::Process && !under_nextest;
-    let capture = CaptureMode::for_run(args.nocapture, threads, processes);
-    let mut outer_slots: Vec<(String, u32)> = nextest::group_slot().into_iter().collect();
-    let covered = outer_slots.first().map(|(pool, _)| pool.as_str());
+    let mut config = session::run_config(args, threads);
+    config.capture = CaptureMode::for_run(args.nocapture, threads, processes);
+    config.inline = under_nextest && runnable <= 1;
+    config.outer_slots = nextest::group_slot().into_iter().collect();
+    let covered = config.outer_slots.first().map(|(pool, _)| pool.clone());
     let locks = run_locks::for_process(
         &args.scheduling,
         selection,
         (under_nextest, runnable),
-        covered,
+        covered.as_deref(),
     )?;
-    outer_slots.extend(locks.slots.iter().cloned());
-    fixtures::init_run(threads, threads == 1);
-    fixtures::set_redis_dbs(args.scheduling.redis_dbs());
-    panic_hook::install();
-    runner::cwd::remember();
+    config.outer_slots.extend(locks.slots.iter().cloned());
+    #[cfg(unix)]
+    if processes {
+        let program = std::env::current_exe()?;
+        let args_os = std::env::args_os().skip(1).collect();
+        let worker = worker_settings(program, args_os, threads, args);
+        config.processes = vec![std::sync::Arc::new(worker)];
+    }
     // Kept open for the whole run: the crash handler writes to it.
     let _crash_file = install_crash_reporting(&history, under_nextest, threads);
-    let (mut reporter, _stdout) =
-        build_reporter(args, selection, &history, settings, capture, threads)?;
-    reporter.start(shuffle_seed)?;
-    let config = RunConfig {
-        threads: threads.min(runnable).max(1),
-        capture,
-        inline: under_nextest && runnable <= 1,
-        pool_names,
-        outer_slots,
-        default_timeout: args.scheduling.timeout,
-        slow_after: args.scheduling.slow_timeout,
-        run_timeout: args.scheduling.run_timeout,
-        reruns: args.scheduling.reruns,
-        reruns_delay: args.scheduling.reruns_delay,
-        report_starts: reporter.uses_start_events(),
-        #[cfg(unix)]
-        processes: processes
-            .then(|| -> Result<_, Error> {
-                Ok(std::sync::Arc::new(worker_settings(
-                    std::env::current_exe()?,
-                    std::env::args_os().skip(1).collect(),
-                    threads,
-                    args,
-                )))
-            })
-            .transpose()?
-            .into_iter()
-            .collect(),
-        #[cfg(unix)]
-        binary_of: Default::default(),
-        max_worker_restart: args.scheduling.max_worker_restart(threads),
-    };
-    let started = Instant::now();
-    // The workers own the reporter while tests run and hand it back at the end (a stuck
-    // test's abandoned thread may outlive the run; it then reports nothing).
-    let (mut reporter, stats) = runner::run(&selection.tests, scheduler, &config, reporter);
-    let stats = stats?;
-    for (what, report) in panic_hook::tear_down(resources::take_run()) {
-        reporter.on_event(Event::TeardownFailed { what, report })?;
-    }
-    temp::finish_run();
-    for line in run_notes(args, &reporter, started.elapsed(), stats, threads) {
-        reporter.note(line);
-    }
+    let (reporter, _stdout) =
+        build_reporter(args, selection, &history, settings, config.capture, threads)?;
+    let reporter = session::run(args, plan, config, reporter.shuffled(shuffle_seed))?;
     let state = reporter.finish()?;
     #[cfg(unix)]
     runner::crash::finished();
@@ -368,28 +328,4 @@ fn install_crash_reporting(history: &History, under_nextest: bool, threads: usiz
         let _ = (history, under_nextest, threads);
         None
     }
-}
-
-/// The scheduler for `plan` (constraints, priorities from the recorded durations in
-/// `estimates`, empty without history) and its pool names.
-pub(crate) fn schedule(
-    plan: &[Planned],
-    args: &Arguments,
-    workers: usize,
-    shuffled: bool,
-    estimates: &[Option<Duration>],
-) -> Result<(Scheduler, Vec<&'static str>), Error> {
-    let tests: Vec<_> = plan.iter().map(|p| p.test).collect();
-    let (limits, needs) = scheduler::requirements(&tests, &args.scheduling, workers)?;
-    let runs: Vec<bool> = plan
-        .iter()
-        .map(|p| p.disposition == Disposition::Run)
-        .collect();
-    let order = scheduler::order(&needs, &runs, &limits, estimates, workers, shuffled);
-    let maxfail = args.scheduling.maxfail.map(|n| n.get());
-    let pool_names = limits.pools.iter().map(|p| p.name).collect();
-    Ok((
-        Scheduler::new(needs, runs, order, &limits, maxfail),
-        pool_names,
-    ))
 }

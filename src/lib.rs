@@ -80,6 +80,7 @@ mod scheduler;
 mod select;
 #[cfg(unix)]
 pub mod services;
+mod session;
 #[cfg(unix)]
 mod workspace;
 

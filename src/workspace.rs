@@ -11,14 +11,13 @@ use crate::cli::{Arguments, CliError, Format, RunIgnored};
 use crate::constraints::Concurrency;
 use crate::entry;
 use crate::error::Error;
-use crate::event::{Event, EventHandler};
 use crate::filter::{Disposition, Planned, Selection};
-use crate::fixtures::{self, resources};
 use crate::history::History;
 use crate::manifest::{self, Manifest};
 use crate::registry::{Test, TestDef, TestFn};
 use crate::runner::process::child::Settings;
-use crate::runner::{self, panic_hook, CaptureMode, RunConfig};
+use crate::runner::CaptureMode;
+use crate::session;
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -269,13 +268,12 @@ fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
             .map(|(p, b)| histories[*b as usize].estimate(p.test.name))
             .collect(),
     };
-    let (scheduler, pool_names) = entry::schedule(&plan, &args, threads, false, &estimates)?;
-
-    fixtures::init_run(threads, threads == 1);
-    fixtures::set_redis_dbs(args.scheduling.redis_dbs());
-    panic_hook::install();
     let harness_os: Vec<OsString> = harness.iter().map(OsString::from).collect();
-    let processes: Vec<Arc<Settings>> = binaries
+    let mut config = session::run_config(&args, threads);
+    config.capture = CaptureMode::for_run(args.nocapture, threads, true);
+    // Each test's time limit (its own, else its binary's `--timeout`) is in its manifest.
+    config.default_timeout = None;
+    config.processes = binaries
         .iter()
         .zip(&kinds)
         .map(|(b, kind)| {
@@ -291,46 +289,26 @@ fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
             })
         })
         .collect();
-
-    let parts = parts(binaries, &kinds, &selections, &histories, &args, threads)?;
     let index: HashMap<usize, usize> = plan
         .iter()
         .zip(&binary_of)
         .map(|(p, b)| (p.test.def as *const TestDef as usize, *b as usize))
         .collect();
-    let mut fanout = Fanout {
+    config.binary_of = Arc::new(binary_of);
+    let fanout = Fanout {
         index,
-        parts,
+        parts: parts(binaries, &kinds, &selections, &histories, &args, threads)?,
         printed: 0,
         teardown_failed: false,
         format: args.format,
+        notes: Vec::new(),
     };
-    fanout.print_ready()?;
-    let runnable = plan
-        .iter()
-        .filter(|p| p.disposition == Disposition::Run)
-        .count();
-    let config = RunConfig {
-        threads: threads.min(runnable).max(1),
-        capture: CaptureMode::for_run(args.nocapture, threads, true),
-        inline: false,
-        pool_names,
-        outer_slots: Vec::new(),
-        default_timeout: None,
-        slow_after: args.scheduling.slow_timeout,
-        run_timeout: args.scheduling.run_timeout,
-        reruns: args.scheduling.reruns,
-        reruns_delay: args.scheduling.reruns_delay,
-        report_starts: fanout.uses_start_events(),
-        processes,
-        binary_of: Arc::new(binary_of),
-        max_worker_restart: args.scheduling.max_worker_restart(threads),
+    let planned = session::Plan {
+        tests: &plan,
+        estimates,
+        keep_order: false,
     };
-    let (mut fanout, stats) = runner::run(&plan, scheduler, &config, fanout);
-    stats?;
-    for (what, report) in panic_hook::tear_down(resources::take_run()) {
-        fanout.on_event(Event::TeardownFailed { what, report })?;
-    }
+    let mut fanout = session::run(&args, planned, config, fanout)?;
     fanout.finish_all(args.reports.junit.as_deref())?;
     for (i, part) in fanout.parts.iter().enumerate() {
         if let Some(state) = &part.state {

@@ -7,8 +7,8 @@ pub(crate) mod junit;
 pub(crate) mod list;
 pub(crate) mod plural;
 mod pretty;
-mod tally;
 pub(crate) mod status;
+mod tally;
 mod terse;
 #[cfg(test)]
 mod tests;
@@ -195,6 +195,8 @@ pub(crate) struct Reporter {
     status: Option<status::LiveStatus>,
     /// Whether several workers run (names workers `gwN`, else `master`).
     multithreaded: bool,
+    /// The seed the tests were shuffled with, for the header.
+    shuffle_seed: Option<u64>,
 }
 
 impl Reporter {
@@ -211,12 +213,26 @@ impl Reporter {
             logfile,
             status: None,
             multithreaded: false,
+            shuffle_seed: None,
         }
     }
 
     /// Names workers `gwN` (several workers) rather than `master`.
     pub(crate) fn multithreaded(mut self, on: bool) -> Self {
         self.multithreaded = on;
+        self
+    }
+
+    /// Writes each result to `file` too (`--logfile`; under `cargo partest` every
+    /// binary's reporter appends to one file).
+    pub(crate) fn with_logfile(mut self, file: File) -> Self {
+        self.logfile = Some(file);
+        self
+    }
+
+    /// Names the seed the tests were shuffled with in the header.
+    pub(crate) fn shuffled(mut self, seed: Option<u64>) -> Self {
+        self.shuffle_seed = seed;
         self
     }
 
@@ -238,8 +254,8 @@ impl Reporter {
     }
 
     /// Writes the run header.
-    pub(crate) fn start(&mut self, shuffle_seed: Option<u64>) -> io::Result<()> {
-        let total = self.state.total;
+    pub(crate) fn start(&mut self) -> io::Result<()> {
+        let (total, shuffle_seed) = (self.state.total, self.shuffle_seed);
         self.all()
             .try_for_each(|f| f.write_run_start(total, shuffle_seed))
     }

@@ -60,7 +60,7 @@ fn report(format: Format, multithreaded: bool) -> String {
     let mut reporter =
         Reporter::new(formatter, Tally::new(2, 1, false), None).multithreaded(multithreaded);
     let (adds, fails) = (test(&ADDS, "adds"), test(&FAILS, "math::fails"));
-    reporter.start(None).unwrap();
+    reporter.start().unwrap();
     let failed = Outcome::Failed { message: None };
     for event in [
         Event::Started(adds),
@@ -163,7 +163,7 @@ fn warnings_reach_the_json_summary() {
     let out = SharedBuffer::default();
     let formatter = formatter_for(Format::Json, Box::new(out.clone()), style(true));
     let mut reporter = Reporter::new(formatter, Tally::new(0, 0, false), None);
-    reporter.start(None).unwrap();
+    reporter.start().unwrap();
     reporter
         .on_event(Event::Warning("partest could not start worker gw1".into()))
         .unwrap();

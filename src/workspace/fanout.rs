@@ -11,6 +11,7 @@ use crate::filter::Selection;
 use crate::history::History;
 use crate::registry::{Test, TestDef};
 use crate::report::{self, Reporter, SharedBuffer, Tally};
+use crate::session;
 use std::collections::HashMap;
 use std::io::{self, Write};
 
@@ -24,9 +25,14 @@ pub(super) fn parts(
     args: &Arguments,
     threads: usize,
 ) -> Result<Vec<Part>, Error> {
-    if args.logfile.is_some() {
-        eprintln!("warning: `--logfile` is not written under cargo partest");
-    }
+    // One log for the run: every binary's results, in the order they finish.
+    let logfile = match &args.logfile {
+        Some(path) => {
+            eprintln!("warning: `--logfile` is deprecated");
+            Some(std::fs::File::create(path)?)
+        }
+        None => None,
+    };
     let mut parts = Vec::new();
     for (i, (binary, selection)) in binaries.iter().zip(selections).enumerate() {
         let buffer = SharedBuffer::default();
@@ -52,7 +58,10 @@ pub(super) fn parts(
                 if args.reports.junit.is_some() {
                     reporter = reporter.with_extra(report::junit_to(Box::new(junit.clone())));
                 }
-                reporter.start(None)?;
+                if let Some(log) = &logfile {
+                    reporter = reporter.with_logfile(log.try_clone()?);
+                }
+                reporter.start()?;
                 Some(reporter)
             }
             Kind::Whole => None,
@@ -121,16 +130,12 @@ pub(super) struct Fanout {
     /// The report format: with `junit` the reports are one document printed at the end;
     /// with `json` stdout is one stream of events.
     pub(super) format: Format,
+    /// The run's notes (rate limiter, `--durations`, `--measure`, …), printed after every
+    /// binary's report.
+    pub(super) notes: Vec<String>,
 }
 
 impl Fanout {
-    pub(super) fn uses_start_events(&self) -> bool {
-        self.parts
-            .iter()
-            .filter_map(|p| p.reporter.as_ref())
-            .any(Reporter::uses_start_events)
-    }
-
     fn binary(&self, test: &Test) -> usize {
         self.index[&(test.def as *const TestDef as usize)]
     }
@@ -181,7 +186,49 @@ impl Fanout {
             let text = report::combine_junit(&documents(|p| p.junit.take()));
             crate::history::write_atomically(path, &text)?;
         }
-        Ok(())
+        self.print_notes()
+    }
+
+    /// The run's notes, after the reports: on stdout beside text reports, on stderr
+    /// beside a machine-readable stdout.
+    fn print_notes(&mut self) -> io::Result<()> {
+        let text: String = self.notes.drain(..).map(|n| format!("\n{n}\n")).collect();
+        match self.format {
+            Format::Json | Format::Junit => io::stderr().lock().write_all(text.as_bytes()),
+            Format::Pretty | Format::Terse => {
+                let mut stdout = io::stdout().lock();
+                stdout.write_all(text.as_bytes())?;
+                stdout.flush()
+            }
+        }
+    }
+}
+
+impl session::Report for Fanout {
+    fn start(&mut self) -> io::Result<()> {
+        self.print_ready()
+    }
+
+    fn uses_start_events(&self) -> bool {
+        self.parts
+            .iter()
+            .filter_map(|p| p.reporter.as_ref())
+            .any(Reporter::uses_start_events)
+    }
+
+    fn tallies(&self) -> Vec<&Tally> {
+        self.parts
+            .iter()
+            .filter_map(|p| {
+                p.state
+                    .as_ref()
+                    .or(p.reporter.as_ref().map(Reporter::state))
+            })
+            .collect()
+    }
+
+    fn note(&mut self, line: String) {
+        self.notes.push(line);
     }
 }
 

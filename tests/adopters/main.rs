@@ -20,6 +20,8 @@ mod reliability;
 mod runners;
 mod scheduling;
 mod selection;
+#[cfg(unix)]
+mod session;
 #[cfg(target_os = "linux")]
 mod services;
 #[cfg(unix)]
