@@ -100,18 +100,22 @@ mod tests {
             Test {
                 name: "a::fast",
                 def: &PLAIN,
+                binary: 0,
             },
             Test {
                 name: "a::slow",
                 def: &IGNORED,
+                binary: 0,
             },
             Test {
                 name: "b::panics",
                 def: &PANICS,
+                binary: 0,
             },
             Test {
                 name: "b::fast",
                 def: &PLAIN,
+                binary: 0,
             },
         ]
     }

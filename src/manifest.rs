@@ -253,7 +253,7 @@ fn test(f: &[&str], group_prefix: &str) -> Result<Planned, String> {
         ..TestDef::DEFAULT
     }));
     Ok(Planned {
-        test: Test { name, def },
+        test: Test { name, def, binary: 0 },
         disposition,
     })
 }
@@ -298,6 +298,7 @@ mod tests {
             test: Test {
                 name: "db::migrates\tweird",
                 def: &DEF,
+                binary: 0,
             },
             disposition: Disposition::Ignore(Some("needs\na GPU")),
         }];

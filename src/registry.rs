@@ -147,6 +147,9 @@ pub(crate) struct Test {
     pub(crate) name: &'static str,
     /// The registered descriptor.
     pub(crate) def: &'static TestDef,
+    /// Its binary under `cargo partest` (an index into the run's binaries); 0 in a
+    /// binary's own run.
+    pub(crate) binary: u32,
 }
 
 impl Test {
@@ -195,6 +198,7 @@ pub(crate) fn collect() -> Result<Vec<Test>, RegistryError> {
         .map(|def| Test {
             name: Box::leak(test_name(def.module_path, def.name).into_boxed_str()),
             def,
+            binary: 0,
         })
         .collect();
     tests.sort_unstable_by(|a, b| a.name.cmp(b.name));

@@ -55,8 +55,6 @@ pub(crate) fn run_config(args: &Arguments, threads: usize) -> RunConfig {
         report_starts: false,
         #[cfg(unix)]
         processes: Vec::new(),
-        #[cfg(unix)]
-        binary_of: Default::default(),
         max_worker_restart: args.scheduling.max_worker_restart(threads),
     }
 }

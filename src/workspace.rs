@@ -18,7 +18,6 @@ use crate::registry::{Test, TestDef, TestFn};
 use crate::runner::process::child::Settings;
 use crate::runner::CaptureMode;
 use crate::session;
-use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::Command;
@@ -155,35 +154,42 @@ fn whole_binary_test(binary: &Binary) -> Test {
         concurrency: Concurrency::Parallel,
         ..TestDef::DEFAULT
     }));
-    Test { name, def }
+    Test { name, def, binary: 0 }
 }
 
-/// Every binary's tests in one plan (a whole plain binary is one pseudo-test), the binary
-/// of each, and each binary's own selection for its report.
-fn plan(binaries: &[Binary], kinds: &[Kind]) -> (Vec<Planned>, Vec<u32>, Vec<Selection>) {
+/// Every binary's tests in one plan (a whole plain binary is one pseudo-test), each
+/// marked with its binary, and each binary's own selection for its report.
+fn plan(binaries: &[Binary], kinds: &[Kind]) -> (Vec<Planned>, Vec<Selection>) {
     let mut plan: Vec<Planned> = Vec::new();
-    let mut binary_of: Vec<u32> = Vec::new();
     let mut selections: Vec<Selection> = Vec::new();
     for (i, (binary, kind)) in binaries.iter().zip(kinds).enumerate() {
-        let tests = match kind {
-            Kind::Partest(m) => m.tests.clone(),
-            Kind::Whole => vec![Planned {
-                test: whole_binary_test(binary),
-                disposition: Disposition::Run,
-            }],
+        let (tests, filtered_out) = match kind {
+            Kind::Partest(m) => (m.tests.clone(), m.filtered_out),
+            Kind::Whole => {
+                let whole = Planned {
+                    test: whole_binary_test(binary),
+                    disposition: Disposition::Run,
+                };
+                (vec![whole], 0)
+            }
         };
-        let filtered_out = match kind {
-            Kind::Partest(m) => m.filtered_out,
-            Kind::Whole => 0,
-        };
-        binary_of.extend(std::iter::repeat_n(i as u32, tests.len()));
+        let tests: Vec<Planned> = tests
+            .into_iter()
+            .map(|p| Planned {
+                test: Test {
+                    binary: i as u32,
+                    ..p.test
+                },
+                ..p
+            })
+            .collect();
         plan.extend(tests.iter().copied());
         selections.push(Selection {
             tests,
             filtered_out,
         });
     }
-    (plan, binary_of, selections)
+    (plan, selections)
 }
 
 /// `--list`: each binary lists its own tests, in cargo's order, as under `cargo test`.
@@ -249,7 +255,7 @@ fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
     }
     let threads = entry::thread_count(&args);
 
-    let (plan, binary_of, selections) = plan(binaries, &kinds);
+    let (plan, selections) = plan(binaries, &kinds);
     let mut histories: Vec<History> = binaries
         .iter()
         .map(|b| {
@@ -264,8 +270,7 @@ fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
         true => Vec::new(),
         false => plan
             .iter()
-            .zip(&binary_of)
-            .map(|(p, b)| histories[*b as usize].estimate(p.test.name))
+            .map(|p| histories[p.test.binary as usize].estimate(p.test.name))
             .collect(),
     };
     let harness_os: Vec<OsString> = harness.iter().map(OsString::from).collect();
@@ -289,14 +294,7 @@ fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
             })
         })
         .collect();
-    let index: HashMap<usize, usize> = plan
-        .iter()
-        .zip(&binary_of)
-        .map(|(p, b)| (p.test.def as *const TestDef as usize, *b as usize))
-        .collect();
-    config.binary_of = Arc::new(binary_of);
     let fanout = Fanout {
-        index,
         parts: parts(binaries, &kinds, &selections, &histories, &args, threads)?,
         printed: 0,
         teardown_failed: false,

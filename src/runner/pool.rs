@@ -54,12 +54,10 @@ pub(crate) struct RunConfig {
     /// Whether the reports use `Started` events (JSON, sequential pretty, the status line).
     pub(crate) report_starts: bool,
     /// `--isolate process`: how worker processes of each binary are started (empty: tests
-    /// run on the pool's threads). One binary, or several under `cargo partest`.
+    /// run on the pool's threads). One binary, or several under `cargo partest`, indexed
+    /// by a test's `binary`.
     #[cfg(unix)]
     pub(crate) processes: Vec<Arc<child::Settings>>,
-    /// The binary (index into `processes`) of each test of the plan; empty: all binary 0.
-    #[cfg(unix)]
-    pub(crate) binary_of: Arc<Vec<u32>>,
     /// Crashed worker processes replaced before no new test starts.
     pub(crate) max_worker_restart: usize,
 }

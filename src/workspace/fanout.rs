@@ -9,10 +9,9 @@ use crate::error::Error;
 use crate::event::{Event, EventHandler};
 use crate::filter::Selection;
 use crate::history::History;
-use crate::registry::{Test, TestDef};
+use crate::registry::Test;
 use crate::report::{self, Reporter, SharedBuffer, Tally};
 use crate::session;
-use std::collections::HashMap;
 use std::io::{self, Write};
 
 /// Each binary's report, started: a partest binary's in the chosen format (into a buffer,
@@ -120,8 +119,6 @@ impl Part {
 
 /// Routes each event to its binary's report and prints finished reports in order.
 pub(super) struct Fanout {
-    /// Test descriptor address → binary.
-    pub(super) index: HashMap<usize, usize>,
     pub(super) parts: Vec<Part>,
     /// Reports printed so far (a prefix of `parts`).
     pub(super) printed: usize,
@@ -137,7 +134,7 @@ pub(super) struct Fanout {
 
 impl Fanout {
     fn binary(&self, test: &Test) -> usize {
-        self.index[&(test.def as *const TestDef as usize)]
+        test.binary as usize
     }
 
     /// Prints every finished report that follows the printed ones.

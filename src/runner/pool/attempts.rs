@@ -59,9 +59,8 @@ impl<H: EventHandler> Shared<H> {
             Executor::Here(capture) => execute::run(test, capture, self.config.default_timeout),
             #[cfg(unix)]
             Executor::Processes(workers) => {
-                let binary = self.config.binary_of.get(index).map_or(0, |b| *b as usize);
                 let limit = test.def.timeout.or(self.config.default_timeout);
-                let attempt = workers[binary].run(test, leases, limit);
+                let attempt = workers[test.binary as usize].run(test, leases, limit);
                 if attempt.crashed {
                     let crashes = self.crashes.fetch_add(1, Ordering::SeqCst) + 1;
                     if crashes == self.config.max_worker_restart + 1 {
