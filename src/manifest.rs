@@ -253,7 +253,11 @@ fn test(f: &[&str], group_prefix: &str) -> Result<Planned, String> {
         ..TestDef::DEFAULT
     }));
     Ok(Planned {
-        test: Test { name, def, binary: 0 },
+        test: Test {
+            name,
+            def,
+            binary: 0,
+        },
         disposition,
     })
 }

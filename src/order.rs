@@ -46,7 +46,11 @@ mod tests {
         let mut tests: Vec<Planned> = NAMES
             .iter()
             .map(|n| Planned {
-                test: Test { name: n, def: &DEF, binary: 0 },
+                test: Test {
+                    name: n,
+                    def: &DEF,
+                    binary: 0,
+                },
                 disposition: Disposition::Run,
             })
             .collect();

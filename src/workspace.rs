@@ -154,7 +154,11 @@ fn whole_binary_test(binary: &Binary) -> Test {
         concurrency: Concurrency::Parallel,
         ..TestDef::DEFAULT
     }));
-    Test { name, def, binary: 0 }
+    Test {
+        name,
+        def,
+        binary: 0,
+    }
 }
 
 /// Every binary's tests in one plan (a whole plain binary is one pseudo-test), each

@@ -29,7 +29,11 @@ static FAILS: TestDef = TestDef {
 };
 
 fn test(def: &'static TestDef, name: &'static str) -> Test {
-    Test { name, def, binary: 0 }
+    Test {
+        name,
+        def,
+        binary: 0,
+    }
 }
 
 fn style(multithreaded: bool) -> Style {

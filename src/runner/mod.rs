@@ -11,6 +11,7 @@ pub(crate) mod capture;
 pub(crate) mod crash;
 pub(crate) mod cwd;
 pub(crate) mod execute;
+pub(crate) mod executor;
 pub(crate) mod panic_hook;
 pub(crate) mod pool;
 #[cfg(unix)]

@@ -10,9 +10,12 @@
 //! ends the run at `--run-timeout`.
 
 use super::board::{TimeLimits, WorkerBoard};
-use super::execute::{Capture, CaptureMode};
+use super::execute::CaptureMode;
 #[cfg(unix)]
-use super::process::child::{self, WorkerProcess};
+use super::executor::WorkerProcesses;
+use super::executor::{Executor, ThisThread};
+#[cfg(unix)]
+use super::process::child;
 use super::watchdog;
 
 mod attempts;
@@ -60,15 +63,6 @@ pub(crate) struct RunConfig {
     pub(crate) processes: Vec<Arc<child::Settings>>,
     /// Crashed worker processes replaced before no new test starts.
     pub(crate) max_worker_restart: usize,
-}
-
-/// Where a pool thread runs its tests.
-enum Executor {
-    /// On the thread itself.
-    Here(Capture),
-    /// On its worker process of the test's binary (started when first needed).
-    #[cfg(unix)]
-    Processes(Vec<WorkerProcess>),
 }
 
 /// What the workers and the watchdog share. The board's lock is never held while
@@ -141,7 +135,7 @@ impl<H: EventHandler> Shared<H> {
     }
 
     /// The worker loop of position `slot` for thread `generation`.
-    fn work(&self, slot: usize, generation: u64, executor: &mut Executor) {
+    fn work(&self, slot: usize, generation: u64, executor: &mut dyn Executor) {
         let mut finished: Option<(Completed, bool)> = None;
         loop {
             // Claiming the finished test and taking the next is one lock round trip; the
@@ -171,12 +165,7 @@ impl<H: EventHandler> Shared<H> {
         // retirement, and this worker's resources go first.
         if self.state.owns(slot, generation) {
             let mut teardowns = super::panic_hook::tear_down(resources::take_worker());
-            #[cfg(unix)]
-            if let Executor::Processes(workers) = executor {
-                for worker in workers {
-                    teardowns.extend(worker.shut_down());
-                }
-            }
+            teardowns.extend(executor.shut_down());
             for (what, report) in teardowns {
                 self.emit(Event::TeardownFailed { what, report });
             }
@@ -191,7 +180,7 @@ impl<H: EventHandler> Shared<H> {
         slot: usize,
         index: usize,
         lease: &Lease,
-        executor: &mut Executor,
+        executor: &mut dyn Executor,
     ) -> (Completed, bool) {
         let test = self.plan[index].test;
         // Start events cost a reporter lock per test; sent only when a report uses them.
@@ -233,24 +222,13 @@ impl<H: EventHandler> Shared<H> {
 
     /// The executor of a new thread on position `slot`: a worker process (started now, so
     /// workers start in parallel) or the thread itself.
-    fn executor(&self, slot: usize) -> Executor {
+    fn executor(&self, slot: usize) -> Box<dyn Executor> {
         #[cfg(unix)]
         if !self.config.processes.is_empty() {
-            let mut workers: Vec<WorkerProcess> = self
-                .config
-                .processes
-                .iter()
-                .map(|settings| WorkerProcess::new(slot, Arc::clone(settings)))
-                .collect();
-            // With one binary its worker starts now, in parallel with the others' (a
-            // failure to start shows in the first test's result); several start on demand.
-            if let [only] = &mut workers[..] {
-                let _ = only.start();
-            }
-            return Executor::Processes(workers);
+            return Box::new(WorkerProcesses::new(slot, &self.config.processes));
         }
         let _ = slot;
-        Executor::Here(Capture::new(self.config.capture))
+        Box::new(ThisThread::new(self.config.capture))
     }
 
     /// Starts the thread for position `slot`; false (and a warning) if it cannot start.
@@ -261,7 +239,7 @@ impl<H: EventHandler> Shared<H> {
             .spawn(move || {
                 fixtures::enter_worker(slot);
                 let mut executor = shared.executor(slot);
-                shared.work(slot, generation, &mut executor);
+                shared.work(slot, generation, executor.as_mut());
             });
         match spawned {
             Ok(_) => true,
@@ -334,7 +312,7 @@ pub(crate) fn run<H: EventHandler>(
         }
         shared.state.set_live(1);
         let mut executor = shared.executor(0);
-        shared.work(0, 0, &mut executor);
+        shared.work(0, 0, executor.as_mut());
     } else {
         // Workers that started may already have retired: subtract only those that did not.
         shared.state.lose_workers(threads - started);

@@ -20,10 +20,10 @@ mod reliability;
 mod runners;
 mod scheduling;
 mod selection;
-#[cfg(unix)]
-mod session;
 #[cfg(target_os = "linux")]
 mod services;
+#[cfg(unix)]
+mod session;
 #[cfg(unix)]
 mod shards;
 mod threads;

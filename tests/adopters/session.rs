@@ -52,7 +52,10 @@ fn cargo_partest_gives_the_notes_and_the_log_a_binary_gives() {
     unique.sort_unstable();
     unique.dedup();
     assert_eq!(unique.len(), 11, "the binaries' tests share names: {text}");
-    assert!(!stderr.contains("not written under cargo partest"), "{stderr}");
+    assert!(
+        !stderr.contains("not written under cargo partest"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -61,7 +64,15 @@ fn a_binary_alone_gives_the_same_notes() {
     let dir = record.path().to_str().unwrap();
     let out = common::run_with_env(
         "alpha",
-        &["--test-threads", "4", "s0", "a_long", "--durations", "1", "--measure"],
+        &[
+            "--test-threads",
+            "4",
+            "s0",
+            "a_long",
+            "--durations",
+            "1",
+            "--measure",
+        ],
         &[("PARTEST_RECORD_DIR", dir)],
     );
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);

@@ -2,12 +2,12 @@
 //! process), again after each failure while reruns remain; crashed worker processes count
 //! toward `--max-worker-restart`.
 
-use super::{Executor, Shared};
+use super::Shared;
 #[cfg(unix)]
 use crate::event::Event;
 use crate::event::{Completed, EventHandler, FailedAttempt};
 use crate::outcome::Outcome;
-use crate::runner::execute;
+use crate::runner::executor::Executor;
 #[cfg(unix)]
 use std::sync::atomic::Ordering;
 use std::thread;
@@ -19,7 +19,7 @@ impl<H: EventHandler> Shared<H> {
         &self,
         index: usize,
         leases: &[(&'static str, u32)],
-        executor: &mut Executor,
+        executor: &mut dyn Executor,
     ) -> Completed {
         let test = self.plan[index].test;
         let retries = if test.def.retries > 0 {
@@ -52,27 +52,20 @@ impl<H: EventHandler> Shared<H> {
         &self,
         index: usize,
         leases: &[(&'static str, u32)],
-        executor: &mut Executor,
+        executor: &mut dyn Executor,
     ) -> Completed {
         let test = self.plan[index].test;
-        match executor {
-            Executor::Here(capture) => execute::run(test, capture, self.config.default_timeout),
-            #[cfg(unix)]
-            Executor::Processes(workers) => {
-                let limit = test.def.timeout.or(self.config.default_timeout);
-                let attempt = workers[test.binary as usize].run(test, leases, limit);
-                if attempt.crashed {
-                    let crashes = self.crashes.fetch_add(1, Ordering::SeqCst) + 1;
-                    if crashes == self.config.max_worker_restart + 1 {
-                        self.emit(Event::Warning(format!(
-                            "partest: {crashes} worker processes crashed, more than --max-worker-restart {} allows; no new test starts",
-                            self.config.max_worker_restart
-                        )));
-                        self.state.stop();
-                    }
-                }
-                attempt.done
+        let (done, crashed) = executor.attempt(test, leases, self.config.default_timeout);
+        if crashed {
+            let crashes = self.crashes.fetch_add(1, Ordering::SeqCst) + 1;
+            if crashes == self.config.max_worker_restart + 1 {
+                self.emit(Event::Warning(format!(
+                    "partest: {crashes} worker processes crashed, more than --max-worker-restart {} allows; no new test starts",
+                    self.config.max_worker_restart
+                )));
+                self.state.stop();
             }
         }
+        done
     }
 }
