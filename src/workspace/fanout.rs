@@ -237,7 +237,11 @@ impl EventHandler for Fanout {
             Event::Finished(done) => (self.binary(&done.test), true),
             Event::Slow { test, .. } => (self.binary(test), false),
             Event::Warning(text) => {
-                eprintln!("{text}");
+                // The first report still open keeps it (JSON's and JUnit's summaries too).
+                match self.parts.iter_mut().find_map(|p| p.reporter.as_mut()) {
+                    Some(reporter) => reporter.on_event(Event::Warning(text.clone()))?,
+                    None => eprintln!("{text}"),
+                }
                 return Ok(());
             }
             Event::TeardownFailed { what, report } => {

@@ -79,3 +79,35 @@ fn a_binary_alone_gives_the_same_notes() {
     assert_eq!(slowest(&out.stdout), ["a_long"], "{}", out.stdout);
     assert!(out.stdout.contains("\nmeasure: wall "), "{}", out.stdout);
 }
+
+#[test]
+fn under_cargo_partest_a_warning_reaches_the_json_summary() {
+    let record = tempfile::tempdir().unwrap();
+    let harness = [
+        "--test-threads",
+        "2",
+        "s0",
+        "a_long",
+        "--run-timeout",
+        "1s",
+        "-Zunstable-options",
+        "--format",
+        "json",
+    ];
+    let (out, _) = cargo_partest_packages(&["multi"], &harness, record.path(), &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(101), "{stdout}");
+    let summaries: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .filter(|e: &serde_json::Value| e["type"] == "suite" && e["event"] != "started")
+        .collect();
+    assert_eq!(summaries.len(), 3, "{stdout}");
+    let warned: Vec<&serde_json::Value> = summaries
+        .iter()
+        .filter_map(|s| s["warnings"].as_array())
+        .flatten()
+        .collect();
+    assert_eq!(warned.len(), 1, "{stdout}");
+    assert!(warned[0].as_str().unwrap().contains("run-timeout"), "{warned:?}");
+}
