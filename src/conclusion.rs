@@ -63,7 +63,8 @@ impl Conclusion {
             failed: state.failed + state.teardown_failures.len(),
             ignored: state.ignored,
             filtered_out: state.filtered_out,
-            error: None,
+            error: (!state.write_errors.is_empty())
+                .then(|| Error::Io(std::io::Error::other(state.write_errors.join("; ")))),
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -228,7 +228,7 @@ impl History {
             text.push_str(name);
             text.push('\n');
         }
-        write_atomically(&dir.join(FILE), text.as_bytes())?;
+        crate::output_files::write_whole(&dir.join(FILE), text.as_bytes())?;
         let mut failed: Vec<&String> = self.failed.iter().collect();
         failed.sort();
         let mut text = String::from(FAILED_HEADER);
@@ -237,17 +237,8 @@ impl History {
             text.push_str(name);
         }
         text.push('\n');
-        write_atomically(&dir.join(FAILED_FILE), text.as_bytes())
+        crate::output_files::write_whole(&dir.join(FAILED_FILE), text.as_bytes())
     }
-}
-
-/// Writes `bytes` to `path` through a temp file renamed over it.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-    // No fsync: a torn file after a power cut is read back as corrupt, which only costs the
-    // ordering of one run.
-    fs::File::create(&tmp)?.write_all(bytes)?;
-    fs::rename(&tmp, path)
 }
 
 #[cfg(test)]

@@ -72,6 +72,7 @@ mod markers;
 mod nextest;
 mod order;
 mod outcome;
+mod output_files;
 mod registry;
 mod report;
 mod run_locks;

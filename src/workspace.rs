@@ -311,12 +311,14 @@ fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
         keep_order: false,
     };
     let mut fanout = session::run(&args, planned, config, fanout)?;
-    fanout.finish_all(args.reports.junit.as_deref())?;
+    // The history is recorded even when a report file cannot be written.
+    let finished = fanout.finish_all(args.reports.junit.as_deref());
     for (i, part) in fanout.parts.iter().enumerate() {
         if let Some(state) = &part.state {
             entry::update_history(&mut histories[i], &selections[i].tests, state);
         }
     }
+    finished?;
     let failed: Vec<&str> = fanout
         .parts
         .iter()

@@ -61,7 +61,7 @@ pub(crate) fn reporter(
     let logfile = match &args.logfile {
         Some(path) => {
             eprintln!("warning: `--logfile` is deprecated");
-            Some(File::create(path)?)
+            Some(crate::output_files::open_in_place(path)?)
         }
         None => None,
     };

@@ -152,9 +152,18 @@ impl Write for ReportFile {
             return Ok(());
         }
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
+            std::fs::create_dir_all(dir).map_err(|e| {
+                let what = format!("could not create {}: {e}", dir.display());
+                io::Error::new(e.kind(), what)
+            })?;
         }
-        crate::history::write_atomically(&self.path, &self.buffer)
+        crate::output_files::write_whole(&self.path, &self.buffer).map_err(|e| {
+            let what = format!(
+                "could not write the JUnit report {}: {e}",
+                self.path.display()
+            );
+            io::Error::new(e.kind(), what)
+        })
     }
 }
 

@@ -337,11 +337,16 @@ impl Reporter {
             status.finish();
         }
         self.state.stop_clock();
-        let state = &self.state;
+        self.formatter.write_run_finish(&self.state)?;
+        // A report file that cannot be written fails the run, after the main report is
+        // complete and with the tally kept (the history is still recorded).
+        let mut errors = Vec::new();
         for extra in &mut self.extras {
-            extra.write_run_finish(state)?;
+            if let Err(e) = extra.write_run_finish(&self.state) {
+                errors.push(e.to_string());
+            }
         }
-        self.formatter.write_run_finish(state)?;
+        self.state.write_errors = errors;
         Ok(self.state)
     }
 }

@@ -28,6 +28,8 @@ pub(crate) struct Tally {
     pub(crate) teardown_failures: Vec<(String, String)>,
     /// Lines printed before the summary.
     pub(crate) notes: Vec<String>,
+    /// Report files (`--junit PATH`) that could not be written: they fail the run.
+    pub(crate) write_errors: Vec<String>,
     /// Warnings the runner sent (`Event::Warning`), in order.
     pub(crate) warnings: Vec<String>,
     /// Durations for the history: of every test that ran, or (when `long_only`) of those
@@ -69,6 +71,7 @@ impl Tally {
             track_busy: false,
             teardown_failures: Vec::new(),
             notes: Vec::new(),
+            write_errors: Vec::new(),
             warnings: Vec::new(),
             durations: Vec::new(),
             long_only: None,

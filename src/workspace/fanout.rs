@@ -28,7 +28,7 @@ pub(super) fn parts(
     let logfile = match &args.logfile {
         Some(path) => {
             eprintln!("warning: `--logfile` is deprecated");
-            Some(std::fs::File::create(path)?)
+            Some(crate::output_files::open_in_place(path)?)
         }
         None => None,
     };
@@ -181,7 +181,7 @@ impl Fanout {
         }
         if let Some(path) = junit {
             let text = report::combine_junit(&documents(|p| p.junit.take()));
-            crate::history::write_atomically(path, &text)?;
+            crate::output_files::write_whole(path, &text)?;
         }
         self.print_notes()
     }

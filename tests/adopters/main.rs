@@ -9,6 +9,8 @@ mod capture;
 mod fixtures;
 mod flags;
 #[cfg(target_os = "linux")]
+mod hardening;
+#[cfg(target_os = "linux")]
 mod isolation;
 #[cfg(target_os = "linux")]
 mod leases;

@@ -109,5 +109,8 @@ fn under_cargo_partest_a_warning_reaches_the_json_summary() {
         .flatten()
         .collect();
     assert_eq!(warned.len(), 1, "{stdout}");
-    assert!(warned[0].as_str().unwrap().contains("run-timeout"), "{warned:?}");
+    assert!(
+        warned[0].as_str().unwrap().contains("run-timeout"),
+        "{warned:?}"
+    );
 }
