@@ -32,10 +32,15 @@ pub struct MarkerExprError {
 
 impl fmt::Display for MarkerExprError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A huge expression is shown by its start: the column says where the error is.
+        let shown: String = match self.expression.chars().count() > 80 {
+            true => self.expression.chars().take(60).chain("…".chars()).collect(),
+            false => self.expression.clone(),
+        };
         write!(
             f,
-            "invalid -m expression `{}`: expected {} at column {}, found {}",
-            self.expression, self.expected, self.column, self.found
+            "invalid -m expression `{shown}`: expected {} at column {}, found {}",
+            self.expected, self.column, self.found
         )
     }
 }
@@ -64,10 +69,20 @@ fn describe(token: Option<&(usize, Token)>) -> String {
     }
 }
 
+/// How deep `not` and parentheses may nest, and how many `and`/`or` an expression may
+/// hold: enough for any real selection, and the parser and matcher (both recursive) stay
+/// far from the stack's end.
+const MAX_NESTING: usize = 64;
+const MAX_OPERATORS: usize = 256;
+
 struct Parser<'a> {
     text: &'a str,
     tokens: Vec<(usize, Token)>,
     at: usize,
+    /// `not`s and `(`s open around the current token.
+    nesting: usize,
+    /// `and`s and `or`s read so far.
+    operators: usize,
 }
 
 impl Parser<'_> {
@@ -88,10 +103,30 @@ impl Parser<'_> {
         self.tokens.get(self.at).map(|(_, t)| t)
     }
 
+    /// Steps past an `and` or `or`, refusing one past [`MAX_OPERATORS`].
+    fn operator(&mut self) -> Result<(), MarkerExprError> {
+        self.operators += 1;
+        if self.operators > MAX_OPERATORS {
+            return Err(self.error("at most 256 `and`/`or` in one expression"));
+        }
+        self.at += 1;
+        Ok(())
+    }
+
+    /// Steps into a `not` or `(`, refusing to nest past [`MAX_NESTING`].
+    fn enter(&mut self) -> Result<(), MarkerExprError> {
+        self.nesting += 1;
+        if self.nesting > MAX_NESTING {
+            return Err(self.error("`not` and `(` nested at most 64 deep"));
+        }
+        self.at += 1;
+        Ok(())
+    }
+
     fn or(&mut self) -> Result<MarkerExpr, MarkerExprError> {
         let mut left = self.and()?;
         while self.peek() == Some(&Token::Or) {
-            self.at += 1;
+            self.operator()?;
             left = MarkerExpr::Or(Box::new(left), Box::new(self.and()?));
         }
         Ok(left)
@@ -100,7 +135,7 @@ impl Parser<'_> {
     fn and(&mut self) -> Result<MarkerExpr, MarkerExprError> {
         let mut left = self.not()?;
         while self.peek() == Some(&Token::And) {
-            self.at += 1;
+            self.operator()?;
             left = MarkerExpr::And(Box::new(left), Box::new(self.not()?));
         }
         Ok(left)
@@ -109,16 +144,19 @@ impl Parser<'_> {
     fn not(&mut self) -> Result<MarkerExpr, MarkerExprError> {
         match self.peek() {
             Some(Token::Not) => {
-                self.at += 1;
-                Ok(MarkerExpr::Not(Box::new(self.not()?)))
+                self.enter()?;
+                let inner = self.not()?;
+                self.nesting -= 1;
+                Ok(MarkerExpr::Not(Box::new(inner)))
             }
             Some(Token::Open) => {
-                self.at += 1;
+                self.enter()?;
                 let inner = self.or()?;
                 if self.peek() != Some(&Token::Close) {
                     return Err(self.error("`)`, `and` or `or`"));
                 }
                 self.at += 1;
+                self.nesting -= 1;
                 Ok(inner)
             }
             Some(Token::Name(name)) => {
@@ -195,6 +233,8 @@ impl MarkerExpr {
             text,
             tokens: tokenize(text)?,
             at: 0,
+            nesting: 0,
+            operators: 0,
         };
         let expr = parser.or()?;
         if parser.at != parser.tokens.len() {

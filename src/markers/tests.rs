@@ -102,3 +102,19 @@ fn an_expression_prints_back_to_the_same_meaning() {
         );
     }
 }
+
+#[test]
+fn nesting_and_length_are_bounded_with_the_column_past_the_bound() {
+    let nested = format!("{}slow{}", "(".repeat(10_000), ")".repeat(10_000));
+    let e = MarkerExpr::parse(&nested).unwrap_err().to_string();
+    assert!(e.contains("nested at most 64 deep at column 65"), "{e}");
+    let nots = format!("{}slow", "not ".repeat(15_000));
+    let e = MarkerExpr::parse(&nots).unwrap_err().to_string();
+    assert!(e.contains("nested at most 64 deep at column 257"), "{e}");
+    let chain = vec!["slow"; 300].join(" and ");
+    let e = MarkerExpr::parse(&chain).unwrap_err().to_string();
+    assert!(e.contains("at most 256 `and`/`or`"), "{e}");
+    let deepest = format!("{}slow{}", "(".repeat(64), ")".repeat(64));
+    assert!(MarkerExpr::parse(&deepest).is_ok());
+    assert!(MarkerExpr::parse(&vec!["slow"; 257].join(" or ")).is_ok());
+}
