@@ -18,6 +18,7 @@
 //! ```
 
 use crate::cli::SchedulingArgs;
+use crate::constraints::MAX_POOL_SIZE;
 use crate::dist::{Dist, DIST_NAMES};
 use crate::isolation::{Isolation, ISOLATION_NAMES};
 use std::fmt;
@@ -239,6 +240,18 @@ impl Key<'_> {
             .collect()
     }
 
+    /// A table of pool sizes, each at most [`MAX_POOL_SIZE`].
+    fn pool_sizes(&self) -> Result<Vec<(String, NonZeroUsize)>, ConfigError> {
+        let pools = self.named_numbers()?;
+        match pools.iter().find(|(_, n)| n.get() > MAX_POOL_SIZE as usize) {
+            Some((name, n)) => Err(self.err_at(
+                &format!("{}.{name}", self.name),
+                &format!("is {n}; a pool holds at most {MAX_POOL_SIZE} slots"),
+            )),
+            None => Ok(pools),
+        }
+    }
+
     /// An array of marker names.
     fn names(&self, items: &[toml::Value]) -> Result<Vec<String>, ConfigError> {
         items
@@ -326,7 +339,7 @@ fn parse(table: &toml::Table, source: &Path, prefix: &str) -> Result<Config, Con
                 config.quarantine = key.names(items)?;
             }
             "max_concurrency" => config.max_concurrency = key.named_numbers()?,
-            "pools" => config.pools = key.named_numbers()?,
+            "pools" => config.pools = key.pool_sizes()?,
             _ => {
                 let known = crate::cli::options::config_keys().join(", ");
                 return Err(key.err(&format!("is not a partest setting (known: {known})")));
@@ -337,68 +350,4 @@ fn parse(table: &toml::Table, source: &Path, prefix: &str) -> Result<Config, Con
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn load_text(file: &str, text: &str) -> Result<Config, ConfigError> {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(file), text).unwrap();
-        load_from(dir.path())
-    }
-
-    #[test]
-    fn reads_either_place() {
-        let c = load_text(
-            "partest.toml",
-            "markers = [\"slow\"]\nheavy_limit = 2\n[max_concurrency]\nintegration = 4\n",
-        )
-        .unwrap();
-        assert_eq!(c.markers, ["slow"]);
-        assert_eq!(c.heavy_limit.map(|n| n.get()), Some(2));
-        assert_eq!(c.max_concurrency[0].0, "integration");
-        let c = load_text(
-            "Cargo.toml",
-            "[package]\nname = \"x\"\n[package.metadata.partest]\ndist = \"loadscope\"\n",
-        )
-        .unwrap();
-        assert_eq!(c.dist, Some(Dist::LoadScope));
-        assert!(load_text("Cargo.toml", "[package]\nname = \"x\"\n")
-            .unwrap()
-            .source
-            .is_none());
-    }
-
-    #[test]
-    fn errors_name_the_key_and_the_file() {
-        let e = load_text("partest.toml", "heavy_limt = 2\n")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.starts_with("`heavy_limit` ") || e.contains("`heavy_limt` in "),
-            "{e}"
-        );
-        assert!(
-            e.contains("partest.toml is not a partest setting (known: dist, isolate, heavy_limit")
-                && e.contains("quarantine"),
-            "{e}"
-        );
-        let e = load_text("partest.toml", "heavy_limit = \"two\"\n")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("`heavy_limit` in") && e.contains("must be a whole number > 0"),
-            "{e}"
-        );
-        let e = load_text(
-            "Cargo.toml",
-            "[package.metadata.partest]\npools = { pg = 0 }\n",
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(e.contains("`package.metadata.partest.pools.pg` in"), "{e}");
-        let e = load_text("partest.toml", "markers = [")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("is not valid TOML"), "{e}");
-    }
-}
+mod tests;

@@ -22,6 +22,10 @@ pub struct ResourceUse {
     pub count: Option<u32>,
 }
 
+/// The most slots a pool may have (`--resource-pool`, config `pools`, `count = K`), and one
+/// past the highest Redis database index: a pool is a list of its free slots.
+pub const MAX_POOL_SIZE: u32 = 65_536;
+
 /// The Redis database indexes `redis_isolated` tests lease from: `count` indexes starting
 /// at `first`. `--redis-dbs 16` is `0-15` (the default); `--redis-dbs 1-15` leaves
 /// database 0 to what the suite shares.
@@ -63,6 +67,12 @@ impl RedisDbs {
         };
         if last < first {
             return Err(format!("the range {first}-{last} is empty"));
+        }
+        if last >= MAX_POOL_SIZE {
+            return Err(format!(
+                "database {last} is past the highest index partest leases ({})",
+                MAX_POOL_SIZE - 1
+            ));
         }
         let count = std::num::NonZeroUsize::new((last - first) as usize + 1)
             .ok_or_else(|| "the pool needs at least one database".to_owned())?;
@@ -110,6 +120,11 @@ mod tests {
             Err("the pool needs at least one database".into())
         );
         assert_eq!(RedisDbs::parse("5-2"), Err("the range 5-2 is empty".into()));
+        assert_eq!(
+            RedisDbs::parse("0-4294967295"),
+            Err("database 4294967295 is past the highest index partest leases (65535)".into())
+        );
+        assert_eq!(RedisDbs::parse("65536").unwrap().end(), 65_536);
         assert_eq!(
             RedisDbs::parse("a-2"),
             Err("`a` is not a database index".into())

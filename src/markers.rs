@@ -34,7 +34,12 @@ impl fmt::Display for MarkerExprError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // A huge expression is shown by its start: the column says where the error is.
         let shown: String = match self.expression.chars().count() > 80 {
-            true => self.expression.chars().take(60).chain("…".chars()).collect(),
+            true => self
+                .expression
+                .chars()
+                .take(60)
+                .chain("…".chars())
+                .collect(),
             false => self.expression.clone(),
         };
         write!(

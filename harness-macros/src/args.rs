@@ -361,10 +361,10 @@ fn parse_resource(meta: &ParseNestedMeta) -> syn::Result<Resource> {
             }
             let lit: LitInt = inner.value()?.parse()?;
             let k = lit.base10_parse::<u32>()?;
-            if k == 0 {
+            if k == 0 || k > 65_536 {
                 return Err(syn::Error::new(
                     lit.span(),
-                    "a pool needs at least one slot: `count` must be > 0",
+                    "a pool holds 1 to 65536 slots: `count` must be in 1..=65536",
                 ));
             }
             count = Some(k);

@@ -2,6 +2,7 @@
 //! one exists. Each falls back to an environment variable: command line > env > default.
 
 use super::{env_var, parse_threads, Matches};
+use crate::constraints::MAX_POOL_SIZE;
 use crate::dist::{Dist, DIST_NAMES};
 use crate::isolation::{Isolation, ISOLATION_NAMES};
 use std::num::NonZeroUsize;
@@ -152,10 +153,13 @@ fn pairs(m: &Matches, flag: &str) -> Result<Vec<(String, NonZeroUsize)>, String>
                     "{what}: `{name}` is not a marker or pool name (was {item})"
                 ));
             }
-            Ok((
-                name.to_owned(),
-                parse_threads(n.trim(), &format!("{what} ({name})"))?,
-            ))
+            let n = parse_threads(n.trim(), &format!("{what} ({name})"))?;
+            if flag == "resource-pool" && n.get() > MAX_POOL_SIZE as usize {
+                return Err(format!(
+                    "{what}: pool `{name}` has {n} slots; a pool holds at most {MAX_POOL_SIZE}"
+                ));
+            }
+            Ok((name.to_owned(), n))
         })
         .collect()
 }

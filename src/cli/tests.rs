@@ -122,3 +122,18 @@ fn every_option_is_in_the_help() {
         assert!(text.contains(&shown), "--help does not mention {shown}");
     }
 }
+
+#[test]
+fn pools_and_redis_ranges_are_bounded() {
+    let e = invalid(&["--resource-pool", "db=99999999999"]);
+    assert!(
+        e.contains("pool `db` has 99999999999 slots; a pool holds at most 65536"),
+        "{e}"
+    );
+    assert!(parse(&["--resource-pool", "db=65536"]).is_ok());
+    let e = invalid(&["--redis-dbs", "0-4294967295"]);
+    assert!(
+        e.contains("past the highest index partest leases (65535)"),
+        "{e}"
+    );
+}
