@@ -1,7 +1,8 @@
 //! The working directory is process-wide: a test that calls `std::env::set_current_dir`
 //! changes it under every other test. After each test (one `getcwd` into a stack buffer),
 //! the directory is compared with the one the run started in; if it moved it is put back,
-//! and the run says so before its summary.
+//! and the run says so before its summary — also when the test deleted the directory it
+//! moved into.
 
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock, PoisonError};
@@ -62,20 +63,18 @@ pub(crate) fn check_after(test: &str) {
     if unchanged(start) {
         return;
     }
-    let Ok(now) = std::env::current_dir() else {
-        return;
+    // A directory the test deleted has no path any more: it is put back all the same.
+    let now = match std::env::current_dir() {
+        Ok(now) if now == *start => return,
+        Ok(now) => now.display().to_string(),
+        Err(_) => "a directory that no longer exists".to_owned(),
     };
-    if now != *start {
-        let restored = std::env::set_current_dir(start).is_ok();
-        let what = if restored {
-            "partest changed it back"
-        } else {
-            "partest could not change it back"
-        };
-        NOTES.lock().unwrap_or_else(PoisonError::into_inner).push(format!(
-            "note: when `{test}` ended the working directory was {} instead of {} (a test called set_current_dir); {what}",
-            now.display(),
-            start.display()
-        ));
-    }
+    let what = match std::env::set_current_dir(start) {
+        Ok(()) => "partest changed it back".to_owned(),
+        Err(e) => format!("partest could not change it back: {e}"),
+    };
+    NOTES.lock().unwrap_or_else(PoisonError::into_inner).push(format!(
+        "note: when `{test}` ended the working directory was {now} instead of {} (a test called set_current_dir); {what}",
+        start.display()
+    ));
 }

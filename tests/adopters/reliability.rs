@@ -504,8 +504,16 @@ fn misbehaving_tests_do_not_corrupt_other_results_or_the_summary() {
     assert!(stdout.contains(
         "note: when `safety::f_changes_directory` ended the working directory was / instead of"
     ));
+    // Also when the test deleted the directory it moved into.
     assert!(
-        stdout.contains("test result: FAILED. 4 passed; 3 failed;"),
+        stdout.contains(
+            "note: when `safety::f_moves_into_a_directory_and_deletes_it` ended the working \
+             directory was a directory that no longer exists instead of"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("test result: FAILED. 5 passed; 3 failed;"),
         "{stdout}"
     );
 }
