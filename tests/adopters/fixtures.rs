@@ -69,9 +69,9 @@ fn temp_dirs_are_removed_on_pass_and_kept_on_failure() {
         "a failing test's temp dir was removed"
     );
     assert!(
-        r.out
-            .stdout
-            .contains(&format!("note: temp dir kept at {failed}\n")),
+        r.out.stdout.contains(&format!(
+            "note: temp dir kept at {failed} (removed after 3 later runs)"
+        )),
         "{}",
         r.out.stdout
     );
@@ -85,6 +85,78 @@ fn temp_dirs_are_removed_on_pass_and_kept_on_failure() {
         );
     }
     std::fs::remove_dir_all(Path::new(&failed).parent().unwrap()).unwrap();
+}
+
+/// The partest directories in `temp` and what each holds (names, sorted).
+fn partest_dirs(temp: &Path) -> Vec<(String, Vec<String>)> {
+    let names = |dir: &Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    };
+    names(temp)
+        .into_iter()
+        .filter(|n| n.starts_with("partest-"))
+        .map(|n| (n.clone(), names(&temp.join(&n))))
+        .collect()
+}
+
+#[test]
+fn no_empty_partest_directory_is_left_after_passing_failing_and_killed_runs() {
+    let temp = tempfile::tempdir().unwrap();
+    let tmpdir = ("TMPDIR", temp.path().to_str().unwrap());
+    let r = run(&["--test-threads", "2", "temp::passes"], &[tmpdir]);
+    assert_eq!(r.out.code, 0, "{}", r.out.stdout);
+    assert_eq!(partest_dirs(temp.path()), [], "after a passing run");
+
+    let r = run(&["--test-threads", "2", "temp::"], &[tmpdir]);
+    assert_eq!(r.out.code, 101);
+    let after_failure = partest_dirs(temp.path());
+    assert_eq!(after_failure.len(), 1, "{after_failure:?}");
+    let failed_dir = after_failure[0]
+        .1
+        .iter()
+        .find(|n| n.starts_with("temp__fails"));
+    assert!(
+        failed_dir.is_some(),
+        "the failed test's directory is kept: {after_failure:?}"
+    );
+
+    // A killed run leaves its directory; the next run finds nobody holds it.
+    let record = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(crate::common::binary("fixtures"))
+        .args(["--ignored", "temp::waits_in_its_dir"])
+        .env("PARTEST_RECORD_DIR", record.path())
+        .env("TMPDIR", temp.path())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let log = record.path().join("temp_dirs");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !std::fs::read_to_string(&log).is_ok_and(|t| t.contains("waits ")) {
+        assert!(Instant::now() < deadline, "the waiting test never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(partest_dirs(temp.path()).len(), 2);
+    for later in 1..=3 {
+        let r = run(&["--test-threads", "2", "temp::passes"], &[tmpdir]);
+        assert_eq!(r.out.code, 0, "{}", r.out.stdout);
+        let left = partest_dirs(temp.path());
+        // No empty directory, ever; the kept ones go with the 3rd later run.
+        for (name, inside) in &left {
+            assert!(
+                inside.iter().any(|n| !n.starts_with('.')),
+                "{name} is empty: {left:?}"
+            );
+        }
+        let expected = if later < 3 { 2 } else { 0 };
+        assert_eq!(left.len(), expected, "after {later} later runs: {left:?}");
+    }
 }
 
 #[test]
