@@ -122,7 +122,7 @@ fn main() {
     ));
     let command = |case: &Case| {
         let mut c = in_fixtures(&case.program);
-        c.args(&case.args).env("PARTEST_RECORD_DIR", record.path());
+        c.args(&case.args).env("FIXTURE_RECORD_DIR", record.path());
         c
     };
     // A first run of each records the durations partest schedules by.

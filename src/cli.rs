@@ -2,6 +2,7 @@
 //! texts into [`Arguments`]. Environment fallbacks (`RUST_TEST_THREADS`,
 //! `RUST_TEST_NOCAPTURE`, `RUST_TEST_SHUFFLE[_SEED]`) are applied here too.
 
+pub(crate) mod environment;
 mod help;
 pub(crate) mod options;
 mod scheduling;
@@ -228,6 +229,23 @@ fn tokenize(args: Vec<String>) -> Result<Matches, String> {
 
 fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok()
+}
+
+/// Checks the `PARTEST_*` environment (see `cli/environment.rs`): an invalid value is an
+/// error; unknown names are warned about on stderr when `warn` (once per run, not in each
+/// test process nextest starts).
+pub(crate) fn check_environment(warn: bool) -> Result<(), CliError> {
+    let vars = std::env::vars_os().map(|(k, v)| {
+        (
+            k.to_string_lossy().into_owned(),
+            v.to_string_lossy().into_owned(),
+        )
+    });
+    let warnings = environment::check_vars(vars).map_err(CliError::Invalid)?;
+    if warn {
+        warnings.iter().for_each(|w| eprintln!("{w}"));
+    }
+    Ok(())
 }
 
 impl Arguments {

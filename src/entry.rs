@@ -144,6 +144,10 @@ pub fn run(args: &Arguments) -> Conclusion {
 }
 
 fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
+    // Under cargo partest the coordinator warned already; under nextest every test
+    // process would repeat it.
+    let once = !args.partest_manifest && std::env::var_os("NEXTEST_RUN_ID").is_none();
+    cli::check_environment(once).map_err(Error::Cli)?;
     let settings = config::load()?;
     let mut args = args.clone();
     settings.fill(&mut args.scheduling);

@@ -220,6 +220,7 @@ fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
         }
         Err(e) => return Err(Error::Cli(e)),
     };
+    crate::cli::check_environment(true).map_err(Error::Cli)?;
     if args.list {
         return list(binaries, harness);
     }

@@ -4,7 +4,7 @@
 //! line and at the end. Not shown when stderr is not a terminal, nor with json/junit/terse
 //! output, `--nocapture` or one thread (whose result lines start with the running test's
 //! name). `PARTEST_LIVE_STATUS=never` turns it off; `always` shows it from the start even
-//! without a terminal.
+//! without a terminal; `auto` (the default) as described.
 
 use crate::event::Event;
 use crate::outcome::Outcome;

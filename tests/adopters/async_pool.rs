@@ -19,7 +19,7 @@ fn a_lazily_growing_per_worker_pool_serves_200_tests_on_4_workers() {
         let out = run_with_env(
             "queries",
             mode,
-            &[("PARTEST_RECORD_DIR", dir.path().to_str().unwrap())],
+            &[("FIXTURE_RECORD_DIR", dir.path().to_str().unwrap())],
         );
         assert_eq!(out.code, 0, "{mode:?}: {}{}", out.stdout, out.stderr);
         assert!(

@@ -19,7 +19,7 @@ impl Recorded {
 
 fn run(args: &[&str], env: &[(&str, &str)]) -> Recorded {
     let dir = tempfile::tempdir().unwrap();
-    let mut all = vec![("PARTEST_RECORD_DIR", dir.path().to_str().unwrap())];
+    let mut all = vec![("FIXTURE_RECORD_DIR", dir.path().to_str().unwrap())];
     all.extend_from_slice(env);
     let out = run_with_env("fixtures", args, &all);
     Recorded { dir, out }
@@ -129,7 +129,7 @@ fn no_empty_partest_directory_is_left_after_passing_failing_and_killed_runs() {
     let record = tempfile::tempdir().unwrap();
     let mut child = std::process::Command::new(crate::common::binary("fixtures"))
         .args(["--ignored", "temp::waits_in_its_dir"])
-        .env("PARTEST_RECORD_DIR", record.path())
+        .env("FIXTURE_RECORD_DIR", record.path())
         .env("TMPDIR", temp.path())
         .stdout(std::process::Stdio::null())
         .spawn()
@@ -269,7 +269,7 @@ fn env_guards_never_leak_between_concurrent_tests() {
     for threads in ["4", "16"] {
         let r = run(
             &["--test-threads", threads, "env::"],
-            &[("PARTEST_FIXTURE_GONE", "present")],
+            &[("FIXTURE_GONE", "present")],
         );
         assert_eq!(r.out.code, 0, "{}", r.out.stdout);
         assert!(r.out.stdout.contains("24 passed"));

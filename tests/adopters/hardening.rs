@@ -140,3 +140,36 @@ fn a_character_device_is_written_through_and_stays_a_device() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn a_bad_partest_value_is_an_error_and_an_unknown_name_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history");
+    let history = ("PARTEST_HISTORY_DIR", history.to_str().unwrap());
+    let out = run_with_env(
+        "integration",
+        &["passes"],
+        &[history, ("PARTEST_LIVE_STATUS", "sometimes")],
+    );
+    assert_eq!(out.code, 101, "{}", out.stdout);
+    assert!(out.stdout.is_empty(), "nothing runs: {}", out.stdout);
+    assert!(
+        out.stderr
+            .contains("PARTEST_LIVE_STATUS is `sometimes`; it must be one of never, always, auto"),
+        "{}",
+        out.stderr
+    );
+    let out = run_with_env(
+        "integration",
+        &["passes"],
+        &[history, ("PARTEST_HEAVY_LIMT", "1")],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "warning: PARTEST_HEAVY_LIMT is not a variable partest reads; did you mean PARTEST_HEAVY_LIMIT?"
+        ),
+        "{}",
+        out.stderr
+    );
+}

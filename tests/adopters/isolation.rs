@@ -67,7 +67,7 @@ fn crashes_are_their_own_failures_and_the_run_goes_on_at_3_workers() {
     let out = run_with_env(
         "isolation",
         &["--test-threads", "3", "--isolate", "process"],
-        &[("PARTEST_RECORD_DIR", dir.path().to_str().unwrap())],
+        &[("FIXTURE_RECORD_DIR", dir.path().to_str().unwrap())],
     );
     let wall = started.elapsed();
     assert_eq!(out.code, 101, "{}\n{}", out.stdout, out.stderr);
@@ -220,7 +220,7 @@ fn a_killed_coordinator_takes_its_workers_and_their_children_along() {
             "crash::hangs",
             "healthy::h0",
         ])
-        .env("PARTEST_RECORD_DIR", dir.path())
+        .env("FIXTURE_RECORD_DIR", dir.path())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -88,7 +88,7 @@ fn under_plain_nextest_a_lease_is_one_database_in_every_binary() {
         .args(["nextest", "run", "-p", "multi", "-p", "keeper"])
         .args(["--test-threads", "8", "--no-fail-fast", "--config-file"])
         .arg(&config)
-        .env("PARTEST_RECORD_DIR", &record)
+        .env("FIXTURE_RECORD_DIR", &record)
         .env("MULTI_REDIS_CHECK", "1")
         .env_remove("PARTEST_REDIS_URL")
         .env_remove("PARTEST_POSTGRES_URL")

@@ -33,7 +33,7 @@ fn per_worker_resources_belong_to_the_position_not_the_thread() {
     let out = run_with_env(
         "reliability",
         &["--test-threads", "1", "position::"],
-        &[("PARTEST_RECORD_DIR", dir.path().to_str().unwrap())],
+        &[("FIXTURE_RECORD_DIR", dir.path().to_str().unwrap())],
     );
     assert_eq!(out.code, 101, "{}", out.stdout);
     assert!(out
@@ -55,7 +55,7 @@ fn a_hung_test_times_out_on_time_and_the_run_goes_on_at_full_width() {
     let out = run_with_env(
         "reliability",
         &["--test-threads", "2", "hang::"],
-        &[("PARTEST_RECORD_DIR", dir.path().to_str().unwrap())],
+        &[("FIXTURE_RECORD_DIR", dir.path().to_str().unwrap())],
     );
     let wall = started.elapsed();
     assert_eq!(out.code, 101);
@@ -209,7 +209,7 @@ fn records() -> tempfile::TempDir {
 #[test]
 fn a_test_that_passes_on_a_rerun_is_flaky_and_does_not_fail_the_run_unless_asked() {
     let dir = records();
-    let env = [("PARTEST_RECORD_DIR", dir.path().to_str().unwrap())];
+    let env = [("FIXTURE_RECORD_DIR", dir.path().to_str().unwrap())];
     let out = run_with_env("reliability", &["--test-threads", "1", "flaky::once"], &env);
     assert_eq!(out.code, 0, "{}", out.stdout);
     assert!(
@@ -239,12 +239,12 @@ fn a_test_that_passes_on_a_rerun_is_flaky_and_does_not_fail_the_run_unless_asked
         out.stdout
     );
     let dir = records();
-    let env = [("PARTEST_RECORD_DIR", dir.path().to_str().unwrap())];
+    let env = [("FIXTURE_RECORD_DIR", dir.path().to_str().unwrap())];
     let out = run_with_env("reliability", &["--fail-on-flaky", "flaky::once"], &env);
     assert_eq!(out.code, 101, "{}", out.stdout);
     assert!(out.stdout.contains("0 passed; 1 failed"), "{}", out.stdout);
     let dir = records();
-    let env = [("PARTEST_RECORD_DIR", dir.path().to_str().unwrap())];
+    let env = [("FIXTURE_RECORD_DIR", dir.path().to_str().unwrap())];
     let json = run_with_env("reliability", &["--format", "json", "flaky::once"], &env);
     let ok = json
         .stdout
@@ -267,7 +267,7 @@ fn a_test_that_passes_on_a_rerun_is_flaky_and_does_not_fail_the_run_unless_asked
 fn reruns_apply_to_every_test_and_failures_keep_every_attempt() {
     let dir = records();
     let junit = dir.path().join("junit.xml");
-    let env = [("PARTEST_RECORD_DIR", dir.path().to_str().unwrap())];
+    let env = [("FIXTURE_RECORD_DIR", dir.path().to_str().unwrap())];
     let args = [
         "--reruns",
         "3",

@@ -31,7 +31,7 @@ fn rust_analyzer_single_test_command_runs_exactly_that_test() {
 fn nextest_style_single_test_process_takes_identity_from_nextest() {
     let dir = tempfile::tempdir().unwrap();
     let env = [
-        ("PARTEST_RECORD_DIR", dir.path().to_str().unwrap()),
+        ("FIXTURE_RECORD_DIR", dir.path().to_str().unwrap()),
         ("NEXTEST_RUN_ID", "3f1e5c1a-run"),
         ("NEXTEST_TEST_GLOBAL_SLOT", "5"),
         ("NEXTEST_EXECUTION_MODE", "process-per-test"),
@@ -62,7 +62,7 @@ fn cargo_nextest_lists_and_runs_the_suite() {
             "--test",
             "integration",
         ])
-        .env("PARTEST_RECORD_DIR", dir.path())
+        .env("FIXTURE_RECORD_DIR", dir.path())
         .env("RUST_BACKTRACE", "0")
         .output()
         .unwrap();

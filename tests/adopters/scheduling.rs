@@ -29,8 +29,8 @@ fn stress_run(args: &[&str], seed: u64) -> Vec<Record> {
     let seed = seed.to_string();
     let history = tempfile::tempdir().unwrap();
     let env = [
-        ("PARTEST_RECORD_DIR", dir.path().to_str().unwrap()),
-        ("PARTEST_STRESS_SEED", seed.as_str()),
+        ("FIXTURE_RECORD_DIR", dir.path().to_str().unwrap()),
+        ("FIXTURE_STRESS_SEED", seed.as_str()),
         ("PARTEST_HISTORY_DIR", history.path().to_str().unwrap()),
     ];
     let out = run_with_env("stress", args, &env);
@@ -364,7 +364,7 @@ fn recorded_durations_start_the_longest_test_first() {
     std::fs::write(history.path().join("durations.tsv"), text).unwrap();
     let records = tempfile::tempdir().unwrap();
     let env = [
-        ("PARTEST_RECORD_DIR", records.path().to_str().unwrap()),
+        ("FIXTURE_RECORD_DIR", records.path().to_str().unwrap()),
         ("PARTEST_HISTORY_DIR", history.path().to_str().unwrap()),
     ];
     let out = run_with_env("stress", &["--test-threads", "2", "plain::"], &env);

@@ -452,7 +452,7 @@ fn durations_and_measure_follow_the_summary_inputs() {
 fn worker_count_knobs_and_their_precedence() {
     let record = |args: &[&str], env: &[(&str, &str)]| -> BTreeSet<String> {
         let dir = tempfile::tempdir().unwrap();
-        let mut all = vec![("PARTEST_RECORD_DIR", dir.path().to_str().unwrap())];
+        let mut all = vec![("FIXTURE_RECORD_DIR", dir.path().to_str().unwrap())];
         all.extend_from_slice(env);
         let out = run_with_env("timing", args, &all);
         assert_eq!(out.code, 0);
@@ -533,7 +533,7 @@ fn the_generated_nextest_config_makes_markers_hold_under_cargo_nextest() {
             "8",
         ])
         .args(["-E", "test(/^(serial|plain|redis|key_db)::/)"])
-        .env("PARTEST_RECORD_DIR", &records)
+        .env("FIXTURE_RECORD_DIR", &records)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

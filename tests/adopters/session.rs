@@ -73,7 +73,7 @@ fn a_binary_alone_gives_the_same_notes() {
             "1",
             "--measure",
         ],
-        &[("PARTEST_RECORD_DIR", dir)],
+        &[("FIXTURE_RECORD_DIR", dir)],
     );
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert_eq!(slowest(&out.stdout), ["a_long"], "{}", out.stdout);

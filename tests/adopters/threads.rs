@@ -19,7 +19,7 @@ fn records(args: &[&str]) -> Vec<Record> {
     let out = run_with_env(
         "timing",
         args,
-        &[("PARTEST_RECORD_DIR", dir.path().to_str().unwrap())],
+        &[("FIXTURE_RECORD_DIR", dir.path().to_str().unwrap())],
     );
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let mut all = Vec::new();
@@ -87,7 +87,7 @@ fn one_thread_really_serialises() {
 fn rust_test_threads_env_is_honoured() {
     let dir = tempfile::tempdir().unwrap();
     let env = [
-        ("PARTEST_RECORD_DIR", dir.path().to_str().unwrap()),
+        ("FIXTURE_RECORD_DIR", dir.path().to_str().unwrap()),
         ("RUST_TEST_THREADS", "1"),
     ];
     let out = run_with_env("timing", &[], &env);

@@ -82,7 +82,7 @@ pub fn cargo_partest_packages(
         .args(harness)
         .current_dir(fixtures_dir())
         .env("CARGO_TARGET_DIR", fixtures_target())
-        .env("PARTEST_RECORD_DIR", dir)
+        .env("FIXTURE_RECORD_DIR", dir)
         .env("RUST_BACKTRACE", "0")
         .envs(env.iter().copied());
     for (key, _) in std::env::vars() {
@@ -280,7 +280,7 @@ fn under_plain_nextest_the_constraints_still_hold_across_binaries() {
             "4",
             "--no-fail-fast",
         ])
-        .env("PARTEST_RECORD_DIR", dir.path())
+        .env("FIXTURE_RECORD_DIR", dir.path())
         .output()
         .unwrap();
     assert!(
@@ -400,7 +400,7 @@ fn partest_args_reach_partest_binaries_where_libtest_targets_refuse_the_flags() 
             "4",
         ])
         .env("PARTEST_ARGS", r#"-m "redis_isolated and not serial" -v"#)
-        .env("PARTEST_RECORD_DIR", dir.path())
+        .env("FIXTURE_RECORD_DIR", dir.path())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -456,7 +456,7 @@ fn cargo_partest_runs_the_doctests_last_as_cargo_test_does() {
             .args(args)
             .current_dir(fixtures_dir())
             .env("CARGO_TARGET_DIR", fixtures_target())
-            .env("PARTEST_RECORD_DIR", dir.path())
+            .env("FIXTURE_RECORD_DIR", dir.path())
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
