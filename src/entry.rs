@@ -310,6 +310,9 @@ fn run_selection(
         update_history(&mut history, &selection.tests, &state);
         history.forget_crash_file();
     }
+    // Interrupted: everything is written; end by the signal, as the caller expects.
+    #[cfg(unix)]
+    runner::interrupt::reraise();
     Ok(Conclusion::from_state(&state))
 }
 

@@ -176,11 +176,18 @@ impl History {
         }
     }
 
-    /// Opens (emptied) the file the crash handler appends to; `None` without a history dir.
+    /// Opens the file failures and crashes are appended to during the run; `None` without
+    /// a history dir. Not emptied: names an earlier crashed run left there stay until a
+    /// run records its outcomes (they were read into the failed set at load).
     pub(crate) fn open_crash_file(&self) -> Option<fs::File> {
         let dir = self.dir.as_ref()?;
         fs::create_dir_all(dir).ok()?;
-        fs::File::create(dir.join(CRASH_FILE)).ok()
+        let mut options = fs::OpenOptions::new();
+        options
+            .append(true)
+            .create(true)
+            .open(dir.join(CRASH_FILE))
+            .ok()
     }
 
     /// Removes the crash file after a run that did not crash.

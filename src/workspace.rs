@@ -329,5 +329,6 @@ fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
     if !failed.is_empty() {
         eprintln!("error: test failed in {}", failed.join(", "));
     }
+    crate::runner::interrupt::reraise();
     Ok(failed.is_empty() && !fanout.teardown_failed)
 }

@@ -233,10 +233,16 @@ impl Tally {
     /// The line saying how many tests never started, if any did not.
     pub(crate) fn not_run_note(&self) -> Option<String> {
         (self.not_run() > 0).then(|| {
+            // Named (the first ten): an interrupted run's user wants to know what is left.
+            let mut names: Vec<&str> = self.not_run_names.iter().take(10).copied().collect();
+            if self.not_run() > names.len() {
+                names.push("…");
+            }
             format!(
-                "stopped after {}: {} not run",
+                "stopped after {}: {} not run: {}",
                 plural(self.failed, "failure"),
-                plural(self.not_run(), "test")
+                plural(self.not_run(), "test"),
+                names.join(", ")
             )
         })
     }

@@ -96,6 +96,9 @@ pub(crate) enum Due {
     Ended,
     /// The run's own deadline passed: these were still running (now abandoned).
     RunTimedOut(Vec<(usize, Running)>),
+    /// The run was interrupted and its grace period passed: these were still running
+    /// (now abandoned).
+    Interrupted(Vec<(usize, Running)>),
     /// Tests that passed their deadline (abandoned, constraints released) or their next
     /// slow warning.
     Actions(Vec<Action>),
@@ -135,6 +138,8 @@ struct State {
     live: usize,
     /// When the watchdog plans to wake; starts of tests with earlier deadlines wake it.
     watchdog_wake: Option<Instant>,
+    /// Set by [`WorkerBoard::interrupt`]: when the tests still running are abandoned.
+    interrupted_until: Option<Instant>,
 }
 
 /// The shared state of a run, with its protocol as methods.
@@ -164,6 +169,7 @@ impl WorkerBoard {
                 slots,
                 live: positions,
                 watchdog_wake: None,
+                interrupted_until: None,
             }),
             wake: Condvar::new(),
             watchdog: Condvar::new(),
@@ -236,6 +242,16 @@ impl WorkerBoard {
         self.wake_waiting(&state);
     }
 
+    /// The run was interrupted: no test starts any more, and the tests still running get
+    /// `grace` to finish before the watchdog abandons them.
+    pub(crate) fn interrupt(&self, grace: Duration) {
+        let mut state = self.lock();
+        state.scheduler.stop();
+        state.interrupted_until = Some(Instant::now() + grace);
+        self.wake_waiting(&state);
+        self.watchdog.notify_one();
+    }
+
     /// Whether the thread of `generation` still owns position `slot`.
     pub(crate) fn owns(&self, slot: usize, generation: u64) -> bool {
         self.lock().slots[slot].generation == generation
@@ -273,6 +289,9 @@ impl WorkerBoard {
                 return Due::Ended;
             }
             let now = Instant::now();
+            if state.interrupted_until.is_some_and(|d| d <= now) {
+                return Due::Interrupted(self.abandon_all(state));
+            }
             if run_deadline.is_some_and(|d| d <= now) {
                 return Due::RunTimedOut(self.abandon_all(state));
             }
@@ -293,6 +312,7 @@ impl WorkerBoard {
                 .iter()
                 .filter_map(|s| s.running.as_ref()?.next_event())
                 .chain(run_deadline)
+                .chain(state.interrupted_until)
                 .min();
             state.watchdog_wake = next;
             state = match next {

@@ -2,8 +2,10 @@
 //! test it runs in a fixed table of atomics; handlers for SIGABRT, SIGSEGV, SIGBUS, SIGILL
 //! and SIGFPE, and an `atexit` hook (a test calling `std::process::exit`), print the
 //! in-flight tests with their workers to the original stderr and append their names to
-//! the history's crash file (read back by the next `--lf`), using only `write(2)`: no
-//! allocation, no locks. Then the signal is re-raised with its default action.
+//! the history's crash file (read back by the next `--lf`; failures are appended there as
+//! they happen too), using only `write(2)`: no allocation, no locks. Then the signal is
+//! re-raised with its default action; after an `exit` the run ends with code 101 (a
+//! process a test forked keeps its own exit).
 //!
 //! However many threads crash or exit at once, exactly one report is written: the first
 //! to arrive builds it in a static buffer and writes it with one `write`; the others wait
@@ -26,6 +28,8 @@ static REPORT_FD: AtomicI32 = AtomicI32::new(2);
 static RECORD_FD: AtomicI32 = AtomicI32::new(-1);
 static SEQUENTIAL: AtomicBool = AtomicBool::new(false);
 static FINISHED: AtomicBool = AtomicBool::new(false);
+/// The process the handlers were installed in (the run's).
+static RUN_PID: AtomicI32 = AtomicI32::new(0);
 /// Taken by the one thread that writes the report.
 static REPORTING: AtomicBool = AtomicBool::new(false);
 
@@ -96,6 +100,18 @@ pub(crate) fn finished() {
     // The crash file closes with the run; an abandoned thread crashing later must not
     // write into whatever reuses its descriptor.
     RECORD_FD.store(-1, Ordering::Relaxed);
+}
+
+/// Appends a failed test's name to the history's crash file (read back by the next
+/// `--lf` if the run does not get to write its history).
+pub(crate) fn record_failure(name: &str) {
+    let record = RECORD_FD.load(Ordering::Relaxed);
+    if record >= 0 {
+        let mut line = Vec::with_capacity(name.len() + 1);
+        line.extend_from_slice(name.as_bytes());
+        line.push(b'\n');
+        write_all(record, &line);
+    }
 }
 
 fn write_all(fd: RawFd, mut bytes: &[u8]) {
@@ -179,9 +195,19 @@ extern "C" fn on_signal(signal: libc::c_int) {
 }
 
 extern "C" fn on_exit() {
-    if !FINISHED.load(Ordering::Acquire) {
-        report(b"partest: the process exited (std::process::exit?) while running:\n");
+    // A process a test forked (without exec) inherits this hook; its exit is not the run's.
+    // SAFETY: getpid has no preconditions.
+    let here = unsafe { libc::getpid() };
+    if FINISHED.load(Ordering::Acquire) || here != RUN_PID.load(Ordering::Relaxed) {
+        return;
     }
+    report(b"partest: the process exited (std::process::exit?) while running:\n");
+    write_all(
+        REPORT_FD.load(Ordering::Relaxed),
+        b"partest: the run ends here and fails (exit code 101); the tests not yet finished did not run\n",
+    );
+    // SAFETY: _exit ends the process without running further exit hooks.
+    unsafe { libc::_exit(101) };
 }
 
 /// Installs the handlers; `report_fd` is the original stderr, `record_fd` the crash file.
@@ -189,6 +215,8 @@ pub(crate) fn install(report_fd: Option<RawFd>, record_fd: Option<RawFd>, sequen
     REPORT_FD.store(report_fd.unwrap_or(2), Ordering::Relaxed);
     RECORD_FD.store(record_fd.unwrap_or(-1), Ordering::Relaxed);
     SEQUENTIAL.store(sequential, Ordering::Relaxed);
+    // SAFETY: getpid has no preconditions.
+    RUN_PID.store(unsafe { libc::getpid() }, Ordering::Relaxed);
     let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
     for signal in [
         libc::SIGABRT,

@@ -12,6 +12,8 @@ pub(crate) mod crash;
 pub(crate) mod cwd;
 pub(crate) mod execute;
 pub(crate) mod executor;
+#[cfg(unix)]
+pub(crate) mod interrupt;
 pub(crate) mod panic_hook;
 pub(crate) mod pool;
 #[cfg(unix)]

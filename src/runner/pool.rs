@@ -91,6 +91,14 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl<H: EventHandler> Shared<H> {
     /// Sends `event` on; false once the sink has failed (the run then stops).
     fn emit(&self, event: Event) -> bool {
+        // A failure is in the history's crash file the moment it is known: a crash, an
+        // `exit` or a kill later in the run cannot make the next `--lf` forget it.
+        #[cfg(unix)]
+        if let Event::Finished(done) = &event {
+            if is_failure(done) {
+                super::crash::record_failure(done.test.name);
+            }
+        }
         let mut reporting = lock(&self.sink);
         if reporting.error.is_some() {
             return false;
@@ -316,13 +324,19 @@ pub(crate) fn run<H: EventHandler>(
     } else {
         // Workers that started may already have retired: subtract only those that did not.
         shared.state.lose_workers(threads - started);
+        #[cfg(unix)]
+        let _interrupt = super::interrupt::while_running({
+            let shared = Arc::clone(&shared);
+            Box::new(move || shared.state.interrupt(super::interrupt::GRACE))
+        });
         watchdog::watch(
             &shared.state,
             config.run_timeout,
             |event| shared.emit(event),
             |slot, generation| shared.spawn_worker(slot, generation),
         );
-        // Past --run-timeout, worker processes of abandoned positions are still running.
+        // Past --run-timeout or an interruption, worker processes of abandoned positions
+        // are still running.
         #[cfg(unix)]
         if !config.processes.is_empty() {
             super::process::groups::kill_all();

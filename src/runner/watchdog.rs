@@ -3,8 +3,9 @@
 //! whole run ([`WorkerBoard::next_due`]), and reports what came due: a test past its timeout
 //! is reported failed at once (the worker board has released its constraints) and its
 //! worker position gets a fresh worker from `start_worker`; a slow test is reported at
-//! each multiple of `--slow-timeout`; past `--run-timeout` every running test is reported
-//! timed out, the in-flight list goes to stderr and the run ends.
+//! each multiple of `--slow-timeout`; past `--run-timeout`, or the grace period after an
+//! interruption (SIGINT, SIGTERM), every running test is reported failed, the in-flight
+//! list goes to stderr and the run ends.
 
 use super::board::{Action, Due, Running, WorkerBoard};
 use crate::duration::show;
@@ -40,7 +41,21 @@ pub(crate) fn watch(
         match state.next_due(run_deadline) {
             Due::Ended => return,
             Due::RunTimedOut(stuck) => {
-                report_run_timeout(run_timeout.unwrap_or_default(), &stuck, &emit);
+                let limit = show(run_timeout.unwrap_or_default());
+                let why = format!("the run timed out after {limit} (--run-timeout)");
+                let message = format!("still running when the run timed out after {limit}");
+                report_stuck(&why, &message, &stuck, &emit);
+                return;
+            }
+            Due::Interrupted(stuck) => {
+                #[cfg(unix)]
+                let signal =
+                    super::interrupt::received().map_or("a signal", super::interrupt::name);
+                #[cfg(not(unix))]
+                let signal = "a signal";
+                let why = format!("the run was interrupted ({signal})");
+                let message = format!("interrupted: still running when {signal} came");
+                report_stuck(&why, &message, &stuck, &emit);
                 return;
             }
             Due::Actions(actions) => {
@@ -79,12 +94,16 @@ pub(crate) fn watch(
     }
 }
 
-/// `--run-timeout` passed: list the running tests on stderr and report them timed out.
-fn report_run_timeout(limit: Duration, stuck: &[(usize, Running)], emit: &impl Fn(Event) -> bool) {
-    let limit = show(limit);
+/// The run ended early (`why`): list the running tests on stderr and report each one
+/// failed with `message`.
+fn report_stuck(
+    why: &str,
+    message: &str,
+    stuck: &[(usize, Running)],
+    emit: &impl Fn(Event) -> bool,
+) {
     let now = Instant::now();
-    let mut text =
-        format!("partest: the run timed out after {limit} (--run-timeout); still running:\n");
+    let mut text = format!("partest: {why}; still running:\n");
     for (slot, running) in stuck {
         let _ = writeln!(
             text,
@@ -95,10 +114,6 @@ fn report_run_timeout(limit: Duration, stuck: &[(usize, Running)], emit: &impl F
     }
     emit(Event::Warning(text.trim_end().to_owned()));
     for (slot, running) in stuck {
-        emit(timed_out(
-            *slot,
-            running,
-            format!("still running when the run timed out after {limit}"),
-        ));
+        emit(timed_out(*slot, running, message.to_owned()));
     }
 }

@@ -173,3 +173,151 @@ fn a_bad_partest_value_is_an_error_and_an_unknown_name_a_warning() {
         out.stderr
     );
 }
+
+/// `--lf --list` with the history in `history`: the names `--lf` would run.
+fn last_failed(history: &Path, filter: &str) -> Vec<String> {
+    let env = [("PARTEST_HISTORY_DIR", history.to_str().unwrap())];
+    let args = ["--lf", "--ignored", "--list", "--format", "terse", filter];
+    let out = run_with_env("reliability", &args, &env);
+    let mut names: Vec<String> = out
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_suffix(": test"))
+        .map(str::to_owned)
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_test_calling_exit_fails_the_run_and_the_earlier_failure_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("PARTEST_HISTORY_DIR", dir.path().to_str().unwrap())];
+    let args = ["--ignored", "--test-threads", "2", "exit_paths::"];
+    let out = run_with_env("reliability", &args, &env);
+    assert_eq!(out.code, 101, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("    exit_paths::b_exits_zero on gw")
+            && out
+                .stderr
+                .contains("the run ends here and fails (exit code 101)"),
+        "{}",
+        out.stderr
+    );
+    // The forked child's exit was its own: its test passed.
+    assert!(
+        out.stdout
+            .contains("test exit_paths::c_forks_a_child_that_exits ... ok"),
+        "{}",
+        out.stdout
+    );
+    // The failure before the exit, the test that exited and the one it took down.
+    assert_eq!(
+        last_failed(dir.path(), "exit_paths::"),
+        [
+            "exit_paths::a_fails",
+            "exit_paths::b_exits_zero",
+            "exit_paths::d_in_flight_at_the_exit"
+        ]
+    );
+}
+
+/// Runs the `interrupted::` tests, sends `signal` once two tests are running (one holding
+/// the run's Redis server), and checks what the run left: its exit by that signal, the
+/// summary, the JUnit file, the history, the server stopped.
+fn interrupt_with(signal: i32, mode: &str) {
+    use std::os::unix::process::ExitStatusExt;
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let (history, record) = (dir.path().join("history"), dir.path().join("record"));
+    std::fs::create_dir(&record).unwrap();
+    let junit = dir.path().join("junit.xml");
+    let child = std::process::Command::new(crate::common::binary("reliability"))
+        .args(["--ignored", "--test-threads", "2", "--isolate", mode])
+        .args(["interrupted::", "--junit"])
+        .arg(&junit)
+        .env("PARTEST_HISTORY_DIR", &history)
+        .env("FIXTURE_RECORD_DIR", &record)
+        .current_dir(crate::common::fixtures_dir())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !(record.join("redis-url").exists()
+        && record.join("interrupted-c_waits-started").exists())
+    {
+        assert!(Instant::now() < deadline, "the waiting tests never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let url = std::fs::read_to_string(record.join("redis-url")).unwrap();
+    let sent = Instant::now();
+    // SAFETY: kill with a valid pid and signal.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        sent.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        sent.elapsed()
+    );
+    assert_eq!(out.status.signal(), Some(signal), "{stdout}\n{stderr}");
+    assert!(stderr.contains("received: no new test starts"), "{stderr}");
+    assert!(
+        stdout.contains("test result: FAILED. 1 passed; 3 failed;"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("interrupted: still running when SIG"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("interrupted::e_never_starts"),
+        "not run: {stdout}"
+    );
+    // The JUnit file holds every test: the two that never started as skipped.
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(testcases(&xml), 6, "{xml}");
+    assert!(
+        xml.contains(r#"failures="3" tests="6" skipped="2""#),
+        "{xml}"
+    );
+    // The run's Redis server is gone.
+    let port = url
+        .trim_start_matches("redis://")
+        .split(['/', ':'])
+        .nth(1)
+        .unwrap();
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())).is_err(),
+        "the server of {url} still listens"
+    );
+    assert_eq!(
+        last_failed(&history, "interrupted::"),
+        [
+            "interrupted::a_fails",
+            "interrupted::c_waits",
+            "interrupted::d_waits_holding_redis"
+        ]
+    );
+}
+
+#[test]
+fn sigint_ends_the_run_in_order_and_lf_runs_the_failed_and_interrupted() {
+    interrupt_with(libc::SIGINT, "threads");
+}
+
+#[test]
+fn sigterm_does_the_same() {
+    interrupt_with(libc::SIGTERM, "threads");
+}
+
+/// The terminal's Ctrl-C reaches the coordinator only (workers run in groups of their
+/// own): it stops the workers as part of ending the run.
+#[test]
+fn sigint_in_process_mode_ends_the_run_the_same_way() {
+    interrupt_with(libc::SIGINT, "process");
+}

@@ -295,7 +295,7 @@ fn maxfail_reports_the_rest_as_not_run() {
     assert_eq!(out.code, 101);
     assert!(
         out.stdout
-            .contains("\nstopped after 2 failures: 30 tests not run\n"),
+            .contains("\nstopped after 2 failures: 30 tests not run: "),
         "{}",
         out.stdout
     );

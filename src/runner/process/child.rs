@@ -7,6 +7,7 @@
 use super::groups::{describe, live_pids, signal_group, CLOSED};
 use super::protocol::{self, FrameReader, FromWorker, NoFrame, ToWorker, CONTROL_FD};
 use super::WORKER_ENV;
+use std::os::unix::process::ExitStatusExt;
 
 mod output;
 mod whole;
@@ -245,14 +246,25 @@ impl WorkerProcess {
                     NoFrame::Failed(e) => format!("its control channel failed ({e})"),
                     _ => describe(status),
                 };
-                let message = format!(
-                    "worker gw{} crashed while running {}: {why}",
-                    self.slot, test.name
-                );
+                // SIGINT or SIGTERM (a Ctrl-C or a cancel that reached the workers too)
+                // interrupts the run: no crash, and the coordinator stops as if it got it.
+                let interrupting = status
+                    .and_then(|s| ExitStatusExt::signal(&s))
+                    .filter(|s| matches!(*s, libc::SIGINT | libc::SIGTERM));
+                let message = match interrupting {
+                    Some(signal) => {
+                        crate::runner::interrupt::forwarded(signal);
+                        format!("interrupted: worker gw{} got {why}", self.slot)
+                    }
+                    None => format!(
+                        "worker gw{} crashed while running {}: {why}",
+                        self.slot, test.name
+                    ),
+                };
                 self.reap();
                 WorkerAttempt {
                     done: failed(started, message, output),
-                    crashed: true,
+                    crashed: interrupting.is_none(),
                 }
             }
         }
