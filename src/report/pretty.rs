@@ -45,22 +45,18 @@ fn write_section(
     title: &str,
     entries: &[(&'static str, Vec<u8>)],
 ) -> io::Result<()> {
-    let mut text = format!("\n{title}:\n");
-    let mut blocks = String::new();
-    for (name, output) in entries {
-        if !output.is_empty() {
-            let _ = writeln!(
-                blocks,
-                "---- {name} stdout ----\n{}",
-                String::from_utf8_lossy(output)
-            );
+    // Written block by block: a block may hold megabytes of output, never copied whole.
+    write!(out, "\n{title}:\n")?;
+    let mut blocks = entries.iter().filter(|(_, output)| !output.is_empty());
+    if let Some(first) = blocks.next() {
+        out.write_all(b"\n")?;
+        for (name, output) in std::iter::once(first).chain(blocks) {
+            writeln!(out, "---- {name} stdout ----")?;
+            out.write_all(String::from_utf8_lossy(output).as_bytes())?;
+            out.write_all(b"\n")?;
         }
     }
-    if !blocks.is_empty() {
-        text.push('\n');
-        text.push_str(&blocks);
-    }
-    let _ = writeln!(text, "\n{title}:");
+    let mut text = format!("\n{title}:\n");
     let mut names: Vec<&str> = entries.iter().map(|(n, _)| *n).collect();
     names.sort_unstable();
     for name in names {

@@ -1,9 +1,11 @@
 //! File-descriptor capture of stdout and stderr into one anonymous temp file, for runs
 //! where exactly one test executes at a time. Everything written to fds 1 and 2 while a
-//! test runs — `print!`, C code, threads it spawned — lands in that test's output, in order.
+//! test runs — `print!`, C code, threads it spawned — lands in that test's output, in order,
+//! its middle left out past the cap while it is written (capture_file.rs).
 
+use super::capture_file::CaptureFile;
 use std::fs::File;
-use std::io::{self, Seek, SeekFrom, Write};
+use std::io::{self, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 /// Whether fds 1 and 2 point at a test's capture file right now.
@@ -29,7 +31,7 @@ fn borrowed_file(fd: RawFd) -> File {
 /// One reusable capture file plus the original stdout/stderr.
 #[derive(Debug)]
 pub(crate) struct FdCapture {
-    file: File,
+    file: CaptureFile,
     saved_out: OwnedFd,
     saved_err: OwnedFd,
 }
@@ -61,7 +63,7 @@ impl FdCapture {
     /// Creates the capture file and keeps copies of the current fds 1 and 2.
     pub(crate) fn new() -> io::Result<Self> {
         Ok(FdCapture {
-            file: capture_file()?,
+            file: CaptureFile::new()?,
             saved_out: dup(1)?,
             saved_err: dup(2)?,
         })
@@ -70,8 +72,8 @@ impl FdCapture {
     /// Points fds 1 and 2 at the capture file.
     pub(crate) fn start(&mut self) -> io::Result<()> {
         flush_std();
-        dup2(self.file.as_raw_fd(), 1)?;
-        dup2(self.file.as_raw_fd(), 2)?;
+        dup2(self.file.file().as_raw_fd(), 1)?;
+        dup2(self.file.file().as_raw_fd(), 2)?;
         REDIRECTED.store(true, std::sync::atomic::Ordering::Release);
         Ok(())
     }
@@ -82,50 +84,10 @@ impl FdCapture {
         dup2(self.saved_out.as_raw_fd(), 1)?;
         dup2(self.saved_err.as_raw_fd(), 2)?;
         REDIRECTED.store(false, std::sync::atomic::Ordering::Release);
-        let size = self.file.seek(SeekFrom::End(0))?;
-        let out = kept_output(&self.file, 0, size)?;
-        self.file.set_len(0)?;
-        self.file.seek(SeekFrom::Start(0))?;
+        let out = self.file.take()?;
+        self.file.empty()?;
         Ok(out)
     }
-}
-
-/// A fresh anonymous capture file: in memory (`/dev/shm`) where there is one — writes
-/// there cost about half of a disk-backed temp file's — else in the temp dir.
-pub(crate) fn capture_file() -> io::Result<File> {
-    let shm = std::path::Path::new("/dev/shm");
-    if shm.is_dir() {
-        if let Ok(file) = tempfile::tempfile_in(shm) {
-            return Ok(file);
-        }
-    }
-    tempfile::tempfile()
-}
-
-/// Bytes `from..to` of capture file `file` (read without moving its offset), with the middle
-/// left out beyond [`KEEP_AT_MOST`]: a test that printed gigabytes keeps its beginning and end.
-pub(crate) fn kept_output(file: &File, from: u64, to: u64) -> io::Result<Vec<u8>> {
-    use std::os::unix::fs::FileExt;
-    let read = |at: u64, len: u64| -> io::Result<Vec<u8>> {
-        let mut buf = vec![0; len as usize];
-        file.read_exact_at(&mut buf, at)?;
-        Ok(buf)
-    };
-    let size = to.saturating_sub(from);
-    if size <= KEEP_AT_MOST {
-        return read(from, size);
-    }
-    let half = KEEP_AT_MOST / 2;
-    let note = left_out_note(size - 2 * half);
-    Ok([read(from, half)?, note.into_bytes(), read(to - half, half)?].concat())
-}
-
-/// Captured output kept per test: its first and last halves beyond this.
-pub(crate) const KEEP_AT_MOST: u64 = 8 << 20;
-
-/// The note that stands for the `left_out` bytes cut from the middle of huge output.
-pub(crate) fn left_out_note(left_out: u64) -> String {
-    format!("\n[partest: {left_out} bytes of output left out]\n")
 }
 
 /// The report's own handle on stdout: a duplicate of fd 1 taken before any test runs.

@@ -184,7 +184,10 @@ pub(crate) fn run(
         panic_hook::emit(text);
     }
     let mut output = capture.finish();
-    output.extend(panic_hook::end());
+    let end = panic_hook::end();
+    // Exactly: the output may be megabytes, which a doubling would double.
+    output.reserve_exact(end.len() + 512);
+    output.extend(end);
     let outcome = verdict(test, result);
     if let Some(note) = temp::finish(matches!(outcome, Outcome::Passed)) {
         output.extend_from_slice(note.as_bytes());

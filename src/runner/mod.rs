@@ -7,6 +7,7 @@ pub(crate) mod async_rt;
 pub(crate) mod board;
 #[cfg(unix)]
 pub(crate) mod capture;
+pub(crate) mod capture_file;
 #[cfg(unix)]
 pub(crate) mod crash;
 pub(crate) mod cwd;

@@ -28,7 +28,16 @@ struct sink {
     unsigned char *data;
     size_t len;
     size_t cap;
+    /* Past KEEP bytes: data[HALF..KEEP] is a ring holding the latest HALF bytes, its
+     * oldest at `ring`; `dropped` counts the bytes left out between head and tail. */
+    size_t ring;
+    unsigned long long dropped;
 };
+
+/* What a test's capture keeps (capture_file.rs's KEEP_AT_MOST): its first HALF bytes and its
+ * last HALF, so a test printing gigabytes costs KEEP bytes of memory, not gigabytes. */
+#define KEEP ((size_t)8 << 20)
+#define HALF (KEEP / 2)
 
 /* initial-exec: the object is linked into the test executable, so each access is one
  * thread-pointer-relative load instead of a call to __tls_get_addr (cc builds PIC). */
@@ -47,12 +56,36 @@ static void release(struct sink *s) {
     }
 }
 
+/* Past KEEP: writes `count` bytes into the tail ring, dropping its oldest bytes. */
+static void append_to_ring(struct sink *s, const unsigned char *bytes, size_t count) {
+    s->dropped += count;
+    if (count > HALF) {
+        bytes += count - HALF; /* only the last HALF bytes can stay */
+        count = HALF;
+    }
+    unsigned char *ring = s->data + HALF;
+    size_t first = HALF - s->ring < count ? HALF - s->ring : count;
+    memcpy(ring + s->ring, bytes, first);
+    memcpy(ring, bytes + first, count - first);
+    s->ring = (s->ring + count) % HALF;
+}
+
 /* Appends `count` bytes to `s` (its lock held, or unshared); 0 when out of memory. */
 static int append(struct sink *s, const void *bytes, size_t count) {
+    if (s->len + count > KEEP) {
+        /* Fill up to KEEP, then the ring takes the rest. */
+        size_t room = KEEP - s->len;
+        if (room && !append(s, bytes, room))
+            return 0;
+        append_to_ring(s, (const unsigned char *)bytes + room, count - room);
+        return 1;
+    }
     if (s->len + count > s->cap) {
         size_t cap = s->cap ? s->cap : 4096;
         while (cap < s->len + count)
             cap *= 2;
+        if (cap > KEEP)
+            cap = KEEP;
         unsigned char *grown = realloc(s->data, cap);
         if (!grown)
             return 0;
@@ -221,14 +254,34 @@ void partest_capture_set(int on) {
             return; /* out of memory: the test's writes go out */
     }
     own->len = 0;
+    own->ring = 0;
+    own->dropped = 0;
     own->open = 1;
     current = own;
 }
 
-/* This thread's captured bytes (of the test that just ended); `*len` receives their
- * count. */
-const unsigned char *partest_capture_data(size_t *len) {
+/* Reverses `n` bytes at `p` in place. */
+static void reverse(unsigned char *p, size_t n) {
+    for (size_t i = 0; i < n / 2; i++) {
+        unsigned char t = p[i];
+        p[i] = p[n - 1 - i];
+        p[n - 1 - i] = t;
+    }
+}
+
+/* This thread's captured bytes (of the test that just ended), in the order written;
+ * `*len` receives their count and `*dropped` how many bytes were left out between the
+ * first and the last HALF (0 when nothing was). */
+const unsigned char *partest_capture_data(size_t *len, unsigned long long *dropped) {
     *len = own ? own->len : 0;
+    *dropped = own ? own->dropped : 0;
+    if (own && own->dropped && own->ring) {
+        unsigned char *ring = own->data + HALF;
+        reverse(ring, own->ring);
+        reverse(ring + own->ring, HALF - own->ring);
+        reverse(ring, HALF);
+        own->ring = 0;
+    }
     return own ? own->data : NULL;
 }
 
@@ -238,9 +291,16 @@ void partest_capture_clear(void) {
     if (!own)
         return;
     own->len = 0;
+    own->ring = 0;
+    own->dropped = 0;
     if (own->shared) {
         release(own);
         own = NULL;
+    } else if (own->cap > ((size_t)1 << 20)) {
+        /* A test printed megabytes: give them back rather than keep them per thread. */
+        free(own->data);
+        own->data = NULL;
+        own->cap = 0;
     }
 }
 

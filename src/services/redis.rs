@@ -57,6 +57,30 @@ impl Redis {
         self.commands(&[&["SELECT", &db], &["FLUSHDB"]]).map(drop)
     }
 
+    /// Whether the server has every database the run may lease (asked once per run, of a
+    /// server partest did not start: `SELECT` of the highest index).
+    fn holds_the_leased_range(&self) -> Result<(), String> {
+        static CHECKED: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+        if self.server.is_some() {
+            return Ok(()); // started with `--databases` covering the range
+        }
+        let leased = identity::redis_dbs();
+        let highest = (leased.end() - 1).to_string();
+        let select = || self.commands(&[&["SELECT", &highest]]).map(drop);
+        CHECKED
+            .get_or_init(|| {
+                select().map_err(|e| {
+                    format!(
+                        "the Redis server at {}:{} has no database {highest}, and the run \
+                         leases databases {leased} ({e}); set redis_dbs in partest.toml or \
+                         --redis-dbs within the server's `databases`, or raise that setting",
+                        self.host, self.port
+                    )
+                })
+            })
+            .clone()
+    }
+
     /// Sends `commands` on one connection (after `AUTH` when the URL has a password) and
     /// returns their replies as text; an error reply is an error.
     fn commands(&self, commands: &[&[&str]]) -> Result<Vec<String>, ServiceError> {
@@ -225,6 +249,9 @@ thread_local! {
 pub fn redis_url() -> String {
     let db = crate::redis_db();
     let server = redis();
+    if let Err(why) = server.holds_the_leased_range() {
+        panic!("partest::services::redis_url(): {why}");
+    }
     let execution = identity::execution();
     if FLUSHED.with(Cell::get) != execution {
         if let Err(e) = server.flush_db(db) {

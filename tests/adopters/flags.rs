@@ -11,7 +11,12 @@ fn fail_fast_starts_no_test_after_the_first_failure() {
         "{}",
         out.stdout
     );
-    assert!(!out.stdout.contains("bulk::f01"), "{}", out.stdout);
+    assert!(!out.stdout.contains("test bulk::f01"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("31 tests not run: bulk::f01, "),
+        "{}",
+        out.stdout
+    );
     assert!(out.stdout.contains("0 passed; 1 failed;"), "{}", out.stdout);
     // With four workers, at most the four tests already running finish.
     let out = run("capture", &["--fail-fast", "--test-threads", "4", "bulk"]);

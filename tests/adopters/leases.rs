@@ -98,3 +98,75 @@ fn under_plain_nextest_a_lease_is_one_database_in_every_binary() {
     assert!(out.status.success(), "{stderr}");
     check_leases(&spans(Path::new(&record)), "cargo nextest run");
 }
+
+/// A redis-server of the test's own with `databases` databases, on a free port; killed
+/// when dropped.
+struct OwnRedis(std::process::Child, u16);
+
+impl OwnRedis {
+    fn start(databases: u32) -> OwnRedis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
+            .args(["--appendonly", "no", "--databases", &databases.to_string()])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is installed");
+        let started = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed().as_secs() < 10,
+                "redis-server never listened"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        OwnRedis(child, port)
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_server_with_fewer_databases_than_the_range_fails_the_leased_tests_clearly() {
+    let server = OwnRedis::start(8);
+    let url = format!("redis://127.0.0.1:{}", server.1);
+    let env = [
+        ("PARTEST_REDIS_URL", url.as_str()),
+        ("MULTI_REDIS_CHECK", "1"),
+    ];
+    let tests = ["r0", "r1", "r2", "r3", "serial_one"];
+    let out = crate::common::run_with_env("alpha", &tests, &env);
+    assert_eq!(out.code, 101, "{}", out.stdout);
+    // alpha leases the default 0-15: database 15 is beyond the server's 8.
+    let why = format!(
+        "the Redis server at 127.0.0.1:{} has no database 15, and the run leases databases \
+         0-15 (",
+        server.1
+    );
+    for r in &tests[..4] {
+        let block = crate::common::block(&out.stdout, r);
+        assert!(block.contains(&why), "{r}: {block}");
+    }
+    // A test that leases nothing is not held to the range.
+    assert!(
+        out.stdout.contains("test serial_one ... ok"),
+        "{}",
+        out.stdout
+    );
+}

@@ -17,10 +17,9 @@ use crate::event::Completed;
 use crate::outcome::Outcome;
 use crate::registry::{Test, TestFn};
 use crate::runner::board::deadlines;
-use crate::runner::capture::{capture_file, kept_output};
+use crate::runner::capture_file::CaptureFile;
 use output::{forward_leftovers, once_per_run};
 use std::ffi::OsString;
-use std::fs::File;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
@@ -83,8 +82,8 @@ struct Live {
     child: Child,
     control: UnixStream,
     reader: FrameReader,
-    /// The capture file (also the worker's fds 1 and 2), and how much of it was read.
-    output: Option<(File, u64)>,
+    /// The capture file (also the worker's fds 1 and 2).
+    output: Option<CaptureFile>,
 }
 
 /// The worker process of one position (`gwN`), started when first needed.
@@ -129,9 +128,10 @@ impl WorkerProcess {
             )
             .env("PARTEST_TESTRUN_UID", &self.settings.uid);
         let output = if self.settings.capture {
-            let file = capture_file()?;
-            command.stdout(file.try_clone()?).stderr(file.try_clone()?);
-            Some((file, 0))
+            let file = CaptureFile::new()?;
+            let fd = file.file();
+            command.stdout(fd.try_clone()?).stderr(fd.try_clone()?);
+            Some(file)
         } else {
             None
         };
@@ -195,8 +195,8 @@ impl WorkerProcess {
         // The time limit counts from here, not from a worker's start-up.
         started = Instant::now();
         let live = self.live.as_mut().expect("started above");
-        if let Some((file, read)) = &mut live.output {
-            forward_leftovers(file, read);
+        if let Some(file) = &live.output {
+            forward_leftovers(file);
         }
         let run = ToWorker::Run {
             test: test.name.to_owned(),
@@ -300,15 +300,12 @@ impl WorkerProcess {
         let Some(live) = &mut self.live else {
             return Vec::new();
         };
-        let Some((file, read)) = &mut live.output else {
+        let Some(file) = &live.output else {
             return Vec::new();
         };
-        let size = file.metadata().map_or(*read, |m| m.len());
-        let output = kept_output(file, *read, size).unwrap_or_else(|e| {
+        file.take().unwrap_or_else(|e| {
             format!("partest: could not read the captured output: {e}\n").into_bytes()
-        });
-        *read = size;
-        output
+        })
     }
 
     /// SIGTERM to the worker's group, SIGKILL after the grace period if it still runs.
@@ -358,8 +355,8 @@ impl WorkerProcess {
         let Some(live) = &mut self.live else {
             return failures;
         };
-        if let Some((file, read)) = &mut live.output {
-            forward_leftovers(file, read);
+        if let Some(file) = &live.output {
+            forward_leftovers(file);
         }
         if protocol::send(&mut live.control, &ToWorker::Exit.encode()).is_ok() {
             let until = Instant::now() + Duration::from_secs(60);
@@ -375,8 +372,8 @@ impl WorkerProcess {
             }
         }
         let _ = live.child.wait();
-        if let Some((file, read)) = &mut live.output {
-            forward_leftovers(file, read);
+        if let Some(file) = &live.output {
+            forward_leftovers(file);
         }
         self.reap();
         failures

@@ -5,7 +5,7 @@ use super::{WorkerAttempt, WorkerProcess};
 use crate::event::Completed;
 use crate::outcome::Outcome;
 use crate::registry::Test;
-use crate::runner::capture::{capture_file, kept_output};
+use crate::runner::capture_file::CaptureFile;
 use crate::runner::process::groups::describe;
 use std::io;
 use std::process::ExitStatus;
@@ -18,13 +18,13 @@ impl WorkerProcess {
         let settings = &self.settings;
         let ran = (|| -> io::Result<(ExitStatus, Vec<u8>)> {
             let mut command = settings.command();
-            let file = capture_file()?;
+            let file = CaptureFile::new()?;
             if settings.capture {
-                command.stdout(file.try_clone()?).stderr(file.try_clone()?);
+                let fd = file.file();
+                command.stdout(fd.try_clone()?).stderr(fd.try_clone()?);
             }
             let status = command.status()?;
-            let size = file.metadata()?.len();
-            Ok((status, kept_output(&file, 0, size)?))
+            Ok((status, file.take()?))
         })();
         let (outcome, output) = match ran {
             Ok((status, output)) if status.success() => (Outcome::Passed, output),
