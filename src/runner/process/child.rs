@@ -23,7 +23,6 @@ use std::ffi::OsString;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::Ordering;
@@ -135,23 +134,9 @@ impl WorkerProcess {
         } else {
             None
         };
-        let fd = theirs.as_raw_fd();
-        // SAFETY: the closure runs in the forked child before exec and calls only
-        // async-signal-safe functions (fcntl, dup2, setpgid).
-        unsafe {
-            command.pre_exec(move || {
-                if fd == CONTROL_FD {
-                    let flags = libc::fcntl(fd, libc::F_GETFD);
-                    libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC);
-                } else if libc::dup2(fd, CONTROL_FD) < 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                // Its own process group: a timeout kills the test's children with it, and
-                // so does the worker itself when the coordinator dies (its channel hangs up).
-                libc::setpgid(0, 0);
-                Ok(())
-            });
-        }
+        // Its own process group: a timeout kills the test's children with it, and so does
+        // the worker itself when the coordinator dies (its channel hangs up).
+        super::sys::prepare_worker(&mut command, theirs.as_raw_fd(), CONTROL_FD);
         let child = command.spawn()?;
         drop(theirs);
         live_pids().push(child.id());

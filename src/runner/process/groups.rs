@@ -1,7 +1,8 @@
 //! The run's worker process groups: which are alive, killing them (one at a time or all
 //! at the end of the run), and how a worker's end reads in a report. The signals sent here
-//! are the process module's only `kill` calls.
+//! go through sys.rs, as every libc call of the process runner does.
 
+pub(crate) use super::sys::signal_group;
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,11 +24,6 @@ pub(crate) fn kill_all() {
     for pid in live_pids().drain(..) {
         signal_group(pid, libc::SIGKILL);
     }
-}
-
-pub(crate) fn signal_group(pid: u32, signal: i32) {
-    // SAFETY: kill has no memory-safety preconditions; a group that is gone gives ESRCH.
-    unsafe { libc::kill(-(pid as i32), signal) };
 }
 
 /// The name of signal `n` (`SIGSEGV`), for crash reports.

@@ -7,6 +7,7 @@ pub(crate) mod child;
 pub(crate) mod groups;
 pub(crate) mod protocol;
 pub(crate) mod serve;
+pub(crate) mod sys;
 
 /// The variable that puts a test binary in the worker role: `SLOT/WORKERS`.
 const WORKER_ENV: &str = "PARTEST_WORKER";

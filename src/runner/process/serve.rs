@@ -12,7 +12,6 @@ use crate::runner::execute::{self, Capture, CaptureMode};
 use crate::runner::{cwd, panic_hook};
 use std::collections::HashMap;
 use std::io::{self, Write};
-use std::os::fd::FromRawFd;
 use std::os::unix::net::UnixStream;
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
@@ -88,36 +87,14 @@ fn ask_coordinator(name: &str) -> Result<String, String> {
 /// Opens fd 3 (closed in the processes tests start) and kills the worker's process group as
 /// soon as the coordinator hangs up (it died), even while a test hangs.
 fn open_channel() -> io::Result<()> {
-    // SAFETY: fcntl on a descriptor number has no memory-safety preconditions.
-    let flags = unsafe { libc::fcntl(CONTROL_FD, libc::F_GETFD) };
-    if flags < 0 {
-        return Err(io::Error::other(
-            "the worker role needs the control channel on fd 3",
-        ));
-    }
-    // SAFETY: as above.
-    unsafe { libc::fcntl(CONTROL_FD, libc::F_SETFD, flags | libc::FD_CLOEXEC) };
-    // SAFETY: fd 3 was opened for this process by the coordinator and nothing else owns it.
-    let stream = unsafe { UnixStream::from_raw_fd(CONTROL_FD) };
+    let stream = super::sys::adopt_channel(CONTROL_FD)?;
     let _ = CHANNEL.set(Mutex::new(Channel {
         stream,
         reader: FrameReader::default(),
     }));
     std::thread::Builder::new()
         .name("partest-parent-watch".into())
-        .spawn(|| {
-            let mut poll = libc::pollfd {
-                fd: CONTROL_FD,
-                events: 0,
-                revents: 0,
-            };
-            // Only a hang-up (or an error) ends this wait: the coordinator is gone.
-            // SAFETY: one valid pollfd, for the duration of the call.
-            while unsafe { libc::poll(&mut poll, 1, -1) } <= 0 || poll.revents == 0 {}
-            // The worker leads its process group: the processes its tests started go too.
-            // SAFETY: kill has no memory-safety preconditions.
-            unsafe { libc::kill(0, libc::SIGKILL) };
-        })?;
+        .spawn(|| super::sys::kill_own_group_on_hang_up(CONTROL_FD))?;
     Ok(())
 }
 
@@ -197,6 +174,5 @@ pub(crate) fn serve(
 fn flush_stdio() {
     let _ = io::stdout().flush();
     let _ = io::stderr().flush();
-    // SAFETY: fflush(NULL) flushes every C stream; no preconditions.
-    unsafe { libc::fflush(std::ptr::null_mut()) };
+    super::sys::flush_c_stdio();
 }
