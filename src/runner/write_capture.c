@@ -120,20 +120,10 @@ static ssize_t capture(const struct iovec *iov, int iovcnt) {
     return taken;
 }
 
-ssize_t write(int fd, const void *buf, size_t count) {
-    struct sink *s = current;
-    if (s && (fd == 1 || fd == 2) && count > 0) {
-        /* The fast path, taken by nearly every piece of a print of a test that created no
-         * thread: room in its own buffer. No re-entrancy guard here: a signal handler
-         * printing on this very thread in the middle of these few instructions could
-         * garble that one piece, nothing more (the capacity check keeps every write in
-         * bounds). */
-        size_t len = s->len;
-        if (!s->shared && !busy && count <= s->cap - len) {
-            memcpy(s->data + len, buf, count);
-            s->len = len + count;
-            return (ssize_t)count;
-        }
+/* Everything `write` does beyond the fast path: a shared or full sink, the probe, and
+ * writes that go to the kernel. Kept out of line so the fast path saves no registers. */
+static __attribute__((noinline)) ssize_t write_slow(int fd, const void *buf, size_t count) {
+    if (current && (fd == 1 || fd == 2) && count > 0) {
         struct iovec one = {(void *)buf, count};
         if (capture(&one, 1) == (ssize_t)count)
             return (ssize_t)count;
@@ -143,6 +133,21 @@ ssize_t write(int fd, const void *buf, size_t count) {
         return 0;
     }
     return syscall(SYS_write, fd, buf, count);
+}
+
+ssize_t write(int fd, const void *buf, size_t count) {
+    struct sink *s = current;
+    /* The fast path, taken by nearly every piece of a print of a test that created no
+     * thread: room in its own buffer. The bytes are reserved before they are copied, so a
+     * signal handler printing on this very thread in between appends after them; there is
+     * no other re-entrancy guard (the capacity check keeps every write in bounds). */
+    if (s && (unsigned)(fd - 1) <= 1u && count - 1 < s->cap - s->len && !s->shared && !busy) {
+        size_t len = s->len;
+        s->len = len + count;
+        memcpy(s->data + len, buf, count);
+        return (ssize_t)count;
+    }
+    return write_slow(fd, buf, count);
 }
 
 ssize_t writev(int fd, const struct iovec *iov, int iovcnt) {
