@@ -8,7 +8,8 @@
 //! - rebuilds each suite after touching it (dependencies already built) and prints medians;
 //! - prints the test binaries' sizes;
 //! - runs an output-heavy suite (`BENCH_NOISY_TESTS` tests, default 1000, writing 2,000
-//!   stderr lines each, all captured) under partest and libtest.
+//!   stderr lines each, all captured) under partest and libtest, and counts its
+//!   instructions per captured line with callgrind: partest's, its `write`'s, libtest's.
 //!
 //! Every run is with pretty output and with `-q`. Environment: `BENCH_TESTS` (default
 //! 10000), `BENCH_THREADS` (2), `BENCH_RUNS` (11), `BENCH_REBUILDS` (3).
@@ -188,6 +189,47 @@ fn measure_rebuilds(ws: &Path, target: &Path, rebuilds: usize) -> Vec<Duration> 
     samples.into_iter().map(median).collect()
 }
 
+/// Callgrind's instruction counts per captured line of the noisy suite, fixed costs
+/// left out (the first 100 tests' count less the first 10's): partest's, the part spent
+/// in partest's own `write`, and libtest's. `None` without valgrind.
+fn noisy_instructions(noisy_bins: &[PathBuf], threads: usize) -> Option<[f64; 3]> {
+    let count = |line: &str| -> Option<f64> {
+        let n = line.split_whitespace().next()?;
+        n.replace(',', "").parse().ok()
+    };
+    // (total, in `write`) of one run of the tests whose names start with `filter`.
+    let measure = |bin: &Path, filter: &str| -> Option<(f64, f64)> {
+        let file = bin.with_extension("callgrind");
+        let ran = Command::new("valgrind")
+            .args(["--tool=callgrind", "-q"])
+            .arg(format!("--callgrind-out-file={}", file.display()))
+            .arg(bin)
+            .args(["--test-threads", &threads.to_string(), "-q", filter])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .ok()?;
+        let annotated = Command::new("callgrind_annotate")
+            .arg("--inclusive=no")
+            .arg(&file)
+            .output()
+            .ok()?;
+        let _ = std::fs::remove_file(&file);
+        let text = String::from_utf8_lossy(&annotated.stdout);
+        let total = text.lines().find(|l| l.contains("PROGRAM TOTALS"));
+        let write = text.lines().find(|l| l.contains(":write ["));
+        ran.success()
+            .then_some((count(total?)?, write.and_then(count).unwrap_or(0.0)))
+    };
+    let lines = (90 * NOISY_LINES) as f64;
+    let per_line = |bin: &Path| -> Option<(f64, f64)> {
+        let (few, many) = (measure(bin, "t0000")?, measure(bin, "t000")?);
+        Some(((many.0 - few.0) / lines, (many.1 - few.1) / lines))
+    };
+    let (partest, write) = per_line(&noisy_bins[0])?;
+    Some([partest, write, per_line(&noisy_bins[1])?.0])
+}
+
 fn main() {
     if !benchmarking() {
         return; // `cargo test --benches` or a `--list` probe: nothing to check here.
@@ -213,6 +255,7 @@ fn main() {
         .map(|k| build(&ws, &target, &format!("bench-{k}"), "noisy"))
         .collect();
     let noisy = measure_runs(&noisy_bins, &[], threads, runs.min(5));
+    let noisy_cost = noisy_instructions(&noisy_bins, threads);
     // Process mode: the same partest binaries with --isolate process.
     let process = ["--isolate", "process"];
     let process_run = measure_runs(&bins[..1], &process, threads, runs)[0];
@@ -269,6 +312,14 @@ fn main() {
         ms(noisy[1]).trim(),
         ratio(noisy[0], noisy[1])
     );
+    match noisy_cost {
+        Some([partest, write, libtest]) => println!(
+            "noisy:   callgrind, instructions per captured line: partest {partest:.0} (its own write {write:.0}), libtest {libtest:.0}; partest / libtest = {:.2}x, {:.2}x without partest's write (std's unbuffered stderr path)",
+            partest / libtest,
+            (partest - write) / libtest
+        ),
+        None => println!("noisy:   callgrind not measured (valgrind is not installed)"),
+    }
     println!(
         "process: --isolate process run {}, -q {}, noisy {}; libtest / partest = {:.2}x pretty, {:.2}x -q (target >= 2); noisy partest / libtest = {:.2}x",
         ms(process_run).trim(),
