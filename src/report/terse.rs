@@ -19,17 +19,34 @@ pub(crate) struct Terse {
     total: usize,
     count: usize,
     column: usize,
+    /// Results not written yet: on a terminal each is written as it comes (progress you
+    /// watch); into a pipe or file they go a line at a time, as std's stdout would, instead
+    /// of a write per test.
+    pending: String,
+    live: bool,
 }
 
 impl Terse {
     pub(crate) fn new(out: Out, style: Style) -> Self {
+        use std::io::IsTerminal;
         Terse {
             out,
             style,
             total: 0,
             count: 0,
             column: 0,
+            pending: String::new(),
+            live: io::stdout().is_terminal(),
         }
+    }
+
+    /// Writes the results held back.
+    fn write_pending(&mut self) -> io::Result<()> {
+        if !self.pending.is_empty() {
+            self.out.write_all(self.pending.as_bytes())?;
+            self.pending.clear();
+        }
+        self.out.flush()
     }
 
     fn progress(&mut self) -> String {
@@ -51,7 +68,7 @@ impl OutputFormatter for Terse {
     }
 
     fn write_result(&mut self, done: &Completed, _: &Tally) -> io::Result<()> {
-        let mut text = String::new();
+        let mut text = std::mem::take(&mut self.pending);
         let short = match done.outcome {
             _ if done.is_flaky() => Some(("f", Color::Yellow)),
             Outcome::Passed => Some((".", Color::Green)),
@@ -80,8 +97,11 @@ impl OutputFormatter for Terse {
                 );
             }
         }
-        self.out.write_all(text.as_bytes())?;
-        self.out.flush()
+        self.pending = text;
+        if self.live || self.pending.ends_with('\n') {
+            self.write_pending()?;
+        }
+        Ok(())
     }
 
     fn write_slow(
@@ -90,10 +110,12 @@ impl OutputFormatter for Terse {
         worker: &str,
         elapsed: std::time::Duration,
     ) -> io::Result<()> {
+        self.write_pending()?;
         write_slow_line(&mut self.out, test, worker, elapsed)
     }
 
     fn write_run_finish(&mut self, state: &Tally) -> io::Result<()> {
+        self.write_pending()?;
         write_run_end(&mut self.out, &self.style, state)?;
         if let (1, Some((name, why))) = (self.total, state.last_ignore_reason) {
             if state.ignored == 1 {

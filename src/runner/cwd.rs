@@ -1,8 +1,9 @@
 //! The working directory is process-wide: a test that calls `std::env::set_current_dir`
-//! changes it under every other test. After each test (one `getcwd` into a stack buffer),
-//! the directory is compared with the one the run started in; if it moved it is put back,
-//! and the run says so before its summary — also when the test deleted the directory it
-//! moved into.
+//! changes it under every other test. After each test the directory is compared with the
+//! one the run started in (on Linux only when `chdir`/`fchdir` were called since the last
+//! check: cwd_watch.c counts them; else one `stat(".")`); if it moved it is put back, and
+//! the run says so before its summary — also when the test deleted the directory it moved
+//! into.
 
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock, PoisonError};
@@ -20,6 +21,47 @@ pub(crate) fn remember() {
     START.get_or_init(|| std::env::current_dir().ok());
     #[cfg(unix)]
     START_ID.get_or_init(cwd_id);
+    #[cfg(target_os = "linux")]
+    watch::probe();
+}
+
+/// The count of `chdir`/`fchdir` calls (cwd_watch.c), where it works.
+#[cfg(target_os = "linux")]
+mod watch {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+
+    extern "C" {
+        fn partest_cwd_changes() -> libc::c_ulong;
+    }
+
+    /// The count at the last check, when the probe found the count working.
+    static SEEN: OnceLock<Option<AtomicU64>> = OnceLock::new();
+
+    fn changes() -> u64 {
+        // SAFETY: reads an atomic counter; no arguments.
+        unsafe { partest_cwd_changes() as u64 }
+    }
+
+    /// Whether std's `set_current_dir` reaches the counter in this binary: `chdir(".")`,
+    /// which changes nothing, must count.
+    pub(super) fn probe() {
+        SEEN.get_or_init(|| {
+            let before = changes();
+            let counted = std::env::set_current_dir(".").is_ok() && changes() > before;
+            counted.then(|| AtomicU64::new(changes()))
+        });
+    }
+
+    /// True when no `chdir`/`fchdir` was called since the last call that returned false
+    /// or since the probe; false when one was, or the count cannot be trusted.
+    pub(super) fn nothing_called() -> bool {
+        let Some(Some(seen)) = SEEN.get() else {
+            return false;
+        };
+        let now = changes();
+        seen.swap(now, Ordering::Relaxed) == now
+    }
 }
 
 /// (device, inode) of the run's working directory, for a check without path building.
@@ -44,6 +86,10 @@ fn cwd_id() -> Option<(u64, u64)> {
 /// this runs after every test).
 #[cfg(unix)]
 fn unchanged(_start: &std::path::Path) -> bool {
+    #[cfg(target_os = "linux")]
+    if watch::nothing_called() {
+        return true;
+    }
     match START_ID.get_or_init(cwd_id) {
         Some(start) => cwd_id().as_ref() == Some(start),
         None => true,
