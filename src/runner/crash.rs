@@ -210,6 +210,26 @@ extern "C" fn on_exit() {
     unsafe { libc::_exit(101) };
 }
 
+/// Points `signals` at `handler` with `flags`. The handler must make only
+/// async-signal-safe calls.
+pub(super) fn set_handler(
+    signals: &[libc::c_int],
+    handler: extern "C" fn(libc::c_int),
+    flags: i32,
+) {
+    for &signal in signals {
+        // SAFETY: a zeroed sigaction is valid; the caller's handler makes only
+        // async-signal-safe calls.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = handler as libc::sighandler_t;
+            action.sa_flags = flags;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(signal, &action, std::ptr::null_mut());
+        }
+    }
+}
+
 /// Installs the handlers; `report_fd` is the original stderr, `record_fd` the crash file.
 pub(crate) fn install(report_fd: Option<RawFd>, record_fd: Option<RawFd>, sequential: bool) {
     REPORT_FD.store(report_fd.unwrap_or(2), Ordering::Relaxed);
@@ -217,24 +237,15 @@ pub(crate) fn install(report_fd: Option<RawFd>, record_fd: Option<RawFd>, sequen
     SEQUENTIAL.store(sequential, Ordering::Relaxed);
     // SAFETY: getpid has no preconditions.
     RUN_PID.store(unsafe { libc::getpid() }, Ordering::Relaxed);
-    let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-    for signal in [
+    // SA_ONSTACK: a stack overflow still reaches the handler on Rust's alternate stack.
+    let fatal = [
         libc::SIGABRT,
         libc::SIGSEGV,
         libc::SIGBUS,
         libc::SIGILL,
         libc::SIGFPE,
-    ] {
-        // SAFETY: a zeroed sigaction with a handler that only performs async-signal-safe
-        // calls; SA_ONSTACK so a stack overflow still reaches it on Rust's alternate stack.
-        unsafe {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = handler;
-            action.sa_flags = libc::SA_ONSTACK;
-            libc::sigemptyset(&mut action.sa_mask);
-            libc::sigaction(signal, &action, std::ptr::null_mut());
-        }
-    }
+    ];
+    set_handler(&fatal, on_signal, libc::SA_ONSTACK);
     // SAFETY: registering a plain extern "C" function.
     unsafe {
         libc::atexit(on_exit);

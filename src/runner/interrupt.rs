@@ -81,17 +81,8 @@ fn install() {
             return false;
         }
         PIPE.store(fds[1], Ordering::SeqCst);
-        let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-        for signal in [libc::SIGINT, libc::SIGTERM] {
-            // SAFETY: a zeroed sigaction whose handler only makes async-signal-safe calls.
-            unsafe {
-                let mut action: libc::sigaction = std::mem::zeroed();
-                action.sa_sigaction = handler;
-                action.sa_flags = libc::SA_RESTART;
-                libc::sigemptyset(&mut action.sa_mask);
-                libc::sigaction(signal, &action, std::ptr::null_mut());
-            }
-        }
+        // on_signal only writes to the self-pipe: async-signal-safe.
+        super::crash::set_handler(&[libc::SIGINT, libc::SIGTERM], on_signal, libc::SA_RESTART);
         true
     });
 }
