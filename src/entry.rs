@@ -272,6 +272,7 @@ fn run_selection(
         tests: &selection.tests,
         estimates,
         keep_order: shuffle_seed.is_some() || args.selection.failed_first,
+        binaries: Vec::new(),
     };
     let isolation = args.scheduling.isolate();
     isolation

@@ -82,6 +82,7 @@ mod select;
 #[cfg(unix)]
 pub mod services;
 mod session;
+pub mod timeline;
 #[cfg(unix)]
 mod workspace;
 

@@ -30,6 +30,22 @@ pub(crate) fn open_in_place(path: &Path) -> io::Result<File> {
     }
 }
 
+/// Whether `path` can be written at the end of the run: not a directory, and its
+/// directory exists. Checked before a run, so a typo costs no run.
+pub(crate) fn check_writable(path: &Path) -> io::Result<()> {
+    if fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+        return Err(is_a_directory(path));
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    match parent {
+        Some(dir) if !dir.is_dir() => Err(io::Error::other(format!(
+            "{} is not a directory",
+            dir.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 fn is_a_directory(path: &Path) -> io::Error {
     io::Error::other(format!("{} is a directory", path.display()))
 }

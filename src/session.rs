@@ -3,6 +3,7 @@
 //! binary's tests) and the report (one [`Reporter`], or one per binary), and record the
 //! history afterwards; the steps between are here, once.
 
+use crate::claims;
 use crate::cli::Arguments;
 use crate::duration;
 use crate::error::Error;
@@ -13,6 +14,7 @@ use crate::report::plural::plural;
 use crate::report::{self, Reporter, Tally};
 use crate::runner::{self, panic_hook, CaptureMode, PoolStats, RunConfig};
 use crate::scheduler::{self, Scheduler};
+use crate::timeline::{self, bound::Capacity};
 use std::io;
 use std::time::{Duration, Instant};
 
@@ -36,6 +38,8 @@ pub(crate) struct Plan<'a> {
     pub(crate) estimates: Vec<Option<Duration>>,
     /// Keep the given order (shuffled, `--failed-first`) instead of longest first.
     pub(crate) keep_order: bool,
+    /// The binaries by index under `cargo partest` (empty for one binary's own run).
+    pub(crate) binaries: Vec<String>,
 }
 
 /// A run's configuration from the command line, tests on this process's threads; the
@@ -69,8 +73,24 @@ pub(crate) fn run<R: Report>(
     mut report: R,
 ) -> Result<R, Error> {
     let workers = config.threads;
-    let (scheduler, pool_names) =
+    let (scheduler, pool_names, capacity) =
         schedule(plan.tests, args, workers, plan.keep_order, &plan.estimates)?;
+    let recording = (args.reports.trace.is_some() || args.reports.html.is_some())
+        && std::env::var_os("NEXTEST_RUN_ID").is_none();
+    if recording {
+        for path in [&args.reports.trace, &args.reports.html]
+            .into_iter()
+            .flatten()
+        {
+            crate::output_files::check_writable(path).map_err(|e| {
+                Error::Cli(crate::cli::CliError::Invalid(format!(
+                    "cannot write {}: {e}",
+                    path.display()
+                )))
+            })?;
+        }
+        timeline::start();
+    }
     fixtures::init_run(workers, workers == 1);
     fixtures::set_redis_dbs(args.scheduling.redis_dbs());
     panic_hook::install();
@@ -93,20 +113,31 @@ pub(crate) fn run<R: Report>(
         report.on_event(Event::TeardownFailed { what, report: text })?;
     }
     temp::finish_run();
-    let notes = run_notes(args, &report.tallies(), started.elapsed(), stats, workers);
+    let wall = started.elapsed();
+    if recording {
+        let isolation = if config.processes.is_empty() {
+            "threads"
+        } else {
+            "process"
+        };
+        let facts = (config.threads, isolation, wall, capacity);
+        write_timeline(args, &plan, facts, &mut report)?;
+    }
+    let notes = run_notes(args, &report.tallies(), wall, stats, workers);
     notes.into_iter().for_each(|line| report.note(line));
     Ok(report)
 }
 
 /// The scheduler for `plan` (constraints, priorities from the recorded durations in
-/// `estimates`, empty without history) and its pool names.
+/// `estimates`, empty without history), its pool names and its capacities for the
+/// makespan's lower bound.
 pub(crate) fn schedule(
     plan: &[Planned],
     args: &Arguments,
     workers: usize,
     shuffled: bool,
     estimates: &[Option<Duration>],
-) -> Result<(Scheduler, Vec<&'static str>), Error> {
+) -> Result<(Scheduler, Vec<&'static str>, Capacity), Error> {
     let tests: Vec<_> = plan.iter().map(|p| p.test).collect();
     let (capacities, needs) = scheduler::requirements(&tests, &args.scheduling, workers)?;
     let runs: Vec<bool> = plan
@@ -116,10 +147,79 @@ pub(crate) fn schedule(
     let order = scheduler::order(&needs, &runs, &capacities, estimates, workers, shuffled);
     let maxfail = args.scheduling.maxfail.map(|n| n.get());
     let pool_names = capacities.pools.iter().map(|p| p.name).collect();
+    let capacity = Capacity {
+        workers,
+        heavy_limit: capacities.heavy_limit,
+        pools: capacities
+            .pools
+            .iter()
+            .map(|p| (p.name.to_owned(), p.size))
+            .collect(),
+        caps: capacities.caps.clone(),
+    };
     Ok((
         Scheduler::new(needs, runs, order, &capacities, maxfail),
         pool_names,
+        capacity,
     ))
+}
+
+/// Writes `--trace` and `--html` from the run's recording; `(workers, isolation, wall,
+/// capacity)` describe the run. Paths were checked before the run; a file that still
+/// cannot be written (a full disk) is a warning in the report, the results stand.
+fn write_timeline<R: Report>(
+    args: &Arguments,
+    plan: &Plan<'_>,
+    (workers, isolation, wall, capacity): (usize, &'static str, Duration, Capacity),
+    report: &mut R,
+) -> Result<(), Error> {
+    let Some(mut rec) = timeline::take() else {
+        return Ok(());
+    };
+    timeline::merge_waits(&mut rec.waits);
+    let caps: Vec<_> = args.scheduling.caps.clone();
+    let measured: Vec<(Duration, Vec<claims::Claim>)> = rec
+        .slices
+        .iter()
+        .map(|s| (s.end - s.start, claims::of(s.test.def, &caps)))
+        .collect();
+    let last_end = rec
+        .slices
+        .iter()
+        .map(|s| s.end)
+        .chain(rec.spans.iter().map(|s| s.end))
+        .max();
+    let facts = timeline::Facts {
+        workers,
+        binaries: plan.binaries.clone(),
+        makespan: last_end.map_or(wall, |end| wall.max(end - rec.epoch)),
+        isolation,
+        bound: timeline::bound::of(&measured, &capacity),
+        jobs: rec
+            .slices
+            .iter()
+            .map(|s| (s.test.name, s.end - s.start))
+            .collect(),
+    };
+    let files = [
+        (&args.reports.trace, "trace"),
+        (&args.reports.html, "HTML report"),
+    ];
+    for (path, what) in files {
+        let Some(path) = path else { continue };
+        let text = match what {
+            "trace" => timeline::trace::write(&rec, &facts),
+            _ => timeline::html::write(plan.tests, &rec, &facts),
+        };
+        if let Err(e) = crate::output_files::write_whole(path, text.as_bytes()) {
+            let message = format!(
+                "partest: cannot write the {what} to {}: {e}",
+                path.display()
+            );
+            report.on_event(Event::Warning(message))?;
+        }
+    }
+    Ok(())
 }
 
 /// Lines printed before the summary: rate limiter counters, the working directory put

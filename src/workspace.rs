@@ -310,6 +310,10 @@ fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
         tests: &plan,
         estimates,
         keep_order: false,
+        binaries: binaries
+            .iter()
+            .map(|b| b.label.split(" (").next().unwrap_or(&b.label).to_owned())
+            .collect(),
     };
     let mut fanout = session::run(&args, planned, config, fanout)?;
     // The history is recorded even when a report file cannot be written.

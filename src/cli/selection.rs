@@ -62,6 +62,10 @@ pub struct ReportArgs {
     pub durations: Option<usize>,
     /// `--measure`: wall time against test time, waiting, each worker's busy share.
     pub measure: bool,
+    /// `--trace PATH` (env `PARTEST_TRACE`): a Chrome trace-event timeline of the run.
+    pub trace: Option<PathBuf>,
+    /// `--html PATH` (env `PARTEST_HTML`): a self-contained HTML report of the run.
+    pub html: Option<PathBuf>,
     /// `-v` / `--verbose`: the worker beside each result line.
     pub verbose: bool,
 }
@@ -143,6 +147,14 @@ impl ReportArgs {
                 .or_else(|| env_var("XML_OUTPUT_FILE").map(PathBuf::from)),
             durations,
             measure: m.flag("measure"),
+            trace: m
+                .value("trace")
+                .map(PathBuf::from)
+                .or_else(|| env_var("PARTEST_TRACE").map(PathBuf::from)),
+            html: m
+                .value("html")
+                .map(PathBuf::from)
+                .or_else(|| env_var("PARTEST_HTML").map(PathBuf::from)),
             verbose: m.flag("verbose"),
         })
     }

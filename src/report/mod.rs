@@ -1,7 +1,7 @@
 //! Reporting: the [`Reporter`] folds [`Event`]s into a [`Tally`] and hands each one to
 //! the chosen [`OutputFormatter`] (pretty, terse, json, junit). Formatters never count.
 
-mod escape;
+pub(crate) mod escape;
 mod json;
 pub(crate) mod junit;
 pub(crate) mod list;

@@ -6,7 +6,7 @@
 //! position. Neither side touches the fields directly.
 
 use crate::registry::{Test, TestFn};
-use crate::scheduler::{Lease, Next, Scheduler};
+use crate::scheduler::{Hold, Lease, Next, Scheduler};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -211,12 +211,22 @@ impl WorkerBoard {
                 Next::Wait => {
                     state.waiting += 1;
                     let asleep = Instant::now();
+                    let why = crate::timeline::on()
+                        .then(|| state.scheduler.why_waiting(slot))
+                        .flatten();
                     state = self
                         .wake
                         .wait(state)
                         .unwrap_or_else(PoisonError::into_inner);
                     state.waited += asleep.elapsed();
                     state.waiting -= 1;
+                    if let Some((index, hold)) = why {
+                        let holder = match hold {
+                            Hold::SerialRunning(running) => Some(test_of(running)),
+                            _ => None,
+                        };
+                        crate::timeline::wait(slot, asleep, test_of(index), hold, holder);
+                    }
                     if state.slots[slot].generation != generation {
                         return None;
                     }

@@ -136,7 +136,11 @@ pub(crate) fn tear_down(
     let mut failures = Vec::new();
     for teardown in teardowns {
         let what = teardown.what.clone();
-        if let Err(report) = capture(&what, move || teardown.release()) {
+        let started = std::time::Instant::now();
+        let released = capture(&what, move || teardown.release());
+        let worker = crate::fixtures::identity::current_worker();
+        crate::timeline::span(worker, what.clone(), started);
+        if let Err(report) = released {
             failures.push((what, report));
         }
     }

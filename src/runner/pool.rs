@@ -200,7 +200,7 @@ impl<H: EventHandler> Shared<H> {
         }
         #[cfg(unix)]
         super::crash::enter(slot, test.name);
-        let mut done = self.run_with_reruns(index, &leases, executor);
+        let mut done = self.run_with_reruns((slot, index), &leases, executor);
         #[cfg(unix)]
         super::crash::leave(slot);
         done.worker = Some(slot);

@@ -15,16 +15,15 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 fn timed_out(slot: usize, running: &Running, message: String) -> Event {
+    let outcome = Outcome::Failed {
+        message: Some(message),
+    };
+    if crate::timeline::on() {
+        crate::timeline::attempt(slot, running.test, running.started, 1, &[], &outcome, &[]);
+    }
     Event::Finished(Completed {
         worker: Some(slot),
-        ..Completed::new(
-            running.test,
-            Outcome::Failed {
-                message: Some(message),
-            },
-            running.started.elapsed(),
-            Vec::new(),
-        )
+        ..Completed::new(running.test, outcome, running.started.elapsed(), Vec::new())
     })
 }
 

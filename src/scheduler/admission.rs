@@ -45,30 +45,45 @@ impl Admission {
         }
     }
 
-    /// Number of running tests.
-    #[cfg(test)]
-    pub(crate) fn running(&self) -> usize {
+    /// Number of running tests (any kind).
+    pub(crate) fn running_count(&self) -> usize {
         self.running
+    }
+
+    /// Whether serial key `k` is held.
+    pub(crate) fn key_held(&self, k: u32) -> bool {
+        self.keys_held[k as usize]
+    }
+
+    /// Whether pool `p` has no free slot.
+    pub(crate) fn pool_full(&self, p: u32) -> bool {
+        self.pool_free[p as usize].is_empty()
+    }
+
+    /// Whether the heavy limit is reached.
+    pub(crate) fn heavy_full(&self) -> bool {
+        self.heavy_running >= self.heavy_limit
+    }
+
+    /// Whether capped marker `c` is at its limit.
+    pub(crate) fn cap_full(&self, c: u32) -> bool {
+        self.cap_running[c as usize] >= self.cap_limit[c as usize]
+    }
+
+    /// Whether group `g` may run on `worker` (it is free or already there).
+    pub(crate) fn group_free_for(&self, g: u32, worker: usize) -> bool {
+        self.group_owner[g as usize].is_none_or(|w| w == worker)
     }
 
     /// Whether a test needing `req` may start on `worker` now.
     pub(crate) fn admissible(&self, req: &Requirements, worker: usize) -> bool {
         let serial_ok = !self.serial_running && (!req.serial || self.running == 0);
-        let heavy_ok = !req.heavy || self.heavy_running < self.heavy_limit;
         serial_ok
-            && heavy_ok
-            && req.keys.iter().all(|&k| !self.keys_held[k as usize])
-            && req
-                .pools
-                .iter()
-                .all(|&p| !self.pool_free[p as usize].is_empty())
-            && req
-                .caps
-                .iter()
-                .all(|&c| self.cap_running[c as usize] < self.cap_limit[c as usize])
-            && req
-                .group
-                .is_none_or(|g| self.group_owner[g as usize].is_none_or(|w| w == worker))
+            && !(req.heavy && self.heavy_full())
+            && !req.keys.iter().any(|&k| self.key_held(k))
+            && !req.pools.iter().any(|&p| self.pool_full(p))
+            && !req.caps.iter().any(|&c| self.cap_full(c))
+            && req.group.is_none_or(|g| self.group_free_for(g, worker))
     }
 
     /// Starts a test that needs nothing, if no serial test runs; returns whether it started.

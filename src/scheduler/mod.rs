@@ -6,11 +6,13 @@
 //! are made by a pure, thread-free core ([`Scheduler`]) that the thread pool drives.
 
 mod admission;
+mod hold;
 mod priority;
 mod queue;
 mod requirements;
 
 pub(crate) use admission::Lease;
+pub(crate) use hold::Hold;
 pub(crate) use priority::order;
 pub(crate) use queue::{Next, Scheduler};
 pub use requirements::ConstraintError;

@@ -3,6 +3,7 @@
 //! "wait" (something pending cannot start yet; a finishing test will wake it) or "done".
 
 use super::admission::{Admission, Lease};
+use super::hold::{self, Hold};
 use super::requirements::{Capacities, Needs};
 
 /// The scheduler's answer to a free worker.
@@ -30,6 +31,10 @@ pub(crate) struct Scheduler {
     pending: usize,
     serial_pending: usize,
     admission: Admission,
+    /// The serial test running, if one is.
+    serial_running: Option<usize>,
+    /// The run's constraint names, for [`Scheduler::why_waiting`].
+    names: Capacities,
     failures: usize,
     maxfail: Option<usize>,
     stopped: bool,
@@ -54,6 +59,8 @@ impl Scheduler {
             pending: needs.len(),
             taken: vec![false; needs.len()],
             admission: Admission::new(limits),
+            serial_running: None,
+            names: limits.clone(),
             needs,
             runs,
             order,
@@ -108,11 +115,37 @@ impl Scheduler {
             if self.admission.admissible(req, worker) {
                 let lease = self.admission.admit(req, worker);
                 self.serial_pending -= usize::from(req.serial);
+                if req.serial {
+                    self.serial_running = Some(i);
+                }
                 self.take(i);
                 return Next::Run(i, lease);
             }
         }
         Next::Wait
+    }
+
+    /// After [`Next::Wait`]: the pending test that would start next and the constraint
+    /// that keeps it from starting on `worker` (`None` when nothing is pending).
+    pub(crate) fn why_waiting(&self, worker: usize) -> Option<(usize, Hold)> {
+        let pending = self.order[self.cursor..]
+            .iter()
+            .copied()
+            .filter(|&i| !self.taken[i] && self.runs[i]);
+        for i in pending {
+            let req = self.needs.get(i);
+            if self.serial_pending > 0 && !req.is_some_and(|r| r.serial) {
+                continue;
+            }
+            if let Some(running) = self.serial_running {
+                return Some((i, Hold::SerialRunning(running)));
+            }
+            let Some(req) = req else { continue };
+            if let Some(hold) = hold::blocker(&self.admission, req, worker, &self.names) {
+                return Some((i, hold));
+            }
+        }
+        None
     }
 
     fn take(&mut self, i: usize) {
@@ -122,6 +155,9 @@ impl Scheduler {
 
     /// Records that test `index` finished; returns whether the run must stop (max failures).
     pub(crate) fn finish(&mut self, index: usize, lease: Lease, failed: bool) -> bool {
+        if self.serial_running == Some(index) {
+            self.serial_running = None;
+        }
         match self.needs.get(index) {
             Some(req) => self.admission.release(req, lease),
             None => self.admission.release_plain(),
@@ -143,7 +179,7 @@ impl Scheduler {
     /// Number of running tests.
     #[cfg(test)]
     pub(crate) fn running(&self) -> usize {
-        self.admission.running()
+        self.admission.running_count()
     }
 
     /// Tests that will never start because the run stopped (in priority order).

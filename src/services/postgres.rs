@@ -96,6 +96,14 @@ impl Postgres {
     /// Starts a PostgreSQL server of your own, stopped (and its data removed) when the
     /// handle is dropped. Tests should use the run's shared one instead.
     pub fn start() -> Result<Postgres, ServiceError> {
+        let started = std::time::Instant::now();
+        let server = Self::start_server();
+        let worker = crate::fixtures::identity::current_worker();
+        crate::timeline::span(worker, "postgres start-up", started);
+        server
+    }
+
+    fn start_server() -> Result<Postgres, ServiceError> {
         let bin = binary::postgres_dir().ok_or(missing("postgres"))?;
         let psql = binary::postgres_tool(Some(&bin), "psql").ok_or(missing("psql"))?;
         let owner = run_as()?;

@@ -11,13 +11,14 @@ use crate::runner::executor::Executor;
 #[cfg(unix)]
 use std::sync::atomic::Ordering;
 use std::thread;
+use std::time::Instant;
 
 impl<H: EventHandler> Shared<H> {
     /// Runs `test`, again after each failure while attempts remain, keeping every failed
     /// attempt's output and note.
     pub(super) fn run_with_reruns(
         &self,
-        index: usize,
+        (slot, index): (usize, usize),
         leases: &[(&'static str, u32)],
         executor: &mut dyn Executor,
     ) -> Completed {
@@ -29,7 +30,21 @@ impl<H: EventHandler> Shared<H> {
         };
         let mut earlier = Vec::new();
         loop {
-            let done = self.attempt(index, leases, executor);
+            let started = crate::timeline::on().then(Instant::now);
+            let done = self.attempt((slot, index), leases, executor);
+            if let Some(started) = started {
+                let number = earlier.len() as u32 + 1;
+                let output = &done.output;
+                crate::timeline::attempt(
+                    slot,
+                    test,
+                    started,
+                    number,
+                    leases,
+                    &done.outcome,
+                    output,
+                );
+            }
             let failed = matches!(done.outcome, Outcome::Failed { .. });
             if !failed || earlier.len() >= retries as usize {
                 return Completed { earlier, ..done };
@@ -50,13 +65,15 @@ impl<H: EventHandler> Shared<H> {
     /// `--max-worker-restart`; past it, no new test starts.
     fn attempt(
         &self,
-        index: usize,
+        (slot, index): (usize, usize),
         leases: &[(&'static str, u32)],
         executor: &mut dyn Executor,
     ) -> Completed {
         let test = self.plan[index].test;
         let (done, crashed) = executor.attempt(test, leases, self.config.default_timeout);
         if crashed {
+            let what = format!("worker process crashed running {}; replaced", test.name);
+            crate::timeline::mark(Some(slot), what);
             let crashes = self.crashes.fetch_add(1, Ordering::SeqCst) + 1;
             if crashes == self.config.max_worker_restart + 1 {
                 self.emit(Event::Warning(format!(
