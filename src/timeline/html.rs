@@ -5,8 +5,7 @@
 //! every test of the run with its outcome, filterable. A small inline script filters the
 //! list and records script errors on `<body data-errors>` for checks.
 
-use super::{svg, Facts, Recording, Slice};
-use crate::duration::show;
+use super::{show, svg, Facts, Recording, Slice};
 use crate::filter::{Disposition, Planned};
 use crate::report::escape::Xml;
 use std::collections::{BTreeMap, HashMap};
@@ -105,7 +104,7 @@ pub(crate) fn write(plan: &[Planned], rec: &Recording, facts: &Facts) -> String 
         <span style=\"background:#9e9e9e\"></span>waiting on a constraint<span style=\"background:#fdd835\"></span>set-up, teardown, start-up</p>\n<div class=\"svgbox\">");
     out.push_str(&svg::timeline(rec, facts));
     out.push_str("</div>\n");
-    failures(&mut out, &rows);
+    failures(&mut out, &rows, facts);
     slowest(&mut out, &rows);
     let _ = write!(
         out,
@@ -210,7 +209,7 @@ fn advice(term: &str, ratio: f64) -> String {
     format!("{near}{what}")
 }
 
-fn failures(out: &mut String, rows: &[Row<'_>]) {
+fn failures(out: &mut String, rows: &[Row<'_>], facts: &Facts) {
     let failed: Vec<&Row<'_>> = rows
         .iter()
         .filter(|r| r.status == "failed" || r.status == "flaky")

@@ -195,6 +195,15 @@ pub(crate) fn mark(worker: Option<usize>, what: impl Into<String>) {
     with(|r| r.marks.push(mark));
 }
 
+/// A duration as a person reads it; under 10 ms with two decimals (`0.42ms`).
+pub(crate) fn show(d: std::time::Duration) -> String {
+    if d < std::time::Duration::from_millis(10) {
+        format!("{:.2}ms", d.as_secs_f64() * 1e3)
+    } else {
+        crate::duration::show(d)
+    }
+}
+
 /// What the writers know of the run besides the recording.
 #[derive(Clone, Debug)]
 pub(crate) struct Facts {

@@ -5,8 +5,7 @@
 //! worker's row is then drawn a pixel column at a time, coloured by the worst outcome in
 //! it, its tooltip counting the attempts there (the report's lists still name every test).
 
-use super::{Facts, Recording};
-use crate::duration::show;
+use super::{show, Facts, Recording};
 use crate::report::escape::Xml;
 use std::fmt::Write as _;
 use std::time::Instant;

@@ -29,5 +29,6 @@ mod session;
 #[cfg(unix)]
 mod shards;
 mod threads;
+mod timeline;
 #[cfg(unix)]
 mod workspace;
