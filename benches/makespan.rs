@@ -7,7 +7,8 @@
 //! tests and a 16-slot Redis pool. Runs both at 16 and 64 threads and prints each
 //! makespan divided by the lower bound
 //! LB = Σserial + max(Σrest / threads, Σkeyed, longest group, Σheavy / heavy_limit,
-//!                    Σredis / 16, longest test).
+//!                    Σredis / 16, longest test),
+//! from `partest::timeline::bound::lower_bound` (the function the run report uses).
 //! partest is measured cold (no recorded durations) and warm (durations of a previous run).
 //!
 //! Environment: `BENCH_TESTS` (400), `BENCH_RUNS` (3), `BENCH_SEED` (1), `BENCH_HEAVY_LIMIT` (4).
@@ -15,6 +16,7 @@
 mod common;
 
 use common::{bench_root, benchmarking, build, env_num, median, partest_path, time, write};
+use partest::timeline::bound::{lower_bound as lower_bound_of, Capacity, Job};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
@@ -65,23 +67,29 @@ fn suite(tests: usize, seed: u64) -> Vec<Case> {
         .collect()
 }
 
+/// The lower bound of `cases` from partest's own function (the one the run report uses).
 fn lower_bound(cases: &[Case], threads: usize, heavy_limit: usize) -> Duration {
-    let sum =
-        |f: &dyn Fn(&Case) -> bool| cases.iter().filter(|c| f(c)).map(|c| c.ms).sum::<u64>() as f64;
-    let serial = sum(&|c| c.class == Class::Serial);
-    let rest = sum(&|c| c.class != Class::Serial) / threads as f64;
-    let keyed = sum(&|c| c.class == Class::Keyed);
-    let group = (0..3)
-        .map(|g| sum(&|c| c.class == Class::Group(g)))
-        .fold(0.0, f64::max);
-    let heavy = sum(&|c| c.class == Class::Heavy) / heavy_limit as f64;
-    let redis = sum(&|c| c.class == Class::Redis) / 16.0;
-    let longest = cases.iter().map(|c| c.ms).max().unwrap_or(0) as f64;
-    let bound = serial
-        + [rest, keyed, group, heavy, redis, longest]
-            .into_iter()
-            .fold(0.0, f64::max);
-    Duration::from_secs_f64(bound / 1000.0)
+    let jobs: Vec<Job> = cases
+        .iter()
+        .map(|c| Job {
+            duration: Duration::from_millis(c.ms),
+            claims: match c.class {
+                Class::Serial => vec!["serial".to_owned()],
+                Class::Keyed => vec!["key=db".to_owned()],
+                Class::Heavy => vec!["heavy".to_owned()],
+                Class::Redis => vec!["redis".to_owned()],
+                Class::Group(g) => vec![format!("group=g{g}")],
+                Class::Plain => Vec::new(),
+            },
+        })
+        .collect();
+    let capacity = Capacity {
+        workers: threads,
+        heavy_limit,
+        pools: vec![("redis".to_owned(), 16)],
+        caps: Vec::new(),
+    };
+    lower_bound_of(&jobs, &capacity).unwrap().total
 }
 
 fn partest_source(cases: &[Case]) -> String {

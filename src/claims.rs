@@ -3,7 +3,7 @@
 //! `cargo partest` manifest all read this list and nothing else, so a new marker is the
 //! macro plus a variant here (every reader's `match` is exhaustive).
 
-use crate::constraints::{Concurrency, ResourceUse};
+use crate::constraints::Concurrency;
 use crate::registry::TestDef;
 use std::fmt;
 use std::num::NonZeroUsize;
@@ -53,57 +53,28 @@ pub(crate) fn of(def: &TestDef, caps: &[(String, NonZeroUsize)]) -> Vec<Claim> {
     if def.heavy_resource {
         claims.push(Claim::Heavy);
     }
-    if !caps.is_empty() {
-        let capped = |m: &&&str| caps.iter().any(|(name, _)| name == **m);
-        claims.extend(def.markers.iter().filter(capped).map(|m| Claim::Cap(m)));
-    }
     if let Some(group) = def.group {
         claims.push(Claim::Group(group));
+    }
+    capped(claims, def.markers, caps)
+}
+
+/// `claims` with a [`Claim::Cap`] for each of `markers` the run caps, sorted, without
+/// repeats.
+pub(crate) fn capped(
+    mut claims: Vec<Claim>,
+    markers: &'static [&'static str],
+    caps: &[(String, NonZeroUsize)],
+) -> Vec<Claim> {
+    if !caps.is_empty() {
+        let capped = |m: &&&str| caps.iter().any(|(name, _)| name == **m);
+        claims.extend(markers.iter().filter(capped).map(|m| Claim::Cap(m)));
     }
     if claims.len() > 1 {
         claims.sort_unstable();
         claims.dedup();
     }
     claims
-}
-
-/// The parts of a test descriptor its claims stand for (caps aside: those are the run's).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Declared {
-    /// `serial` / `serial(key, ...)`, or neither.
-    pub(crate) concurrency: Option<Concurrency>,
-    /// `heavy_resource`.
-    pub(crate) heavy_resource: bool,
-    /// `redis_isolated`.
-    pub(crate) redis_isolated: bool,
-    /// `group = "name"`.
-    pub(crate) group: Option<&'static str>,
-    /// `resource(...)` declarations.
-    pub(crate) resources: &'static [ResourceUse],
-}
-
-/// What a list of claims says the test declared: the inverse of [`of`] for a test read
-/// back from another binary's manifest. Lists and names live for the run (leaked).
-pub(crate) fn declared(claims: &[Claim]) -> Declared {
-    let mut keys: Vec<&'static str> = Vec::new();
-    let mut resources: Vec<ResourceUse> = Vec::new();
-    let mut out = Declared::default();
-    for claim in claims {
-        match *claim {
-            Claim::Serial => out.concurrency = Some(Concurrency::Serial),
-            Claim::Key(key) => keys.push(key),
-            Claim::Redis => out.redis_isolated = true,
-            Claim::Pool { name, count } => resources.push(ResourceUse { pool: name, count }),
-            Claim::Heavy => out.heavy_resource = true,
-            Claim::Cap(_) => {}
-            Claim::Group(group) => out.group = Some(group),
-        }
-    }
-    if !keys.is_empty() {
-        out.concurrency = Some(Concurrency::SerialKeys(Box::leak(keys.into_boxed_slice())));
-    }
-    out.resources = Box::leak(resources.into_boxed_slice());
-    out
 }
 
 impl fmt::Display for Claim {
@@ -166,6 +137,7 @@ impl Claim {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::constraints::ResourceUse;
 
     static KEYS: [&str; 2] = ["db", "cache"];
     static MARKERS: [&str; 2] = ["slow", "integration"];
@@ -227,18 +199,6 @@ mod tests {
             .map(|c| Claim::parse(&c.to_string()).unwrap())
             .collect();
         assert_eq!(claims, of(&DEF, &[]));
-        let back = declared(&claims);
-        assert_eq!(
-            back.concurrency,
-            Some(Concurrency::SerialKeys(&["cache", "db"]))
-        );
-        assert!(back.heavy_resource && back.redis_isolated);
-        assert_eq!(back.group, Some("ledger"));
-        assert_eq!(back.resources, [RESOURCES[1], RESOURCES[0]]);
-        assert_eq!(
-            declared(&[Claim::Serial]).concurrency,
-            Some(Concurrency::Serial)
-        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::history::{self, History};
 use crate::isolation::Isolation;
 use crate::report::{self, list, Reporter, Style, Tally};
 use crate::runner::{self, panic_hook, CaptureMode};
-use crate::{config, fixtures, nextest, order, registry, run_locks, select, session};
+use crate::{config, fixtures, nextest, order, run_locks, select, session};
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, IsTerminal};
@@ -65,7 +65,7 @@ fn serve_as_worker(role: runner::process::serve::Role, args: &Arguments) -> Exit
         let settings = config::load()?;
         let mut args = args.clone();
         settings.fill(&mut args.scheduling);
-        let tests = registry::collect()?;
+        let tests = crate::plan::collect()?;
         fixtures::init_run(role.workers, role.workers == 1);
         fixtures::set_redis_dbs(args.scheduling.redis_dbs());
         panic_hook::install();
@@ -208,7 +208,7 @@ fn select_tests(
     args: &Arguments,
     settings: &config::Config,
 ) -> Result<(History, Selection, Vec<String>), Error> {
-    let tests = registry::collect()?;
+    let tests = crate::plan::collect()?;
     select::check_markers(&tests, &args.selection, settings)?;
     let known = select::known_markers(&tests, settings);
     // Under cargo partest the names are judged run-wide, by the coordinator.

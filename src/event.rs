@@ -3,7 +3,7 @@
 //! tests, warnings — reaches the reporter as an event.
 
 use crate::outcome::Outcome;
-use crate::registry::Test;
+use crate::plan::Test;
 use std::io;
 use std::time::Duration;
 

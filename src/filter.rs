@@ -3,7 +3,8 @@
 //! [`Selection`]: the tests to report, each with whether it runs, and how many were left out.
 
 use crate::cli::{Arguments, RunIgnored};
-use crate::registry::{Ignore, ShouldPanic, Test};
+use crate::plan::Test;
+use crate::registry::{Ignore, ShouldPanic};
 
 /// Whether a selected test runs or is reported as ignored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,11 +47,11 @@ fn is_selected(test: &Test, args: &Arguments) -> bool {
     (args.filters.is_empty() || args.filters.iter().any(|f| matches(name, f, args.exact)))
         && !args.skip.iter().any(|s| matches(name, s, args.exact))
         && (args.run_ignored != RunIgnored::Only || test.is_ignored())
-        && !(args.exclude_should_panic && test.def.should_panic != ShouldPanic::No)
+        && !(args.exclude_should_panic && test.should_panic() != ShouldPanic::No)
 }
 
 fn disposition(test: &Test, args: &Arguments) -> Disposition {
-    match (test.def.ignore, args.run_ignored) {
+    match (test.ignore(), args.run_ignored) {
         (Ignore::WithReason(why), RunIgnored::No) => Disposition::Ignore(Some(why)),
         (Ignore::Yes, RunIgnored::No) => Disposition::Ignore(None),
         // libtest's --bench runs benchmarks only: tests are reported ignored.
@@ -97,26 +98,10 @@ mod tests {
 
     fn suite() -> Vec<Test> {
         vec![
-            Test {
-                name: "a::fast",
-                def: &PLAIN,
-                binary: 0,
-            },
-            Test {
-                name: "a::slow",
-                def: &IGNORED,
-                binary: 0,
-            },
-            Test {
-                name: "b::panics",
-                def: &PANICS,
-                binary: 0,
-            },
-            Test {
-                name: "b::fast",
-                def: &PLAIN,
-                binary: 0,
-            },
+            Test::here("a::fast", &PLAIN),
+            Test::here("a::slow", &IGNORED),
+            Test::here("b::panics", &PANICS),
+            Test::here("b::fast", &PLAIN),
         ]
     }
 

@@ -73,6 +73,7 @@ mod nextest;
 mod order;
 mod outcome;
 mod output_files;
+mod plan;
 mod registry;
 mod report;
 mod run_locks;

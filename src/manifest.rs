@@ -8,11 +8,12 @@
 //! `partest-manifest 2`, then `setting KEY VALUE…` lines, `filtered_out N`, and
 //! `test` lines (see [`write`]).
 
-use crate::claims::{self, Claim};
+use crate::claims::Claim;
 use crate::cli::SchedulingArgs;
-use crate::constraints::{Concurrency, RedisDbs};
+use crate::constraints::RedisDbs;
 use crate::filter::{Disposition, Planned};
-use crate::registry::{Ignore, Test, TestDef, TestFn};
+use crate::plan::{Entry, Source, Test};
+use crate::registry::Ignore;
 use std::fmt::Write as _;
 use std::num::NonZeroUsize;
 use std::time::Duration;
@@ -83,31 +84,32 @@ pub(crate) fn write(
     }
     let _ = writeln!(out, "filtered_out\t{filtered_out}");
     for planned in tests {
-        let def = planned.test.def;
+        let test = planned.test;
+        let (file, line, column) = test.location();
         let disposition = match planned.disposition {
             Disposition::Run => "run".to_owned(),
             Disposition::Ignore(None) => "ignore".to_owned(),
             Disposition::Ignore(Some(reason)) => format!("ignore={}", escape(reason)),
         };
-        let timeout = def
-            .timeout
+        let timeout = test
+            .timeout()
             .or(settings.timeout)
             .map_or("-".to_owned(), |t| t.as_millis().to_string());
         // Caps are the run's setting, not the test's: the reader adds them.
-        let claims: Vec<String> = claims::of(def, &[]).iter().map(Claim::to_string).collect();
+        let claims: Vec<String> = test.claims(&[]).iter().map(Claim::to_string).collect();
         let claims: Vec<&str> = claims.iter().map(String::as_str).collect();
         let _ = writeln!(
             out,
             "test\t{}\t{disposition}\t{timeout}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             escape(planned.test.name),
-            u8::from(matches!(def.run, TestFn::Async(_))),
-            def.retries,
+            u8::from(test.is_async()),
+            test.retries(),
             list(&claims),
-            list(def.markers),
-            escape(def.module_path),
-            escape(def.file),
-            def.line,
-            def.column,
+            list(test.markers()),
+            escape(test.module_path()),
+            escape(file),
+            line,
+            column,
         );
     }
     out
@@ -148,11 +150,6 @@ fn leak_list(text: &str) -> &'static [&'static str] {
     }
     let items: Vec<&'static str> = text.split(',').map(|s| leak(s.to_owned())).collect();
     Box::leak(items.into_boxed_slice())
-}
-
-/// The body of a test that runs in its own binary, never here.
-fn elsewhere() {
-    panic!("partest: this test runs in its own binary's worker process");
 }
 
 fn number<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, String> {
@@ -229,33 +226,24 @@ fn test(f: &[&str], group_prefix: &str) -> Result<Planned, String> {
             claim => claim,
         });
     }
-    let declared = claims::declared(&claims);
-    let def: &'static TestDef = Box::leak(Box::new(TestDef {
-        name: name.rsplit("::").next().unwrap_or(name),
-        module_path: leak(unescape(f[8])),
-        file: leak(unescape(f[9])),
-        line: number(f[10], "line")?,
-        column: number(f[11], "column")?,
-        run: if f[4] == "1" {
-            TestFn::Async(|| Box::pin(async { Err("partest: runs in its own binary".into()) }))
-        } else {
-            TestFn::Plain(elsewhere)
-        },
-        ignore,
-        concurrency: declared.concurrency.unwrap_or(Concurrency::Parallel),
-        heavy_resource: declared.heavy_resource,
-        redis_isolated: declared.redis_isolated,
-        group: declared.group,
+    let entry: &'static Entry = Box::leak(Box::new(Entry {
+        claims,
         markers: leak_list(f[7]),
-        resources: declared.resources,
         timeout,
         retries: number(f[5], "retry count")?,
-        ..TestDef::DEFAULT
+        is_async: f[4] == "1",
+        ignore,
+        module_path: leak(unescape(f[8])),
+        location: (
+            leak(unescape(f[9])),
+            number(f[10], "line")?,
+            number(f[11], "column")?,
+        ),
     }));
     Ok(Planned {
         test: Test {
             name,
-            def,
+            source: Source::Elsewhere(entry),
             binary: 0,
         },
         disposition,
@@ -265,7 +253,8 @@ fn test(f: &[&str], group_prefix: &str) -> Result<Planned, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::constraints::ResourceUse;
+    use crate::constraints::{Concurrency, ResourceUse};
+    use crate::registry::TestDef;
 
     static KEYS: [&str; 2] = ["db", "cache"];
     static MARKERS: [&str; 2] = ["slow", "integration"];
@@ -299,11 +288,7 @@ mod tests {
     #[test]
     fn a_manifest_reads_back_to_the_same_constraints() {
         let planned = [Planned {
-            test: Test {
-                name: "db::migrates\tweird",
-                def: &DEF,
-                binary: 0,
-            },
+            test: Test::here("db::migrates\tweird", &DEF),
             disposition: Disposition::Ignore(Some("needs\na GPU")),
         }];
         let settings = SchedulingArgs {
@@ -317,7 +302,7 @@ mod tests {
             strict: true,
         };
         let text = write(&planned, 7, &settings, &facts);
-        let back = parse(&text, "bin1/").unwrap();
+        let back = parse(&text, "binary1/").unwrap();
         assert_eq!(back.filtered_out, 7);
         assert_eq!(back.heavy_limit, NonZeroUsize::new(2));
         assert_eq!(back.caps, settings.caps);
@@ -328,18 +313,33 @@ mod tests {
             t.disposition,
             Disposition::Ignore(Some("needs\na GPU"))
         ));
-        let d = t.test.def;
-        assert_eq!(d.concurrency, Concurrency::SerialKeys(&["cache", "db"]));
-        assert!(d.heavy_resource && d.redis_isolated);
-        assert_eq!(d.group, Some("bin1/ledger"));
-        assert_eq!(d.markers, &MARKERS);
-        assert_eq!(d.resources, &RESOURCES);
-        assert_eq!(d.timeout, Some(Duration::from_millis(1500)));
+        let d = t.test;
+        assert!(d.def().is_none(), "another binary's test carries no body");
+        let claims: Vec<String> = d.claims(&[]).iter().map(Claim::to_string).collect();
         assert_eq!(
-            (d.retries, d.file, d.line, d.column),
-            (2, "tests/db.rs", 12, 4)
+            claims,
+            [
+                "key=cache",
+                "key=db",
+                "redis",
+                "pool=gpu:2",
+                "pool=port",
+                "heavy",
+                "group=binary1/ledger"
+            ]
         );
-        assert_eq!(d.module_path, "suite::db");
+        assert_eq!(
+            d.claims(&settings.caps).len(),
+            claims.len() + 1,
+            "slow is capped"
+        );
+        assert_eq!(d.markers(), &MARKERS);
+        assert_eq!(d.timeout(), Some(Duration::from_millis(1500)));
+        assert_eq!(d.retries(), 2);
+        assert!(!d.is_async());
+        assert_eq!(d.location(), ("tests/db.rs", 12, 4));
+        assert_eq!(d.module_path(), "suite::db");
+        assert_eq!(d.marker_names(), Test::here("x", &DEF).marker_names());
     }
 
     #[test]

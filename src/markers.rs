@@ -4,8 +4,7 @@
 //! plus the built-in ones: `serial` (also for `serial(key)`), `serial_KEY`,
 //! `heavy_resource`, `redis_isolated`, `group_NAME`, `resource_NAME`.
 
-use crate::constraints::Concurrency;
-use crate::registry::TestDef;
+use crate::claims::Claim;
 use std::fmt;
 
 /// A parsed `-m` expression.
@@ -272,27 +271,38 @@ impl MarkerExpr {
     }
 }
 
-/// Every marker `def` carries, built-in ones included.
-pub(crate) fn markers_of(def: &TestDef) -> Vec<String> {
-    let mut all: Vec<String> = def.markers.iter().map(|m| (*m).to_owned()).collect();
-    match def.concurrency {
-        Concurrency::Parallel => {}
-        Concurrency::Serial => all.push("serial".into()),
-        Concurrency::SerialKeys(keys) => {
-            all.push("serial".into());
-            all.extend(keys.iter().map(|k| format!("serial_{k}")));
-        }
+/// Every marker of a test with custom `markers` and `claims` (caps aside), built-in
+/// ones included: custom, `serial` and `serial_KEY`, `heavy_resource`,
+/// `redis_isolated`, `group_NAME`, `resource_NAME`.
+pub(crate) fn markers_of(markers: &[&str], claims: &[Claim]) -> Vec<String> {
+    let mut all: Vec<String> = markers.iter().map(|m| (*m).to_owned()).collect();
+    let keys: Vec<String> = claims
+        .iter()
+        .filter_map(|c| match c {
+            Claim::Key(k) => Some(format!("serial_{k}")),
+            _ => None,
+        })
+        .collect();
+    if claims.contains(&Claim::Serial) || !keys.is_empty() {
+        all.push("serial".into());
     }
-    if def.heavy_resource {
+    all.extend(keys);
+    if claims.contains(&Claim::Heavy) {
         all.push("heavy_resource".into());
     }
-    if def.redis_isolated {
+    if claims.contains(&Claim::Redis) {
         all.push("redis_isolated".into());
     }
-    if let Some(group) = def.group {
-        all.push(format!("group_{}", declared_group(group)));
+    for claim in claims {
+        if let Claim::Group(group) = claim {
+            all.push(format!("group_{}", declared_group(group)));
+        }
     }
-    all.extend(def.resources.iter().map(|r| format!("resource_{}", r.pool)));
+    for claim in claims {
+        if let Claim::Pool { name, .. } = claim {
+            all.push(format!("resource_{name}"));
+        }
+    }
     all
 }
 

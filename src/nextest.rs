@@ -10,10 +10,9 @@
 //! pool's group, else its first claim's (key, heavy, cap, group, in claim order), and the
 //! fragment lists what it could not express.
 
-use crate::claims::{self, Claim};
+use crate::claims::Claim;
 use crate::cli::SchedulingArgs;
-use crate::constraints::Concurrency;
-use crate::registry::Test;
+use crate::plan::Test;
 use crate::scheduler::REDIS_POOL;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -74,7 +73,7 @@ pub(crate) fn config(tests: &[Test], args: &SchedulingArgs, threads: usize) -> S
         |n| n.get(),
     );
     for test in tests {
-        if test.def.concurrency == Concurrency::Serial {
+        if test.holds(Claim::Serial) {
             serial.push(test.name);
         }
         let wanted = wanted_groups(test, args, heavy_limit);
@@ -139,7 +138,8 @@ fn wanted_groups(test: &Test, args: &SchedulingArgs, heavy_limit: usize) -> Vec<
         let found = args.caps.iter().find(|(m, _)| m == marker);
         found.map_or(1, |(_, n)| n.get())
     };
-    let mut wanted: Vec<(bool, String, usize)> = claims::of(test.def, &args.caps)
+    let mut wanted: Vec<(bool, String, usize)> = test
+        .claims(&args.caps)
         .into_iter()
         .filter_map(|claim| match claim {
             Claim::Serial => None,

@@ -37,7 +37,8 @@ pub(crate) fn shuffle(tests: &mut [Planned], seed: u64) {
 mod tests {
     use super::*;
     use crate::filter::Disposition;
-    use crate::registry::{Test, TestDef};
+    use crate::plan::Test;
+    use crate::registry::TestDef;
 
     static DEF: TestDef = TestDef::DEFAULT;
     const NAMES: [&str; 6] = ["a", "b", "c", "d", "e", "f"];
@@ -46,11 +47,7 @@ mod tests {
         let mut tests: Vec<Planned> = NAMES
             .iter()
             .map(|n| Planned {
-                test: Test {
-                    name: n,
-                    def: &DEF,
-                    binary: 0,
-                },
+                test: Test::here(n, &DEF),
                 disposition: Disposition::Run,
             })
             .collect();

@@ -1,6 +1,6 @@
 //! The static test descriptors the macro registers ([`TestDef`], one per test, in a linker
 //! section: see [`section`]) and their collection into
-//! the run's list of [`Test`]s, named and sorted exactly as libtest does.
+//! their libtest names (the run's list of tests is built in `plan.rs`).
 
 use crate::constraints::{Concurrency, ResourceUse};
 use std::fmt;
@@ -140,25 +140,6 @@ impl TestDef {
 
 mod section;
 
-/// One test of this run: its libtest name and its descriptor.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Test {
-    /// Module path without the crate name, `::`-joined with the function name.
-    pub(crate) name: &'static str,
-    /// The registered descriptor.
-    pub(crate) def: &'static TestDef,
-    /// Its binary under `cargo partest` (an index into the run's binaries); 0 in a
-    /// binary's own run.
-    pub(crate) binary: u32,
-}
-
-impl Test {
-    /// Whether the test is marked to be ignored.
-    pub(crate) fn is_ignored(&self) -> bool {
-        self.def.ignore != Ignore::No
-    }
-}
-
 /// Two tests registered under one name.
 #[derive(Debug)]
 pub struct RegistryError {
@@ -187,31 +168,20 @@ pub(crate) fn test_name(module_path: &str, fn_name: &str) -> String {
     }
 }
 
-fn location(def: &TestDef) -> String {
-    format!("{}:{}:{}", def.file, def.line, def.column)
+/// Every descriptor the macro registered in this binary.
+pub(crate) fn registered() -> &'static [TestDef] {
+    section::registered()
 }
 
-/// Every registered test, sorted by name. Names are leaked: they live for the whole run.
-pub(crate) fn collect() -> Result<Vec<Test>, RegistryError> {
-    let mut tests: Vec<Test> = section::registered()
-        .iter()
-        .map(|def| Test {
-            name: Box::leak(test_name(def.module_path, def.name).into_boxed_str()),
-            def,
-            binary: 0,
-        })
-        .collect();
-    tests.sort_unstable_by(|a, b| a.name.cmp(b.name));
-    for pair in tests.windows(2) {
-        if pair[0].name == pair[1].name {
-            return Err(RegistryError {
-                name: pair[0].name.to_owned(),
-                first: location(pair[0].def),
-                second: location(pair[1].def),
-            });
+impl RegistryError {
+    /// Two tests named `name`, at `first` and `second` (`file:line:col`).
+    pub(crate) fn duplicate(name: &str, first: String, second: String) -> Self {
+        RegistryError {
+            name: name.to_owned(),
+            first,
+            second,
         }
     }
-    Ok(tests)
 }
 
 #[cfg(test)]

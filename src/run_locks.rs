@@ -16,11 +16,11 @@
 //! ([`record_redis_range`]), and a test leases only from the databases every recorded range
 //! holds, so a database one binary keeps for sharing is never leased by another.
 
-use crate::claims::{self, Claim};
+use crate::claims::Claim;
 use crate::cli::SchedulingArgs;
 use crate::constraints::RedisDbs;
 use crate::filter::{Disposition, Selection};
-use crate::registry::Test;
+use crate::plan::Test;
 use crate::scheduler::{pool_size, REDIS_POOL};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -236,7 +236,7 @@ pub(crate) fn acquire(
         said: false,
         held: Held::default(),
     };
-    let claims = claims::of(test.def, &args.caps);
+    let claims = test.claims(&args.caps);
     let serial = claims.first() == Some(&Claim::Serial);
     taker.one("run.lock", serial, "the serial tests")?;
     // Claims come sorted, so every test process takes its locks in one order.
@@ -255,7 +255,7 @@ fn run_dir(run_id: &str) -> PathBuf {
 /// range), records its range in the run's directory for the run's tests to intersect.
 pub(crate) fn record_redis_range(args: &SchedulingArgs, tests: &[Test]) -> std::io::Result<()> {
     let run_id = std::env::var("NEXTEST_RUN_ID").unwrap_or_default();
-    let leases = tests.iter().any(|t| t.def.redis_isolated);
+    let leases = tests.iter().any(|t| t.holds(Claim::Redis));
     if run_id.is_empty() || !(leases || args.redis_dbs.is_some()) {
         return Ok(());
     }

@@ -6,7 +6,7 @@ use crate::cli::{Partition, SelectionArgs};
 use crate::config::Config;
 use crate::filter::Selection;
 use crate::markers::{self, MarkerExpr};
-use crate::registry::Test;
+use crate::plan::Test;
 use std::collections::HashSet;
 use std::fmt;
 use std::fmt::Write as _;
@@ -95,7 +95,7 @@ pub(crate) fn check_markers(
         return Ok(());
     }
     for test in tests {
-        for marker in test.def.markers {
+        for marker in test.markers() {
             if !config.markers.iter().any(|m| m == marker) && !markers::is_builtin(marker) {
                 return Err(SelectError::UndeclaredMarker {
                     test: test.name.to_owned(),
@@ -116,7 +116,7 @@ pub(crate) fn check_markers(
 pub(crate) fn known_markers(tests: &[Test], config: &Config) -> Vec<String> {
     let mut known: Vec<String> = config.markers.clone();
     for test in tests {
-        known.extend(test.def.markers.iter().map(|m| (*m).to_owned()));
+        known.extend(test.markers().iter().map(|m| (*m).to_owned()));
     }
     known.sort();
     known.dedup();
@@ -239,7 +239,7 @@ pub(crate) fn apply(
 ) -> Option<String> {
     if let Some(expr) = &args.markers {
         retain(selection, |_, t| {
-            MarkerExpr::matches(expr, &markers::markers_of(t.def))
+            MarkerExpr::matches(expr, &t.marker_names())
         });
     }
     let mut note = None;

@@ -181,7 +181,7 @@ fn write_timeline<R: Report>(
     let measured: Vec<(Duration, Vec<claims::Claim>)> = rec
         .slices
         .iter()
-        .map(|s| (s.end - s.start, claims::of(s.test.def, &caps)))
+        .map(|s| (s.end - s.start, s.test.claims(&caps)))
         .collect();
     let last_end = rec
         .slices

@@ -8,13 +8,13 @@
 //! `cargo test`'s, each printed once its binary is done, in the binaries' order.
 
 use crate::cli::{Arguments, CliError, Format, RunIgnored};
-use crate::constraints::Concurrency;
 use crate::entry;
 use crate::error::Error;
 use crate::filter::{Disposition, Planned, Selection};
 use crate::history::History;
 use crate::manifest::{self, Manifest};
-use crate::registry::{Test, TestDef, TestFn};
+use crate::plan::{Entry, Source, Test};
+use crate::registry::Ignore;
 use crate::runner::process::child::Settings;
 use crate::runner::CaptureMode;
 use crate::session;
@@ -140,23 +140,22 @@ pub(crate) fn libtest_args(args: &Arguments) -> Vec<OsString> {
     out
 }
 
-/// The pseudo-test that stands for a whole plain binary.
+/// The pseudo-test that stands for a whole plain binary: no claims, no limit of its own.
 fn whole_binary_test(binary: &Binary) -> Test {
-    fn elsewhere() {
-        panic!("partest: a whole binary runs as a process");
-    }
     let name: &'static str = Box::leak(binary.label.clone().into_boxed_str());
-    let def: &'static TestDef = Box::leak(Box::new(TestDef {
-        name,
+    let entry: &'static Entry = Box::leak(Box::new(Entry {
+        claims: Vec::new(),
+        markers: &[],
+        timeout: None,
+        retries: 0,
+        is_async: false,
+        ignore: Ignore::No,
         module_path: name,
-        file: name,
-        run: TestFn::Plain(elsewhere),
-        concurrency: Concurrency::Parallel,
-        ..TestDef::DEFAULT
+        location: (name, 0, 0),
     }));
     Test {
         name,
-        def,
+        source: Source::Elsewhere(entry),
         binary: 0,
     }
 }

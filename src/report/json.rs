@@ -20,7 +20,7 @@ use super::escape::Json as Esc;
 use super::{Out, OutputFormatter, Style, Tally};
 use crate::event::Completed;
 use crate::outcome::Outcome;
-use crate::registry::Test;
+use crate::plan::Test;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -115,7 +115,7 @@ impl OutputFormatter for Json {
         if let Some(worker) = self.style.worker_label(done.worker) {
             let _ = write!(text, r#", "worker": "{worker}""#);
         }
-        let markers = crate::markers::markers_of(done.test.def);
+        let markers = done.test.marker_names();
         if !markers.is_empty() {
             let list: Vec<String> = markers.iter().map(|m| format!("\"{}\"", Esc(m))).collect();
             let _ = write!(text, r#", "markers": [{}]"#, list.join(", "));

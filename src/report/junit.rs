@@ -7,7 +7,7 @@ use super::escape::Xml;
 use super::{Out, OutputFormatter, Tally};
 use crate::event::Completed;
 use crate::outcome::Outcome;
-use crate::registry::Test;
+use crate::plan::Test;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 

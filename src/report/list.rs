@@ -38,16 +38,18 @@ pub(crate) fn write_list_json(out: &mut dyn Write, tests: &[Planned]) -> io::Res
     text.push_str("{ \"type\": \"suite\", \"event\": \"discovery\" }\n");
     let mut ignored = 0;
     for planned in tests {
-        let def = planned.test.def;
+        let test = planned.test;
+        let (file, line, column) = test.location();
         // Like libtest: `ignore` says whether this run would skip it (not under
         // `--ignored`); the message is the attribute's either way.
         let ignore = matches!(planned.disposition, Disposition::Ignore(_));
-        let message = match def.ignore {
+        let message = match test.ignore() {
             Ignore::WithReason(reason) => reason,
             Ignore::No | Ignore::Yes => "",
         };
         ignored += usize::from(ignore);
-        let end_col = def.column as usize + def.name.chars().count();
+        let fn_name = test.name.rsplit("::").next().unwrap_or(test.name);
+        let end_col = column as usize + fn_name.chars().count();
         let _ = writeln!(
             text,
             "{{ \"type\": \"test\", \"event\": \"discovered\", \"name\": \"{}\", \"ignore\": {ignore}, \
@@ -55,9 +57,9 @@ pub(crate) fn write_list_json(out: &mut dyn Write, tests: &[Planned]) -> io::Res
              \"start_col\": {}, \"end_line\": {line}, \"end_col\": {end_col} }}",
             Json(planned.test.name),
             Json(message),
-            Json(def.file),
-            def.column,
-            line = def.line,
+            Json(file),
+            column,
+            line = line,
         );
     }
     let _ = writeln!(

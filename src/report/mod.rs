@@ -18,7 +18,7 @@ pub(crate) use tally::Tally;
 use crate::cli::Format;
 use crate::event::{Completed, Event};
 use crate::outcome::Outcome;
-use crate::registry::Test;
+use crate::plan::Test;
 use std::fs::File;
 use std::io::{self, Write};
 use std::time::Duration;

@@ -5,7 +5,8 @@
 use super::{exec_time, Color, Out, OutputFormatter, Style, Tally};
 use crate::event::Completed;
 use crate::outcome::Outcome;
-use crate::registry::{ShouldPanic, Test};
+use crate::plan::Test;
+use crate::registry::ShouldPanic;
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -24,7 +25,7 @@ impl Pretty {
 
 /// The ` - should panic` libtest puts after a should_panic test's name.
 fn mode(test: &Test) -> &'static str {
-    if test.def.should_panic == ShouldPanic::No {
+    if test.should_panic() == ShouldPanic::No {
         ""
     } else {
         " - should panic"
@@ -163,7 +164,7 @@ impl OutputFormatter for Pretty {
         let worker = if self.style.verbose {
             // The worker, then the markers the test carries: `[gw3 serial, redis_isolated]`.
             self.style.worker_label(done.worker).map(|w| {
-                let markers = crate::markers::markers_of(done.test.def);
+                let markers = done.test.marker_names();
                 match markers.is_empty() {
                     true => w,
                     false => format!("{w} {}", markers.join(", ")),

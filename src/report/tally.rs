@@ -116,8 +116,7 @@ impl Tally {
         !self.quarantine.is_empty()
             && done
                 .test
-                .def
-                .markers
+                .markers()
                 .iter()
                 .any(|m| self.quarantine.iter().any(|q| q == m))
     }

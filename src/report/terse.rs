@@ -5,7 +5,7 @@ use super::pretty::{run_header, write_run_end, write_slow_line};
 use super::{Color, Out, OutputFormatter, Style, Tally};
 use crate::event::Completed;
 use crate::outcome::Outcome;
-use crate::registry::Test;
+use crate::plan::Test;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 

@@ -5,7 +5,8 @@ use super::{formatter_for, Reporter, SharedBuffer, Style, Tally};
 use crate::cli::Format;
 use crate::event::{Completed, Event};
 use crate::outcome::Outcome;
-use crate::registry::{Test, TestDef, TestFn};
+use crate::plan::Test;
+use crate::registry::{TestDef, TestFn};
 use std::time::Duration;
 
 static ADDS: TestDef = TestDef {
@@ -29,11 +30,7 @@ static FAILS: TestDef = TestDef {
 };
 
 fn test(def: &'static TestDef, name: &'static str) -> Test {
-    Test {
-        name,
-        def,
-        binary: 0,
-    }
+    Test::here(name, def)
 }
 
 fn style(multithreaded: bool) -> Style {

@@ -5,7 +5,7 @@
 //! thread's late finish is refused, and a new thread (a fresh generation) takes the
 //! position. Neither side touches the fields directly.
 
-use crate::registry::{Test, TestFn};
+use crate::plan::Test;
 use crate::scheduler::{Hold, Lease, Next, Scheduler};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -69,8 +69,8 @@ pub(crate) struct Running {
 impl Running {
     fn new(index: usize, test: Test, lease: Lease, limits: TimeLimits) -> Self {
         let started = Instant::now();
-        let limit = test.def.timeout.or(limits.default_timeout);
-        let is_async = matches!(test.def.run, TestFn::Async(_));
+        let limit = test.timeout().or(limits.default_timeout);
+        let is_async = test.is_async();
         let (deadline, next_warning) = deadlines(started, limit, is_async, limits.slow_after);
         let deadline = deadline.filter(|_| limits.watchdog_times_out);
         Running {

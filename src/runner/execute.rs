@@ -7,7 +7,8 @@ use crate::duration;
 use crate::event::Completed;
 use crate::fixtures::{self, temp};
 use crate::outcome::Outcome;
-use crate::registry::{ShouldPanic, Test, TestFn};
+use crate::plan::Test;
+use crate::registry::{ShouldPanic, TestFn};
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
@@ -134,15 +135,20 @@ enum End {
 }
 
 fn call(test: Test, default_timeout: Option<Duration>) -> End {
-    match test.def.run {
+    // Another binary's test runs in that binary's worker process, never here.
+    let Some(def) = test.def() else {
+        let note = "partest: this test belongs to another binary and runs in its worker process";
+        return End::Returned(Err(note.to_owned()));
+    };
+    match def.run {
         TestFn::Plain(f) => {
             f();
             End::Returned(Ok(()))
         }
         TestFn::Fallible(f) => End::Returned(f()),
         TestFn::Async(f) => {
-            let limit = test.def.timeout.or(default_timeout);
-            let (end, note) = async_rt::block_on(f(), limit, test.def.runtime);
+            let limit = def.timeout.or(default_timeout);
+            let (end, note) = async_rt::block_on(f(), limit, def.runtime);
             if let Some(note) = note {
                 panic_hook::emit(&note);
             }
@@ -168,7 +174,7 @@ pub(crate) fn run(
     let start = Instant::now();
     let result = catch_unwind(AssertUnwindSafe(|| call(test, default_timeout)));
     let duration = start.elapsed();
-    if let (Err(payload), TestFn::Async(_)) = (&result, test.def.run) {
+    if let (Err(payload), true) = (&result, test.is_async()) {
         let hint = panic_hook::payload_text(&**payload).and_then(async_rt::missing_tokio_hint);
         if let Some(hint) = hint {
             panic_hook::emit(hint);
@@ -204,13 +210,13 @@ fn failed(message: String) -> Outcome {
 
 /// libtest's rules for combining the body's result with `should_panic`.
 fn verdict(test: Test, result: Result<End, Box<dyn Any + Send>>) -> Outcome {
-    let def = test.def;
-    match (def.should_panic, result) {
+    match (test.should_panic(), result) {
         (_, Ok(End::TimedOut(limit))) => failed(format!("test timed out after {}", duration::show(limit))),
         (ShouldPanic::No, Ok(End::Returned(Ok(())))) | (ShouldPanic::Yes, Err(_)) => Outcome::Passed,
         (ShouldPanic::No, _) | (_, Ok(End::Returned(Err(_)))) => Outcome::Failed { message: None },
         (ShouldPanic::Yes | ShouldPanic::WithMessage(_), Ok(End::Returned(Ok(())))) => {
-            failed(format!("test did not panic as expected at {}:{}:{}", def.file, def.line, def.column))
+            let (file, line, column) = test.location();
+            failed(format!("test did not panic as expected at {file}:{line}:{column}"))
         }
         (ShouldPanic::WithMessage(expected), Err(payload)) => match panic_hook::payload_text(&*payload) {
             Some(text) if text.contains(expected) => Outcome::Passed,

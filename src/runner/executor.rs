@@ -6,7 +6,7 @@ use super::execute::{self, Capture, CaptureMode};
 #[cfg(unix)]
 use super::process::child::{Settings, WorkerProcess};
 use crate::event::Completed;
-use crate::registry::Test;
+use crate::plan::Test;
 #[cfg(unix)]
 use std::sync::Arc;
 use std::time::Duration;
@@ -87,7 +87,7 @@ impl Executor for WorkerProcesses {
         leases: &Leases,
         default_timeout: Option<Duration>,
     ) -> (Completed, bool) {
-        let limit = test.def.timeout.or(default_timeout);
+        let limit = test.timeout().or(default_timeout);
         let attempt = self.0[test.binary as usize].run(test, leases, limit);
         (attempt.done, attempt.crashed)
     }

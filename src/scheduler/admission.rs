@@ -79,7 +79,7 @@ impl Admission {
     pub(crate) fn admissible(&self, req: &Requirements, worker: usize) -> bool {
         let serial_ok = !self.serial_running && (!req.serial || self.running == 0);
         serial_ok
-            && !(req.heavy && self.heavy_full())
+            && (!req.heavy || !self.heavy_full())
             && !req.keys.iter().any(|&k| self.key_held(k))
             && !req.pools.iter().any(|&p| self.pool_full(p))
             && !req.caps.iter().any(|&c| self.cap_full(c))

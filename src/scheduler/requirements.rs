@@ -2,10 +2,10 @@
 //! small ids, and the run's capacities ([`Capacities`]). Impossible or contradictory
 //! constraints are a [`ConstraintError`] before any test runs.
 
-use crate::claims::{self, Claim};
+use crate::claims::Claim;
 use crate::cli::SchedulingArgs;
 use crate::dist::Dist;
-use crate::registry::Test;
+use crate::plan::Test;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -200,7 +200,7 @@ pub(crate) fn build(
     };
     let scoped = matches!(args.dist(), Dist::LoadScope | Dist::LoadFile);
     for test in tests {
-        let claims = claims::of(test.def, &args.caps);
+        let claims = test.claims(&args.caps);
         if !scoped && claims.is_empty() {
             needs.of.push(PLAIN);
             continue;
@@ -279,7 +279,8 @@ impl<'a> Builder<'a> {
             self.pool_sizes.push((None, String::new()));
         }
         if let Some(count) = count.map(|c| c as usize) {
-            let here = format!("{}:{}", test.def.file, test.def.line);
+            let (file, line, _) = test.location();
+            let here = format!("{file}:{line}");
             match &self.pool_sizes[id] {
                 (Some(other), there) if *other != count => {
                     return Err(ConstraintError::PoolSizeConflict {
@@ -303,7 +304,7 @@ impl<'a> Builder<'a> {
                 "module {}",
                 test.name.rsplit_once("::").map_or("", |(m, _)| m)
             )),
-            Dist::LoadFile => Some(format!("file {}", test.def.file)),
+            Dist::LoadFile => Some(format!("file {}", test.location().0)),
             Dist::Load | Dist::No => None,
         };
         let explicit = explicit.map(|g| format!("group {g}"));

@@ -64,74 +64,94 @@ pub fn lower_bound(jobs: &[Job], capacity: &Capacity) -> Result<LowerBound, Stri
 
 /// The same for claims already read (the run's own tests).
 pub(crate) fn of(jobs: &[(Duration, Vec<Claim>)], capacity: &Capacity) -> LowerBound {
-    let secs = |d: Duration| d.as_secs_f64();
-    let mut serial = 0.0;
-    let mut chain_serial = Vec::new();
-    // term name → (summed seconds, divisor, jobs)
-    let mut terms: BTreeMap<String, (f64, f64, Vec<usize>)> = BTreeMap::new();
-    let mut add = |name: String, divisor: usize, i: usize, d: f64| {
-        let entry = terms
+    let mut terms = Terms::default();
+    for (i, (duration, claims)) in jobs.iter().enumerate() {
+        terms.add_job(i, duration.as_secs_f64(), claims, capacity);
+    }
+    terms.bound()
+}
+
+/// The terms summed so far.
+#[derive(Default)]
+struct Terms {
+    serial: f64,
+    serial_jobs: Vec<usize>,
+    longest: (f64, Option<usize>),
+    /// Term name → (summed seconds, divisor, jobs).
+    sums: BTreeMap<String, (f64, f64, Vec<usize>)>,
+}
+
+impl Terms {
+    fn add(&mut self, name: String, divisor: usize, i: usize, d: f64) {
+        let entry = self
+            .sums
             .entry(name)
             .or_insert((0.0, divisor.max(1) as f64, Vec::new()));
         entry.0 += d;
         entry.2.push(i);
-    };
-    let mut longest = (0.0, None);
-    let size = |list: &[(String, usize)], name: &str| {
-        list.iter().find(|(n, _)| n == name).map(|(_, k)| *k)
-    };
-    for (i, (duration, claims)) in jobs.iter().enumerate() {
-        let d = secs(*duration);
+    }
+
+    /// Job `i` of `d` seconds holding `claims`.
+    fn add_job(&mut self, i: usize, d: f64, claims: &[Claim], capacity: &Capacity) {
         if claims.contains(&Claim::Serial) {
-            serial += d;
-            chain_serial.push(i);
-            continue;
+            self.serial += d;
+            self.serial_jobs.push(i);
+            return;
         }
-        if d > longest.0 {
-            longest = (d, Some(i));
+        if d > self.longest.0 {
+            self.longest = (d, Some(i));
         }
-        add("workers".into(), capacity.workers, i, d);
+        self.add("workers".into(), capacity.workers, i, d);
+        let size = |list: &[(String, usize)], name: &str| {
+            list.iter().find(|(n, _)| n == name).map(|(_, k)| *k)
+        };
         for claim in claims {
-            match *claim {
-                Claim::Serial => {}
-                Claim::Key(key) => add(format!("key {key}"), 1, i, d),
-                Claim::Group(group) => add(format!("group {group}"), 1, i, d),
-                Claim::Heavy => add("heavy".into(), capacity.heavy_limit, i, d),
-                Claim::Redis => {
-                    let n = size(&capacity.pools, "redis").unwrap_or(16);
-                    add("pool redis".into(), n, i, d)
-                }
+            let (name, divisor) = match *claim {
+                Claim::Serial => continue,
+                Claim::Key(key) => (format!("key {key}"), 1),
+                Claim::Group(group) => (format!("group {group}"), 1),
+                Claim::Heavy => ("heavy".into(), capacity.heavy_limit),
+                Claim::Redis => (
+                    "pool redis".into(),
+                    size(&capacity.pools, "redis").unwrap_or(16),
+                ),
                 Claim::Pool { name, count } => {
-                    let n = size(&capacity.pools, name)
-                        .or(count.map(|c| c as usize))
-                        .unwrap_or(1);
-                    add(format!("pool {name}"), n, i, d)
+                    let declared = count.map(|c| c as usize);
+                    (
+                        format!("pool {name}"),
+                        size(&capacity.pools, name).or(declared).unwrap_or(1),
+                    )
                 }
-                Claim::Cap(marker) => {
-                    let n = size(&capacity.caps, marker).unwrap_or(usize::MAX);
-                    add(format!("cap {marker}"), n, i, d)
-                }
+                Claim::Cap(marker) => (
+                    format!("cap {marker}"),
+                    size(&capacity.caps, marker).unwrap_or(usize::MAX),
+                ),
+            };
+            self.add(name, divisor, i, d);
+        }
+    }
+
+    /// Σserial plus the largest term, and the jobs behind them.
+    fn bound(self) -> LowerBound {
+        let mut best = ("none".to_owned(), 0.0, Vec::new());
+        if let (d, Some(i)) = self.longest {
+            best = ("longest test".to_owned(), d, vec![i]);
+        }
+        for (name, (sum, divisor, members)) in self.sums {
+            let time = sum / divisor;
+            if time > best.1 {
+                best = (name, time, members);
             }
         }
-    }
-    let mut best = ("none".to_owned(), 0.0, Vec::new());
-    if let (d, Some(i)) = longest {
-        best = ("longest test".to_owned(), d, vec![i]);
-    }
-    for (name, (sum, divisor, members)) in terms {
-        let time = sum / divisor;
-        if time > best.1 {
-            best = (name, time, members);
+        let mut chain = self.serial_jobs;
+        chain.extend(best.2);
+        LowerBound {
+            total: Duration::from_secs_f64(self.serial + best.1),
+            serial: Duration::from_secs_f64(self.serial),
+            term: best.0,
+            term_time: Duration::from_secs_f64(best.1),
+            chain,
         }
-    }
-    let mut chain = chain_serial;
-    chain.extend(best.2);
-    LowerBound {
-        total: Duration::from_secs_f64(serial + best.1),
-        serial: Duration::from_secs_f64(serial),
-        term: best.0,
-        term_time: Duration::from_secs_f64(best.1),
-        chain,
     }
 }
 

@@ -142,7 +142,7 @@ fn why(out: &mut String, rec: &Recording, facts: &Facts) {
         Xml(&advice(&b.term, ratio)),
     );
     let mut chain: Vec<(&str, Duration)> = b.chain.iter().map(|&i| facts.jobs[i]).collect();
-    chain.sort_by(|a, b| b.1.cmp(&a.1));
+    chain.sort_by_key(|c| std::cmp::Reverse(c.1));
     let _ = writeln!(
         out,
         "<p>The tests that set the bound ({}), longest first:</p><table id=\"chain\">",
@@ -171,7 +171,7 @@ fn why(out: &mut String, rec: &Recording, facts: &Facts) {
         entry.1 += 1;
     }
     let mut lost: Vec<_> = lost.into_iter().collect();
-    lost.sort_by(|a, b| b.1 .0.cmp(&a.1 .0));
+    lost.sort_by_key(|l| std::cmp::Reverse(l.1 .0));
     out.push_str("<p>Time free workers lost waiting, by constraint:</p><table id=\"lost\"><tr><th>constraint</th><th>waited</th><th>waits</th></tr>\n");
     if lost.is_empty() {
         out.push_str(
@@ -241,7 +241,7 @@ fn failures(out: &mut String, rows: &[Row<'_>], facts: &Facts) {
                 out,
                 "<p>attempt {} on {}: {}</p><pre>{}</pre>",
                 s.attempt,
-                s.worker,
+                facts.worker_name(s.worker),
                 s.outcome,
                 Xml(text)
             );
@@ -252,7 +252,7 @@ fn failures(out: &mut String, rows: &[Row<'_>], facts: &Facts) {
 
 fn slowest(out: &mut String, rows: &[Row<'_>]) {
     let mut by_time: Vec<&Row<'_>> = rows.iter().filter(|r| !r.attempts.is_empty()).collect();
-    by_time.sort_by(|a, b| b.time.cmp(&a.time));
+    by_time.sort_by_key(|r| std::cmp::Reverse(r.time));
     out.push_str("<h2>Slowest tests</h2>\n<table id=\"slowest\">\n");
     for r in by_time.iter().take(20) {
         let _ = writeln!(

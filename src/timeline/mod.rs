@@ -12,8 +12,9 @@ mod svg;
 pub(crate) mod trace;
 
 use crate::outcome::Outcome;
-use crate::registry::Test;
+use crate::plan::Test;
 use crate::scheduler::Hold;
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
@@ -133,7 +134,8 @@ pub(crate) fn attempt(
             let kept = &output[..output.len().min(KEEP_OUTPUT)];
             let mut text = String::from_utf8_lossy(kept).into_owned();
             if kept.len() < output.len() {
-                text.push_str(&format!("\n[{} more bytes]\n", output.len() - kept.len()));
+                let more = output.len() - kept.len();
+                let _ = write!(text, "\n[{more} more bytes]\n");
             }
             if let Some(m) = message {
                 text.push_str(m);

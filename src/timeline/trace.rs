@@ -6,7 +6,6 @@
 //! makespan and lower bound are in `otherData`.
 
 use super::{Facts, Recording};
-use crate::markers::markers_of;
 use crate::report::escape::Json;
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -35,6 +34,16 @@ pub(crate) fn write(rec: &Recording, facts: &Facts) -> String {
         "{{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":1,\"tid\":0,\"args\":{{\"name\":\"partest run\"}}}},\n\
          {{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":1,\"tid\":0,\"args\":{{\"name\":\"run\"}}}}"
     );
+    tracks(&mut out, facts);
+    slices(&mut out, rec, facts);
+    waits(&mut out, rec);
+    others(&mut out, rec);
+    run_data(&mut out, facts);
+    out
+}
+
+/// A named track per worker.
+fn tracks(out: &mut String, facts: &Facts) {
     for w in 0..facts.workers {
         let _ = write!(
             out,
@@ -43,6 +52,10 @@ pub(crate) fn write(rec: &Recording, facts: &Facts) -> String {
             facts.worker_name(w)
         );
     }
+}
+
+/// A slice per test attempt, its category the binary.
+fn slices(out: &mut String, rec: &Recording, facts: &Facts) {
     for s in &rec.slices {
         let binary = match facts.binary_of(s.test.binary) {
             "" => "test",
@@ -53,7 +66,7 @@ pub(crate) fn write(rec: &Recording, facts: &Facts) -> String {
             "timed out" => "bad",
             _ => PALETTE[s.test.binary as usize % PALETTE.len()],
         };
-        let markers = markers_of(s.test.def).join(", ");
+        let markers = s.test.marker_names().join(", ");
         let leases: Vec<String> = s.leases.iter().map(|(p, n)| format!("{p} {n}")).collect();
         let _ = write!(
             out,
@@ -72,6 +85,10 @@ pub(crate) fn write(rec: &Recording, facts: &Facts) -> String {
             Json(binary),
         );
     }
+}
+
+/// A `wait` slice per time a free worker waited, with the constraint and the test.
+fn waits(out: &mut String, rec: &Recording) {
     for w in &rec.waits {
         let holder = w.holder.map_or("", |t| t.name);
         let _ = write!(
@@ -88,6 +105,10 @@ pub(crate) fn write(rec: &Recording, facts: &Facts) -> String {
             Json(holder),
         );
     }
+}
+
+/// Set-ups, teardowns and start-ups as slices; crashes as instant events.
+fn others(out: &mut String, rec: &Recording) {
     for s in &rec.spans {
         let _ = write!(
             out,
@@ -107,6 +128,10 @@ pub(crate) fn write(rec: &Recording, facts: &Facts) -> String {
             Json(&m.what),
         );
     }
+}
+
+/// The run's makespan and lower bound, in `otherData`.
+fn run_data(out: &mut String, facts: &Facts) {
     let b = &facts.bound;
     let _ = write!(
         out,
@@ -121,5 +146,4 @@ pub(crate) fn write(rec: &Recording, facts: &Facts) -> String {
         facts.isolation,
         Json(&facts.binaries.join(", ")),
     );
-    out
 }

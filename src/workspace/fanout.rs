@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::event::{Event, EventHandler};
 use crate::filter::Selection;
 use crate::history::History;
-use crate::registry::Test;
+use crate::plan::Test;
 use crate::report::{self, Reporter, SharedBuffer, Tally};
 use crate::session;
 use std::io::{self, Write};

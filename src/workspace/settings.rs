@@ -59,7 +59,10 @@ fn run_redis_range(parts: &[(&str, &Manifest)]) -> Result<RedisDbs, Error> {
     let mut run: Option<RedisDbs> = None;
     let mut seen: Vec<String> = Vec::new();
     for (binary, m) in parts {
-        let leases = m.tests.iter().any(|p| p.test.def.redis_isolated);
+        let leases = m
+            .tests
+            .iter()
+            .any(|p| p.test.holds(crate::claims::Claim::Redis));
         let Some(range) = m.redis_dbs.or(leases.then(RedisDbs::default)) else {
             continue;
         };

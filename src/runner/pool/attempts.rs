@@ -23,8 +23,8 @@ impl<H: EventHandler> Shared<H> {
         executor: &mut dyn Executor,
     ) -> Completed {
         let test = self.plan[index].test;
-        let retries = if test.def.retries > 0 {
-            test.def.retries
+        let retries = if test.retries() > 0 {
+            test.retries()
         } else {
             self.config.reruns
         };

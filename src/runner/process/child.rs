@@ -15,7 +15,7 @@ mod whole;
 use crate::duration::show;
 use crate::event::Completed;
 use crate::outcome::Outcome;
-use crate::registry::{Test, TestFn};
+use crate::plan::Test;
 use crate::runner::board::deadlines;
 use crate::runner::capture_file::CaptureFile;
 use output::{forward_leftovers, once_per_run};
@@ -189,7 +189,7 @@ impl WorkerProcess {
             test: test.name.to_owned(),
             leases: leases.iter().map(|(p, s)| ((*p).to_owned(), *s)).collect(),
         };
-        let is_async = matches!(test.def.run, TestFn::Async(_));
+        let is_async = test.is_async();
         let deadline = deadlines(started, limit, is_async, None).0;
         let sent = protocol::send(&mut live.control, &run.encode());
         let reply = match sent {

@@ -7,7 +7,7 @@
 use super::protocol::{self, FrameReader, FromWorker, NoFrame, ToWorker, CONTROL_FD};
 use super::WORKER_ENV;
 use crate::fixtures::{self, coordinator, resources, temp};
-use crate::registry::Test;
+use crate::plan::Test;
 use crate::runner::execute::{self, Capture, CaptureMode};
 use crate::runner::{cwd, panic_hook};
 use std::collections::HashMap;

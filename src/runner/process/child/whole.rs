@@ -4,7 +4,7 @@
 use super::{WorkerAttempt, WorkerProcess};
 use crate::event::Completed;
 use crate::outcome::Outcome;
-use crate::registry::Test;
+use crate::plan::Test;
 use crate::runner::capture_file::CaptureFile;
 use crate::runner::process::groups::describe;
 use std::io;

@@ -1,0 +1,176 @@
+//! What `--trace` and `--html` cost (`cargo bench --bench timeline`).
+//!
+//! Generates a partest suite of `BENCH_TESTS` trivial tests (default 100,000; one in 50
+//! `serial`, one in 20 `serial(db)`, one in 100 failing, so that workers wait and the
+//! report has failures), builds it in a workspace of its own, then:
+//! - counts instructions with callgrind (`-q`, 2 threads) without either flag and with
+//!   both, and the part spent writing the files afterwards; recording during the run is
+//!   the difference less the writing (target: under 2% of the run without the flags);
+//! - times the writing (the same binary's `-q` runs with and without the flags, medians)
+//!   per test, and prints the files' sizes (targets: trace under ~50 MB, report under
+//!   ~10 MB at 100,000 tests);
+//! - times headless Chromium opening the report (`--dump-dom`) against an empty page.
+
+mod common;
+
+use common::{bench_root, benchmarking, build, env_num, median, ms, partest_path, time, write};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn suite_source(tests: usize) -> String {
+    let mut s = String::new();
+    for i in 0..tests {
+        let attr = match i {
+            i if i % 50 == 0 => "(serial)",
+            i if i % 20 == 0 => "(serial(db))",
+            _ => "",
+        };
+        let body = if i % 100 == 7 {
+            "panic!(\"failing on purpose\")"
+        } else {
+            "assert!(std::hint::black_box(true))"
+        };
+        let _ = writeln!(s, "#[partest::test{attr}] fn t{i:06}() {{ {body}; }}");
+    }
+    s.push_str("partest::main!();\n");
+    s
+}
+
+fn generate(ws: &Path, tests: usize) {
+    write(
+        &ws.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"suite\"]\nresolver = \"2\"\n[profile.dev]\ndebug = 0\n",
+    );
+    let manifest = format!(
+        "[package]\nname = \"bench-timeline\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+         [dev-dependencies]\npartest = {{ path = {} }}\n\n[[test]]\nname = \"suite\"\nharness = false\n",
+        partest_path()
+    );
+    write(&ws.join("suite/Cargo.toml"), &manifest);
+    write(&ws.join("suite/src/lib.rs"), "");
+    write(&ws.join("suite/tests/suite.rs"), &suite_source(tests));
+}
+
+/// Callgrind's program total and the inclusive count of functions whose name contains
+/// `inside`, for one `-q` run of `bin` with `args`. `None` without valgrind.
+fn instructions(bin: &Path, args: &[&str], inside: &str) -> Option<(f64, f64)> {
+    let file = bin.with_extension("callgrind");
+    let ran = Command::new("valgrind")
+        .args(["--tool=callgrind", "-q"])
+        .arg(format!("--callgrind-out-file={}", file.display()))
+        .arg(bin)
+        .args(["--test-threads", "2", "-q"])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .ok()?;
+    let annotated = Command::new("callgrind_annotate")
+        .args(["--inclusive=yes", "--threshold=100"])
+        .arg(&file)
+        .output()
+        .ok()?;
+    let _ = std::fs::remove_file(&file);
+    let text = String::from_utf8_lossy(&annotated.stdout);
+    let count = |line: &str| -> Option<f64> {
+        line.split_whitespace()
+            .next()?
+            .replace(',', "")
+            .parse()
+            .ok()
+    };
+    let total = count(text.lines().find(|l| l.contains("PROGRAM TOTALS"))?)?;
+    let part = text
+        .lines()
+        .find(|l| l.contains(inside))
+        .and_then(count)
+        .unwrap_or(0.0);
+    // A failing suite exits 101: the run itself went fine.
+    (ran.code() == Some(101) || ran.success()).then_some((total, part))
+}
+
+fn runs(bin: &Path, args: &[&str], n: usize) -> Duration {
+    let samples = (0..n)
+        .map(|_| {
+            let mut cmd = Command::new(bin);
+            cmd.args(["--test-threads", "2", "-q"]).args(args);
+            time(&mut cmd)
+        })
+        .collect();
+    median(samples)
+}
+
+fn chromium_opens(page: &Path) -> Option<Duration> {
+    let profile = tempfile::tempdir().ok()?;
+    let mut cmd = Command::new("chromium");
+    cmd.args(["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom"])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("file://{}", page.display()));
+    Command::new("chromium").arg("--version").output().ok()?;
+    Some(time(&mut cmd))
+}
+
+fn main() {
+    if !benchmarking() {
+        return;
+    }
+    let tests = env_num("BENCH_TESTS", 100_000);
+    let n = env_num("BENCH_RUNS", 5);
+    let (root, target) = bench_root("timeline");
+    generate(&root, tests);
+    println!(
+        "suite: {tests} trivial tests (2% serial, 5% serial(db), 1% failing); --test-threads 2 -q"
+    );
+    let bin: PathBuf = build(&root, &target, "bench-timeline", "suite");
+    let out = tempfile::tempdir().unwrap();
+    let trace = out.path().join("run.json");
+    let html = out.path().join("run.html");
+    let (trace_arg, html_arg) = (trace.to_str().unwrap(), html.to_str().unwrap());
+    let both = ["--trace", trace_arg, "--html", html_arg];
+
+    let plain = instructions(&bin, &[], "write_timeline");
+    let recorded = instructions(&bin, &both, "write_timeline");
+    match (plain, recorded) {
+        (Some((plain, _)), Some((total, writing))) => {
+            let recording = total - writing - plain;
+            println!(
+                "callgrind: {:.1} M instructions without the flags, {:.1} M with both: recording {:+.2}% of the run (target < 2%), writing {:.0} per test",
+                plain / 1e6,
+                total / 1e6,
+                recording / plain * 100.0,
+                writing / tests as f64
+            );
+        }
+        _ => println!("callgrind: not measured (valgrind is not installed)"),
+    }
+    let without = runs(&bin, &[], n);
+    let with_trace = runs(&bin, &["--trace", trace_arg], n);
+    let with_html = runs(&bin, &["--html", html_arg], n);
+    let per_test = |d: Duration| d.saturating_sub(without).as_secs_f64() * 1e6 / tests as f64;
+    println!(
+        "wall ({n} runs, medians): {} without, {} with --trace ({:.2} us per test), {} with --html ({:.2} us per test)",
+        ms(without).trim(),
+        ms(with_trace).trim(),
+        per_test(with_trace),
+        ms(with_html).trim(),
+        per_test(with_html)
+    );
+    let size = |p: &Path| std::fs::metadata(p).map_or(0.0, |m| m.len() as f64 / 1e6);
+    println!(
+        "files: trace {:.1} MB (target < ~50 MB at 100,000 tests), report {:.1} MB (target < ~10 MB)",
+        size(&trace),
+        size(&html)
+    );
+    let empty = out.path().join("empty.html");
+    std::fs::write(&empty, "<!DOCTYPE html><title>empty</title>").unwrap();
+    match (chromium_opens(&html), chromium_opens(&empty)) {
+        (Some(report), Some(blank)) => println!(
+            "chromium: the report opens and renders in {} (an empty page: {})",
+            ms(report).trim(),
+            ms(blank).trim()
+        ),
+        _ => println!("chromium: not measured (chromium is not installed)"),
+    }
+}
