@@ -306,3 +306,64 @@ fn the_html_report_renders_offline_in_chromium_and_names_every_test() {
     let n = colours(&shot);
     assert!(n > 50, "the screenshot is blank or nearly ({n} colours)");
 }
+
+#[test]
+fn cargo_partest_traces_every_binary_on_one_timeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = tempfile::tempdir().unwrap();
+    let (trace, page) = (
+        out_dir.path().join("ws.json"),
+        out_dir.path().join("ws.html"),
+    );
+    let args = ["--test-threads", "4", "--trace", trace.to_str().unwrap()];
+    let args = [&args[..], &["--html", page.to_str().unwrap()]].concat();
+    let (out, _) = crate::workspace::cargo_partest_packages(&["multi"], &args, dir.path(), &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let own = crate::workspace::spans(dir.path());
+    let trace: Value = serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+    let events = trace["traceEvents"].as_array().unwrap();
+    let slices: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["ph"] == "X" && e["cat"] != "wait" && e["cat"] != "setup")
+        .collect();
+    // The three partest binaries' tests one slice each; the plain libtest binaries (the
+    // package's unit tests and tests/plain.rs) one slice each, as they run whole.
+    let extra: Vec<String> = slices
+        .iter()
+        .filter(|s| !own.iter().any(|o| s["name"] == o.name.as_str()))
+        .map(|s| format!("{} {}", s["cat"], s["name"]))
+        .collect();
+    assert_eq!(slices.len(), own.len() + 2, "{extra:?}");
+    for span in &own {
+        let binary = format!("tests/{}.rs", span.binary);
+        let found = slices
+            .iter()
+            .filter(|s| s["name"] == span.name.as_str() && s["cat"] == binary.as_str())
+            .count();
+        assert_eq!(found, 1, "{binary}: {}", span.name);
+    }
+    assert!(
+        slices.iter().any(|s| s["cat"] == "tests/plain.rs"),
+        "the plain binary runs whole"
+    );
+    let starts = events
+        .iter()
+        .filter(|e| e["name"] == "worker process start")
+        .count();
+    assert!(
+        starts >= 4,
+        "worker process starts are on the tracks ({starts})"
+    );
+    let html = std::fs::read_to_string(&page).unwrap();
+    for span in &own {
+        assert!(
+            html.contains(&format!("tests/{}.rs: {}", span.binary, span.name)),
+            "{}",
+            span.name
+        );
+    }
+}
