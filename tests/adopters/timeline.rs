@@ -367,3 +367,45 @@ fn cargo_partest_traces_every_binary_on_one_timeline() {
         );
     }
 }
+
+#[test]
+fn a_run_cut_short_writes_its_trace_and_report_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let (trace, page) = (dir.path().join("cut.json"), dir.path().join("cut.html"));
+    let history = tempfile::tempdir().unwrap();
+    let env = [("PARTEST_HISTORY_DIR", history.path().to_str().unwrap())];
+    let args = ["--test-threads", "2", "--run-timeout", "100ms", "--trace"];
+    let args = [
+        &args[..],
+        &[trace.to_str().unwrap(), "--html", page.to_str().unwrap()],
+    ]
+    .concat();
+    let out = run_with_env("stress", &args, &env);
+    assert_eq!(out.code, 101, "{}", out.stderr);
+    let trace: Value = serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+    let events = trace["traceEvents"].as_array().unwrap();
+    let cut = events
+        .iter()
+        .filter(|e| e["cat"] == "test" && e["args"]["outcome"] == "timed out");
+    assert!(
+        cut.count() >= 1,
+        "the tests still running show as timed out"
+    );
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains(" not run"),
+        "the tests that never started are counted"
+    );
+    let bad = run_with_env("stress", &["--trace", "/nonexistent-dir/t.json"], &env);
+    assert_eq!(bad.code, 101);
+    assert!(
+        bad.stderr.contains("cannot write /nonexistent-dir/t.json"),
+        "{}",
+        bad.stderr
+    );
+    assert!(
+        !bad.stdout.contains("test result"),
+        "nothing ran: {}",
+        bad.stdout
+    );
+}
