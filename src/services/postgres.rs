@@ -96,11 +96,8 @@ impl Postgres {
     /// Starts a PostgreSQL server of your own, stopped (and its data removed) when the
     /// handle is dropped. Tests should use the run's shared one instead.
     pub fn start() -> Result<Postgres, ServiceError> {
-        let started = std::time::Instant::now();
-        let server = Self::start_server();
         let worker = crate::fixtures::identity::current_worker();
-        crate::timeline::span(worker, "postgres start-up", started);
-        server
+        crate::timeline::timed(worker, "postgres start-up", Self::start_server)
     }
 
     fn start_server() -> Result<Postgres, ServiceError> {

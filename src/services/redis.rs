@@ -177,11 +177,8 @@ impl Redis {
     /// Starts a Redis server of your own, stopped (and its data removed) when the
     /// handle is dropped. Tests should use the run's shared one instead.
     pub fn start() -> Result<Redis, ServiceError> {
-        let started = std::time::Instant::now();
-        let server = Self::start_server();
         let worker = crate::fixtures::identity::current_worker();
-        crate::timeline::span(worker, "redis-server start-up", started);
-        server
+        crate::timeline::timed(worker, "redis-server start-up", Self::start_server)
     }
 
     fn start_server() -> Result<Redis, ServiceError> {

@@ -184,6 +184,14 @@ pub(crate) fn span(worker: Option<usize>, what: impl Into<String>, start: Instan
     with(|r| r.spans.push(span));
 }
 
+/// Runs `work`, recorded as a span named `what` on `worker` when the run records.
+pub(crate) fn timed<T>(worker: Option<usize>, what: &str, work: impl FnOnce() -> T) -> T {
+    let started = Instant::now();
+    let result = work();
+    span(worker, what, started);
+    result
+}
+
 /// Records a moment (a crash, a restart, a timeout).
 pub(crate) fn mark(worker: Option<usize>, what: impl Into<String>) {
     if !on() {
