@@ -33,6 +33,9 @@ pub(crate) struct Scheduler {
     admission: Admission,
     /// The serial test running, if one is.
     serial_running: Option<usize>,
+    /// Positions in `order` of the serial tests that run, and the first not yet taken.
+    serial_positions: Vec<usize>,
+    serial_cursor: usize,
     /// The run's constraint names, for [`Scheduler::why_waiting`].
     names: Capacities,
     failures: usize,
@@ -60,6 +63,11 @@ impl Scheduler {
             taken: vec![false; needs.len()],
             admission: Admission::new(limits),
             serial_running: None,
+            serial_positions: match serial_pending {
+                0 => Vec::new(),
+                _ => (0..order.len()).filter(|&p| serial(order[p])).collect(),
+            },
+            serial_cursor: 0,
             names: limits.clone(),
             needs,
             runs,
@@ -126,26 +134,29 @@ impl Scheduler {
     }
 
     /// After [`Next::Wait`]: the pending test that would start next and the constraint
-    /// that keeps it from starting on `worker` (`None` when nothing is pending).
-    pub(crate) fn why_waiting(&self, worker: usize) -> Option<(usize, Hold)> {
-        let pending = self.order[self.cursor..]
-            .iter()
-            .copied()
-            .filter(|&i| !self.taken[i] && self.runs[i]);
-        for i in pending {
-            let req = self.needs.get(i);
-            if self.serial_pending > 0 && !req.is_some_and(|r| r.serial) {
-                continue;
+    /// that keeps it from starting on `worker` (`None` when nothing is pending). O(1)
+    /// amortised: the first pending test is at the cursor, the first pending serial one
+    /// at its own cursor.
+    pub(crate) fn why_waiting(&mut self, worker: usize) -> Option<(usize, Hold)> {
+        let first = if self.serial_pending > 0 {
+            let positions = &self.serial_positions;
+            while self.serial_cursor < positions.len()
+                && self.taken[self.order[positions[self.serial_cursor]]]
+            {
+                self.serial_cursor += 1;
             }
-            if let Some(running) = self.serial_running {
-                return Some((i, Hold::SerialRunning(running)));
-            }
-            let Some(req) = req else { continue };
-            if let Some(hold) = hold::blocker(&self.admission, req, worker, &self.names) {
-                return Some((i, hold));
-            }
+            self.order[*positions.get(self.serial_cursor)?]
+        } else {
+            *self.order[self.cursor..]
+                .iter()
+                .find(|&&i| !self.taken[i])?
+        };
+        if let Some(running) = self.serial_running {
+            return Some((first, Hold::SerialRunning(running)));
         }
-        None
+        let req = self.needs.get(first)?;
+        let hold = hold::blocker(&self.admission, req, worker, &self.names)?;
+        Some((first, hold))
     }
 
     fn take(&mut self, i: usize) {
