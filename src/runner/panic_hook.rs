@@ -136,10 +136,9 @@ pub(crate) fn tear_down(
     let mut failures = Vec::new();
     for teardown in teardowns {
         let what = teardown.what.clone();
-        let started = std::time::Instant::now();
-        let released = capture(&what, move || teardown.release());
         let worker = crate::fixtures::identity::current_worker();
-        crate::timeline::span(worker, what.clone(), started);
+        let released =
+            crate::timeline::timed(worker, &what, || capture(&what, move || teardown.release()));
         if let Err(report) = released {
             failures.push((what, report));
         }

@@ -171,7 +171,7 @@ pub(crate) fn wait(worker: usize, start: Instant, test: Test, hold: Hold, holder
 }
 
 /// Records work that is not a test, from `start` to now.
-pub(crate) fn span(worker: Option<usize>, what: impl Into<String>, start: Instant) {
+fn span(worker: Option<usize>, what: &str, start: Instant) {
     if !on() {
         return;
     }

@@ -109,9 +109,9 @@ impl WorkerProcess {
     /// Starts the worker process now unless it runs.
     pub(crate) fn start(&mut self) -> io::Result<()> {
         if self.live.is_none() {
-            let started = std::time::Instant::now();
-            self.live = Some(self.spawn()?);
-            crate::timeline::span(Some(self.slot), "worker process start", started);
+            let live =
+                crate::timeline::timed(Some(self.slot), "worker process start", || self.spawn());
+            self.live = Some(live?);
         }
         Ok(())
     }
