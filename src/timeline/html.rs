@@ -12,6 +12,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::time::Duration;
 
+/// Runs of at most this many tests show the list of every test unfolded.
+const LIST_OPEN_AT_MOST: usize = 2_000;
+
 /// Failures shown with their output; later ones are listed by name only.
 const FAILURES_SHOWN: usize = 500;
 
@@ -106,9 +109,16 @@ pub(crate) fn write(plan: &[Planned], rec: &Recording, facts: &Facts) -> String 
     out.push_str("</div>\n");
     failures(&mut out, &rows, facts);
     slowest(&mut out, &rows);
+    // A long list stays folded: a closed <details> is in the DOM but not laid out.
+    let open = if rows.len() <= LIST_OPEN_AT_MOST {
+        " open"
+    } else {
+        ""
+    };
     let _ = write!(
         out,
-        "<h2>All {} tests</h2>\n<p><input id=\"filter\" placeholder=\"filter by name or outcome\" size=\"40\"></p>\n<ol id=\"all\">\n",
+        "<h2>All {} tests</h2>\n<details id=\"list\"{open}><summary>every test with its outcome and time</summary>\n\
+         <p><input id=\"filter\" placeholder=\"filter by name or outcome\" size=\"40\"></p>\n<ol id=\"all\">\n",
         rows.len()
     );
     for r in &rows {
@@ -121,7 +131,10 @@ pub(crate) fn write(plan: &[Planned], rec: &Recording, facts: &Facts) -> String 
             show(r.time)
         );
     }
-    let _ = write!(out, "</ol>\n<script>{SCRIPT}</script>\n</body></html>\n");
+    let _ = write!(
+        out,
+        "</ol></details>\n<script>{SCRIPT}</script>\n</body></html>\n"
+    );
     out
 }
 

@@ -82,11 +82,11 @@ pub(crate) struct Recording {
     pub(crate) marks: Vec<Mark>,
 }
 
-/// Starts recording (a run that writes a trace or a report).
-pub(crate) fn start() {
+/// Starts recording (a run that writes a trace or a report) of about `attempts` attempts.
+pub(crate) fn start(attempts: usize) {
     *lock() = Some(Recording {
         epoch: Instant::now(),
-        slices: Vec::new(),
+        slices: Vec::with_capacity(attempts),
         waits: Vec::new(),
         spans: Vec::new(),
         marks: Vec::new(),
@@ -151,10 +151,15 @@ pub(crate) fn attempt(
         end,
         outcome,
         attempt,
-        leases: leases.to_vec(),
+        leases: match leases {
+            [] => Vec::new(),
+            some => some.to_vec(),
+        },
         failure,
     };
-    with(|r| r.slices.push(slice));
+    if let Some(recording) = lock().as_mut() {
+        recording.slices.push(slice);
+    }
 }
 
 /// Records that `worker` waited from `start` to now while `test` was held by `hold`.
