@@ -52,10 +52,10 @@ fn rows<'a>(plan: &[Planned], rec: &'a Recording, facts: &'a Facts) -> Vec<Row<'
     }
     plan.iter()
         .map(|p| {
-            let mut attempts = by_test
+            // Recorded as they ended: one test's attempts are already in order.
+            let attempts = by_test
                 .remove(&(p.test.binary, p.test.name))
                 .unwrap_or_default();
-            attempts.sort_by_key(|s| s.start);
             let status = match (p.disposition, attempts.last()) {
                 (Disposition::Ignore(_), _) => "ignored",
                 (Disposition::Run, None) => "not-run",
