@@ -7,6 +7,7 @@
 
 use crate::plan::Test;
 use crate::scheduler::{Hold, Lease, Next, Scheduler};
+use crate::timeline::Slice;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -140,6 +141,8 @@ struct State {
     watchdog_wake: Option<Instant>,
     /// Set by [`WorkerBoard::interrupt`]: when the tests still running are abandoned.
     interrupted_until: Option<Instant>,
+    /// Attempts recorded (`--trace`, `--html`), handed in with the workers' claims.
+    recorded: Vec<Slice>,
 }
 
 /// The shared state of a run, with its protocol as methods.
@@ -170,6 +173,7 @@ impl WorkerBoard {
                 live: positions,
                 watchdog_wake: None,
                 interrupted_until: None,
+                recorded: Vec::new(),
             }),
             wake: Condvar::new(),
             watchdog: Condvar::new(),
@@ -188,19 +192,23 @@ impl WorkerBoard {
         }
     }
 
-    /// Finishes the test position `slot` ran (when `failed` is given) and claims the next
-    /// thing to do; `None` when the watchdog abandoned this thread (its test timed out and
-    /// was reported). `test_of` names the plan's tests. One lock round trip per test.
+    /// Finishes the test position `slot` ran (when `failed` is given; with its record
+    /// when the run records) and claims the next thing to do; `None` when the watchdog
+    /// abandoned this thread (its test timed out and was reported, and recorded). `test_of`
+    /// names the plan's tests. One lock round trip per test.
     pub(crate) fn claim_next(
         &self,
         slot: usize,
         generation: u64,
-        failed: Option<bool>,
+        (failed, recorded): (Option<bool>, Option<Slice>),
         test_of: impl Fn(usize) -> Test,
     ) -> Option<Next> {
         let mut state = self.lock();
         if state.slots[slot].generation != generation {
             return None;
+        }
+        if let Some(slice) = recorded {
+            state.recorded.push(slice);
         }
         if let (Some(failed), Some(running)) = (failed, state.slots[slot].running.take()) {
             state.scheduler.finish(running.index, running.lease, failed);
@@ -355,11 +363,12 @@ impl WorkerBoard {
         stuck
     }
 
-    /// Tests that never started (after a stop), and the time workers waited on
-    /// constraints.
-    pub(crate) fn finish(&self) -> (Vec<usize>, Duration) {
-        let state = self.lock();
-        (state.scheduler.not_run(), state.waited)
+    /// Tests that never started (after a stop), the time workers waited on constraints,
+    /// and the attempts recorded.
+    pub(crate) fn finish(&self) -> (Vec<usize>, Duration, Vec<Slice>) {
+        let mut state = self.lock();
+        let recorded = std::mem::take(&mut state.recorded);
+        (state.scheduler.not_run(), state.waited, recorded)
     }
 }
 

@@ -24,6 +24,7 @@ use crate::filter::{Disposition, Planned};
 use crate::fixtures::{self, resources};
 use crate::outcome::Outcome;
 use crate::scheduler::{Lease, Next, Scheduler};
+use crate::timeline::Slice;
 use std::io;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -144,19 +145,20 @@ impl<H: EventHandler> Shared<H> {
 
     /// The worker loop of position `slot` for thread `generation`.
     fn work(&self, slot: usize, generation: u64, executor: &mut dyn Executor) {
-        let mut finished: Option<(Completed, bool)> = None;
+        let mut finished: Option<(Completed, bool, Option<Slice>)> = None;
         loop {
             // Claiming the finished test and taking the next is one lock round trip; the
             // result is reported only if the watchdog did not time the test out meanwhile.
-            let failed = finished.as_ref().map(|(done, _)| is_failure(done));
+            let failed = finished.as_ref().map(|(done, ..)| is_failure(done));
+            let recorded = finished.as_mut().and_then(|f| f.2.take());
             let plan = &self.plan;
             let Some(next) = self
                 .state
-                .claim_next(slot, generation, failed, |i| plan[i].test)
+                .claim_next(slot, generation, (failed, recorded), |i| plan[i].test)
             else {
                 return;
             };
-            if let Some((done, started)) = finished.take() {
+            if let Some((done, started, _)) = finished.take() {
                 if !(started && self.emit(Event::Finished(done))) {
                     self.state.stop();
                 }
@@ -181,15 +183,15 @@ impl<H: EventHandler> Shared<H> {
         }
     }
 
-    /// Runs the claimed test `index` on position `slot` with its `lease`; the result and
-    /// whether its start was reported.
+    /// Runs the claimed test `index` on position `slot` with its `lease`; the result,
+    /// whether its start was reported, and its last attempt's record if the run records.
     fn run_claimed(
         &self,
         slot: usize,
         index: usize,
         lease: &Lease,
         executor: &mut dyn Executor,
-    ) -> (Completed, bool) {
+    ) -> (Completed, bool, Option<Slice>) {
         let test = self.plan[index].test;
         // Start events cost a reporter lock per test; sent only when a report uses them.
         let started = !self.config.report_starts || self.emit(Event::Started(test));
@@ -200,14 +202,14 @@ impl<H: EventHandler> Shared<H> {
         }
         #[cfg(unix)]
         super::crash::enter(slot, test.name);
-        let mut done = self.run_with_reruns((slot, index), &leases, executor);
+        let (mut done, slice) = self.run_with_reruns((slot, index), &leases, executor);
         #[cfg(unix)]
         super::crash::leave(slot);
         done.worker = Some(slot);
         if leased {
             fixtures::set_leases(Vec::new());
         }
-        (done, started)
+        (done, started, slice)
     }
 
     /// Reports test `index` ignored without running it.
@@ -342,7 +344,8 @@ pub(crate) fn run<H: EventHandler>(
             super::process::groups::kill_all();
         }
     }
-    let (not_run, waited) = shared.state.finish();
+    let (not_run, waited, slices) = shared.state.finish();
+    crate::timeline::record(slices);
     for index in not_run {
         if !shared.emit(Event::NotRun(plan[index].test)) {
             break;

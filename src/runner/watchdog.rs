@@ -19,7 +19,9 @@ fn timed_out(slot: usize, running: &Running, message: String) -> Event {
         message: Some(message),
     };
     if crate::timeline::on() {
-        crate::timeline::attempt(slot, running.test, running.started, 1, &[], &outcome, &[]);
+        let slice =
+            crate::timeline::attempt(slot, running.test, running.started, 1, &[], &outcome, &[]);
+        crate::timeline::record([slice]);
     }
     Event::Finished(Completed {
         worker: Some(slot),

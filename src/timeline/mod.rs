@@ -116,7 +116,9 @@ fn with(f: impl FnOnce(&mut Recording)) {
     }
 }
 
-/// Records an attempt of `test` on `worker` that ran from `start` to now.
+/// An attempt of `test` on `worker` that ran from `start` to now, to record: the worker
+/// hands it to the worker board with its next claim (no lock of its own), or
+/// [`record`] stores it.
 pub(crate) fn attempt(
     worker: usize,
     test: Test,
@@ -125,7 +127,7 @@ pub(crate) fn attempt(
     leases: &[(&'static str, u32)],
     outcome: &Outcome,
     output: &[u8],
-) {
+) -> Slice {
     let end = Instant::now();
     let (outcome, failure) = match outcome {
         Outcome::Passed => ("passed", None),
@@ -144,7 +146,7 @@ pub(crate) fn attempt(
             (if timed_out { "timed out" } else { "failed" }, Some(text))
         }
     };
-    let slice = Slice {
+    Slice {
         worker,
         test,
         start,
@@ -156,9 +158,13 @@ pub(crate) fn attempt(
             some => some.to_vec(),
         },
         failure,
-    };
+    }
+}
+
+/// Stores recorded attempts.
+pub(crate) fn record(slices: impl IntoIterator<Item = Slice>) {
     if let Some(recording) = lock().as_mut() {
-        recording.slices.push(slice);
+        recording.slices.extend(slices);
     }
 }
 

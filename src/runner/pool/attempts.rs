@@ -8,6 +8,7 @@ use crate::event::Event;
 use crate::event::{Completed, EventHandler, FailedAttempt};
 use crate::outcome::Outcome;
 use crate::runner::executor::Executor;
+use crate::timeline::{self, Slice};
 #[cfg(unix)]
 use std::sync::atomic::Ordering;
 use std::thread;
@@ -15,13 +16,14 @@ use std::time::Instant;
 
 impl<H: EventHandler> Shared<H> {
     /// Runs `test`, again after each failure while attempts remain, keeping every failed
-    /// attempt's output and note.
+    /// attempt's output and note; with the last attempt's record when the run records
+    /// (earlier attempts' are stored at once).
     pub(super) fn run_with_reruns(
         &self,
         (slot, index): (usize, usize),
         leases: &[(&'static str, u32)],
         executor: &mut dyn Executor,
-    ) -> Completed {
+    ) -> (Completed, Option<Slice>) {
         let test = self.plan[index].test;
         let retries = if test.retries() > 0 {
             test.retries()
@@ -32,23 +34,16 @@ impl<H: EventHandler> Shared<H> {
         loop {
             let started = crate::timeline::on().then(Instant::now);
             let done = self.attempt((slot, index), leases, executor);
-            if let Some(started) = started {
-                let number = earlier.len() as u32 + 1;
-                let output = &done.output;
-                crate::timeline::attempt(
-                    slot,
-                    test,
-                    started,
-                    number,
-                    leases,
-                    &done.outcome,
-                    output,
-                );
-            }
+            let number = earlier.len() as u32 + 1;
+            let slice = started.map(|started| {
+                let outcome = &done.outcome;
+                timeline::attempt(slot, test, started, number, leases, outcome, &done.output)
+            });
             let failed = matches!(done.outcome, Outcome::Failed { .. });
             if !failed || earlier.len() >= retries as usize {
-                return Completed { earlier, ..done };
+                return (Completed { earlier, ..done }, slice);
             }
+            timeline::record(slice);
             if let Outcome::Failed { message } = done.outcome {
                 earlier.push(FailedAttempt {
                     output: done.output,
