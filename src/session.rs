@@ -89,7 +89,7 @@ pub(crate) fn run<R: Report>(
                 )))
             })?;
         }
-        timeline::start(plan.tests.len());
+        timeline::start();
     }
     fixtures::init_run(workers, workers == 1);
     fixtures::set_redis_dbs(args.scheduling.redis_dbs());

@@ -158,6 +158,11 @@ pub(crate) struct WorkerBoard {
 impl WorkerBoard {
     /// A run of `positions` workers under `scheduler`, all counted live.
     pub(crate) fn new(scheduler: Scheduler, positions: usize, limits: TimeLimits) -> Self {
+        // Room for every test's attempt when the run records (none otherwise).
+        let recorded = match crate::timeline::on() {
+            true => Vec::with_capacity(scheduler.test_count()),
+            false => Vec::new(),
+        };
         let slots = (0..positions)
             .map(|_| Slot {
                 generation: 0,
@@ -173,7 +178,7 @@ impl WorkerBoard {
                 live: positions,
                 watchdog_wake: None,
                 interrupted_until: None,
-                recorded: Vec::new(),
+                recorded,
             }),
             wake: Condvar::new(),
             watchdog: Condvar::new(),

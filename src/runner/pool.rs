@@ -345,7 +345,7 @@ pub(crate) fn run<H: EventHandler>(
         }
     }
     let (not_run, waited, slices) = shared.state.finish();
-    crate::timeline::record(slices);
+    crate::timeline::record_all(slices);
     for index in not_run {
         if !shared.emit(Event::NotRun(plan[index].test)) {
             break;

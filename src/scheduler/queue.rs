@@ -159,6 +159,11 @@ impl Scheduler {
         Some((first, hold))
     }
 
+    /// Number of tests in the plan.
+    pub(crate) fn test_count(&self) -> usize {
+        self.needs.len()
+    }
+
     fn take(&mut self, i: usize) {
         self.taken[i] = true;
         self.pending -= 1;

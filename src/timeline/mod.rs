@@ -82,11 +82,11 @@ pub(crate) struct Recording {
     pub(crate) marks: Vec<Mark>,
 }
 
-/// Starts recording (a run that writes a trace or a report) of about `attempts` attempts.
-pub(crate) fn start(attempts: usize) {
+/// Starts recording (a run that writes a trace or a report).
+pub(crate) fn start() {
     *lock() = Some(Recording {
         epoch: Instant::now(),
-        slices: Vec::with_capacity(attempts),
+        slices: Vec::new(),
         waits: Vec::new(),
         spans: Vec::new(),
         marks: Vec::new(),
@@ -165,6 +165,17 @@ pub(crate) fn attempt(
 pub(crate) fn record(slices: impl IntoIterator<Item = Slice>) {
     if let Some(recording) = lock().as_mut() {
         recording.slices.extend(slices);
+    }
+}
+
+/// Stores the attempts the worker board collected (moved in whole when nothing else was
+/// stored yet).
+pub(crate) fn record_all(slices: Vec<Slice>) {
+    if let Some(recording) = lock().as_mut() {
+        match recording.slices.is_empty() {
+            true => recording.slices = slices,
+            false => recording.slices.extend(slices),
+        }
     }
 }
 
