@@ -197,25 +197,27 @@ impl WorkerBoard {
         }
     }
 
-    /// Finishes the test position `slot` ran (when `failed` is given; with its record
-    /// when the run records) and claims the next thing to do; `None` when the watchdog
-    /// abandoned this thread (its test timed out and was reported, and recorded). `test_of`
-    /// names the plan's tests. One lock round trip per test.
+    /// Finishes the test position `slot` ran (when `failed` is given; `record_pass`: the
+    /// run records and the test passed at its first attempt holding no lease, so the
+    /// board records it from its start) and claims the next thing to do; `None` when the
+    /// watchdog abandoned this thread (its test timed out and was reported, and
+    /// recorded). `test_of` names the plan's tests. One lock round trip per test.
     pub(crate) fn claim_next(
         &self,
         slot: usize,
         generation: u64,
-        (failed, recorded): (Option<bool>, Option<Slice>),
+        (failed, record_pass): (Option<bool>, bool),
         test_of: impl Fn(usize) -> Test,
     ) -> Option<Next> {
         let mut state = self.lock();
         if state.slots[slot].generation != generation {
             return None;
         }
-        if let Some(slice) = recorded {
-            state.recorded.push(slice);
-        }
         if let (Some(failed), Some(running)) = (failed, state.slots[slot].running.take()) {
+            if record_pass {
+                let slice = crate::timeline::passed(slot, running.test, running.started);
+                state.recorded.push(slice);
+            }
             state.scheduler.finish(running.index, running.lease, failed);
             self.wake_waiting(&state);
         }

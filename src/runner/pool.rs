@@ -24,7 +24,6 @@ use crate::filter::{Disposition, Planned};
 use crate::fixtures::{self, resources};
 use crate::outcome::Outcome;
 use crate::scheduler::{Lease, Next, Scheduler};
-use crate::timeline::Slice;
 use std::io;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -145,16 +144,16 @@ impl<H: EventHandler> Shared<H> {
 
     /// The worker loop of position `slot` for thread `generation`.
     fn work(&self, slot: usize, generation: u64, executor: &mut dyn Executor) {
-        let mut finished: Option<(Completed, bool, Option<Slice>)> = None;
+        let mut finished: Option<(Completed, bool, bool)> = None;
         loop {
             // Claiming the finished test and taking the next is one lock round trip; the
             // result is reported only if the watchdog did not time the test out meanwhile.
             let failed = finished.as_ref().map(|(done, ..)| is_failure(done));
-            let recorded = finished.as_mut().and_then(|f| f.2.take());
+            let record_pass = finished.as_ref().is_some_and(|f| f.2);
             let plan = &self.plan;
             let Some(next) = self
                 .state
-                .claim_next(slot, generation, (failed, recorded), |i| plan[i].test)
+                .claim_next(slot, generation, (failed, record_pass), |i| plan[i].test)
             else {
                 return;
             };
@@ -184,14 +183,14 @@ impl<H: EventHandler> Shared<H> {
     }
 
     /// Runs the claimed test `index` on position `slot` with its `lease`; the result,
-    /// whether its start was reported, and its last attempt's record if the run records.
+    /// whether its start was reported, and whether the board records its attempt.
     fn run_claimed(
         &self,
         slot: usize,
         index: usize,
         lease: &Lease,
         executor: &mut dyn Executor,
-    ) -> (Completed, bool, Option<Slice>) {
+    ) -> (Completed, bool, bool) {
         let test = self.plan[index].test;
         // Start events cost a reporter lock per test; sent only when a report uses them.
         let started = !self.config.report_starts || self.emit(Event::Started(test));
@@ -202,14 +201,14 @@ impl<H: EventHandler> Shared<H> {
         }
         #[cfg(unix)]
         super::crash::enter(slot, test.name);
-        let (mut done, slice) = self.run_with_reruns((slot, index), &leases, executor);
+        let (mut done, on_board) = self.run_with_reruns((slot, index), &leases, executor);
         #[cfg(unix)]
         super::crash::leave(slot);
         done.worker = Some(slot);
         if leased {
             fixtures::set_leases(Vec::new());
         }
-        (done, started, slice)
+        (done, started, on_board)
     }
 
     /// Reports test `index` ignored without running it.

@@ -161,6 +161,20 @@ pub(crate) fn attempt(
     }
 }
 
+/// A first attempt of `test` on `worker` that passed holding no lease, from `start` to now.
+pub(crate) fn passed(worker: usize, test: Test, start: Instant) -> Slice {
+    Slice {
+        worker,
+        test,
+        start,
+        end: Instant::now(),
+        outcome: "passed",
+        attempt: 1,
+        leases: Vec::new(),
+        failure: None,
+    }
+}
+
 /// Stores recorded attempts.
 pub(crate) fn record(slices: impl IntoIterator<Item = Slice>) {
     if let Some(recording) = lock().as_mut() {

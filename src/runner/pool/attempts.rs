@@ -8,7 +8,7 @@ use crate::event::Event;
 use crate::event::{Completed, EventHandler, FailedAttempt};
 use crate::outcome::Outcome;
 use crate::runner::executor::Executor;
-use crate::timeline::{self, Slice};
+use crate::timeline;
 #[cfg(unix)]
 use std::sync::atomic::Ordering;
 use std::thread;
@@ -16,14 +16,15 @@ use std::time::Instant;
 
 impl<H: EventHandler> Shared<H> {
     /// Runs `test`, again after each failure while attempts remain, keeping every failed
-    /// attempt's output and note; with the last attempt's record when the run records
-    /// (earlier attempts' are stored at once).
+    /// attempt's output and note. When the run records, the common case — a first attempt
+    /// that passed holding no lease — is left to the worker board, which knows when the
+    /// test started (the `true` returned); every other attempt is recorded here.
     pub(super) fn run_with_reruns(
         &self,
         (slot, index): (usize, usize),
         leases: &[(&'static str, u32)],
         executor: &mut dyn Executor,
-    ) -> (Completed, Option<Slice>) {
+    ) -> (Completed, bool) {
         let test = self.plan[index].test;
         let retries = if test.retries() > 0 {
             test.retries()
@@ -35,15 +36,17 @@ impl<H: EventHandler> Shared<H> {
             let started = crate::timeline::on().then(Instant::now);
             let done = self.attempt((slot, index), leases, executor);
             let number = earlier.len() as u32 + 1;
-            let slice = started.map(|started| {
-                let outcome = &done.outcome;
-                timeline::attempt(slot, test, started, number, leases, outcome, &done.output)
-            });
             let failed = matches!(done.outcome, Outcome::Failed { .. });
-            if !failed || earlier.len() >= retries as usize {
-                return (Completed { earlier, ..done }, slice);
+            let on_board = !failed && number == 1 && leases.is_empty();
+            if let Some(started) = started.filter(|_| !on_board) {
+                let outcome = &done.outcome;
+                let slice =
+                    timeline::attempt(slot, test, started, number, leases, outcome, &done.output);
+                timeline::record([slice]);
             }
-            timeline::record(slice);
+            if !failed || earlier.len() >= retries as usize {
+                return (Completed { earlier, ..done }, on_board && started.is_some());
+            }
             if let Outcome::Failed { message } = done.outcome {
                 earlier.push(FailedAttempt {
                     output: done.output,
