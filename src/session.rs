@@ -195,6 +195,11 @@ fn write_timeline<R: Report>(
         makespan: last_end.map_or(wall, |end| wall.max(end - rec.epoch)),
         isolation,
         bound: timeline::bound::of(&measured, &capacity),
+        quarantined: report
+            .tallies()
+            .iter()
+            .flat_map(|t| t.quarantined.iter().map(|(name, _)| *name))
+            .collect(),
         jobs: rec
             .slices
             .iter()

@@ -21,7 +21,7 @@ const FAILURES_SHOWN: usize = 500;
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:24px;color:#212121}\
 h1{font-size:22px}h2{font-size:17px;margin-top:28px}table{border-collapse:collapse}\
 td,th{padding:2px 10px;text-align:left;border-bottom:1px solid #eee}td.n{text-align:right}\
-.passed{color:#2e7d32}.failed,.FAILED{color:#c62828}.ignored,.not-run{color:#757575}.flaky{color:#ef6c00}\
+.passed{color:#2e7d32}.failed,.FAILED{color:#c62828}.ignored,.not-run,.quarantined{color:#757575}.flaky{color:#ef6c00}\
 pre{background:#fafafa;border:1px solid #ddd;padding:8px;overflow:auto;max-height:400px}\
 #all li{font-family:monospace;font-size:12px}.legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px}\
 .svgbox{overflow-x:auto;border:1px solid #ddd}";
@@ -61,6 +61,7 @@ fn rows<'a>(plan: &[Planned], rec: &'a Recording, facts: &'a Facts) -> Vec<Row<'
                 (Disposition::Run, None) => "not-run",
                 (_, Some(last)) if last.outcome == "passed" && attempts.len() > 1 => "flaky",
                 (_, Some(last)) if last.outcome == "passed" => "passed",
+                _ if facts.quarantined.contains(p.test.name) => "quarantined",
                 (_, Some(_)) => "failed",
             };
             Row {
@@ -92,9 +93,10 @@ pub(crate) fn write(plan: &[Planned], rec: &Recording, facts: &Facts) -> String 
         out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>partest report: {verdict}</title>\
          <style>{STYLE}</style></head><body>\n<h1>partest run: <span class=\"{verdict}\">{verdict}</span></h1>\n<p id=\"summary\">\
-         {} passed; {failed} failed; {} flaky; {} ignored; {} not run — {} workers ({}), wall time {}</p>\n",
+         {} passed; {failed} failed; {} flaky; {} quarantined; {} ignored; {} not run — {} workers ({}), wall time {}</p>\n",
         count("passed"),
         count("flaky"),
+        count("quarantined"),
         count("ignored"),
         count("not-run"),
         facts.workers,
@@ -225,7 +227,7 @@ fn advice(term: &str, ratio: f64) -> String {
 fn failures(out: &mut String, rows: &[Row<'_>], facts: &Facts) {
     let failed: Vec<&Row<'_>> = rows
         .iter()
-        .filter(|r| r.status == "failed" || r.status == "flaky")
+        .filter(|r| ["failed", "flaky", "quarantined"].contains(&r.status))
         .collect();
     let _ = writeln!(out, "<h2>Failures ({})</h2>", failed.len());
     if failed.is_empty() {

@@ -263,6 +263,8 @@ pub(crate) struct Facts {
     pub(crate) isolation: &'static str,
     /// The lower bound of the makespan from the measured attempts.
     pub(crate) bound: bound::LowerBound,
+    /// Tests whose failure was quarantined (a marker the config quarantines).
+    pub(crate) quarantined: std::collections::HashSet<&'static str>,
     /// The jobs the bound was computed from: (test name, duration), by index.
     pub(crate) jobs: Vec<(&'static str, std::time::Duration)>,
 }
