@@ -1,10 +1,10 @@
 //! What happened when, for `--trace` and `--html`: each test attempt on its worker, each
 //! time a free worker waited on a constraint (and which), set-ups, teardowns, server and
 //! worker-process start-ups, crashes. Nothing is recorded unless a run asks for one of
-//! the files ([`start`]); the check on the hot path is one relaxed atomic load.
-//! After the run, [`take`] hands the recording to the writers: [`trace`] (Chrome
-//! trace-event JSON) and [`html`] (a self-contained report), both reading [`bound`]'s
-//! lower bound of the makespan.
+//! the files (`start`); the check on the hot path is one relaxed atomic load.
+//! After the run, `take` hands the recording to the writers: `trace` (Chrome
+//! trace-event JSON) and `html` (a self-contained report), both reading [`bound`]'s
+//! lower bound of the makespan, the one public part.
 
 pub mod bound;
 pub(crate) mod html;
