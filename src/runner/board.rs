@@ -5,15 +5,12 @@
 //! thread's late finish is refused, and a new thread (a fresh generation) takes the
 //! position. Neither side touches the fields directly.
 
+use super::deadline::{deadlines, earliest};
 use crate::plan::Test;
 use crate::scheduler::{Hold, Lease, Next, Scheduler};
 use crate::timeline::Slice;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
-
-/// Extra time an async test gets past its timeout before the watchdog steps in: its own
-/// runtime cancels it at the timeout, unless sync code blocks that runtime.
-const ASYNC_GRACE: Duration = Duration::from_secs(1);
 
 /// The time limits tests run under.
 #[derive(Clone, Copy, Debug, Default)]
@@ -24,34 +21,6 @@ pub(crate) struct TimeLimits {
     pub(crate) slow_after: Option<Duration>,
     /// Whether the watchdog times tests out (not when a worker process's thread does).
     pub(crate) watchdog_times_out: bool,
-}
-
-/// When a test started at `started` must be timed out, and when it is first slow:
-/// `limit` (plus a grace period for async tests, which cancel themselves) and
-/// `slow_after` after the start.
-pub(crate) fn deadlines(
-    started: Instant,
-    limit: Option<Duration>,
-    is_async: bool,
-    slow_after: Option<Duration>,
-) -> (Option<Instant>, Option<Instant>) {
-    let grace = if is_async {
-        ASYNC_GRACE
-    } else {
-        Duration::ZERO
-    };
-    (
-        limit.map(|l| started + l + grace),
-        slow_after.map(|s| started + s),
-    )
-}
-
-/// The earlier of two optional instants.
-fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
 }
 
 /// A test running on a worker position.

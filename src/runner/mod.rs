@@ -11,6 +11,7 @@ pub(crate) mod capture_file;
 #[cfg(unix)]
 pub(crate) mod crash;
 pub(crate) mod cwd;
+pub(crate) mod deadline;
 pub(crate) mod execute;
 pub(crate) mod executor;
 #[cfg(unix)]
