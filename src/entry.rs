@@ -274,6 +274,33 @@ fn run_selection(
         keep_order: shuffle_seed.is_some() || args.selection.failed_first,
         binaries: Vec::new(),
     };
+    let (config, _locks) = configure(args, selection, threads, (under_nextest, runnable))?;
+    // Kept open for the whole run: the crash handler writes to it.
+    let _crash_file = install_crash_reporting(&history, under_nextest, threads);
+    let (reporter, _stdout) =
+        build_reporter(args, selection, &history, settings, config.capture, threads)?;
+    let reporter = session::run(args, plan, config, reporter.shuffled(shuffle_seed))?;
+    let state = reporter.finish()?;
+    #[cfg(unix)]
+    runner::crash::finished();
+    if !under_nextest {
+        update_history(&mut history, &selection.tests, &state);
+        history.forget_crash_file();
+    }
+    // Interrupted: everything is written; end by the signal, as the caller expects.
+    #[cfg(unix)]
+    runner::interrupt::reraise();
+    Ok(Conclusion::from_state(&state))
+}
+
+/// How the selection runs: capture, isolation and the outer slots and cross-process locks
+/// (returned: they are held for the run) that a `cargo nextest` run needs.
+fn configure(
+    args: &Arguments,
+    selection: &Selection,
+    threads: usize,
+    (under_nextest, runnable): (bool, usize),
+) -> Result<(runner::RunConfig, run_locks::Held), Error> {
     let isolation = args.scheduling.isolate();
     isolation
         .check_platform()
@@ -299,22 +326,7 @@ fn run_selection(
         let worker = worker_settings(program, args_os, threads, args);
         config.processes = vec![std::sync::Arc::new(worker)];
     }
-    // Kept open for the whole run: the crash handler writes to it.
-    let _crash_file = install_crash_reporting(&history, under_nextest, threads);
-    let (reporter, _stdout) =
-        build_reporter(args, selection, &history, settings, config.capture, threads)?;
-    let reporter = session::run(args, plan, config, reporter.shuffled(shuffle_seed))?;
-    let state = reporter.finish()?;
-    #[cfg(unix)]
-    runner::crash::finished();
-    if !under_nextest {
-        update_history(&mut history, &selection.tests, &state);
-        history.forget_crash_file();
-    }
-    // Interrupted: everything is written; end by the signal, as the caller expects.
-    #[cfg(unix)]
-    runner::interrupt::reraise();
-    Ok(Conclusion::from_state(&state))
+    Ok((config, locks))
 }
 
 /// Names the in-flight tests if the process crashes, recording them in the history's

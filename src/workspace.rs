@@ -7,7 +7,7 @@
 //! (plain libtest) run whole, one worker each. Reports come per binary, like
 //! `cargo test`'s, each printed once its binary is done, in the binaries' order.
 
-use crate::cli::{Arguments, CliError, Format, RunIgnored};
+use crate::cli::{Arguments, CliError, Format, Partition, RunIgnored};
 use crate::entry;
 use crate::error::Error;
 use crate::filter::{Disposition, Planned, Selection};
@@ -211,65 +211,21 @@ fn list(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
 }
 
 fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
-    let mut args = match Arguments::from_args(harness.iter().cloned()) {
-        Ok(args) => args,
-        Err(CliError::Help) => {
-            print!("{}", crate::cli::help("cargo partest --"));
-            return Ok(true);
-        }
-        Err(e) => return Err(Error::Cli(e)),
+    let Some(mut args) = parse_args(harness)? else {
+        return Ok(true);
     };
     crate::cli::check_environment(true).map_err(Error::Cli)?;
     if args.list {
         return list(binaries, harness);
     }
-    let partition = args.selection.partition;
     let harness = &shards::without_partition(harness);
-    let kinds: Vec<Kind> = binaries
-        .iter()
-        .enumerate()
-        .map(|(i, b)| inspect(b, harness, i))
-        .collect::<Result<_, _>>()?;
-    let (binaries, kinds) = match partition {
-        Some(p) => shards::this_shard(binaries, kinds, p),
-        None => (binaries.to_vec(), kinds),
-    };
+    let (binaries, kinds) = this_shard(binaries, harness, args.selection.partition)?;
     let binaries = &binaries[..];
-    let manifests: Vec<(&Binary, &Manifest)> = binaries
-        .iter()
-        .zip(&kinds)
-        .filter_map(|(b, k)| match k {
-            Kind::Partest(m) => Some((b, m)),
-            Kind::Whole => None,
-        })
-        .collect();
-    let labelled: Vec<(&str, &Manifest)> = manifests
-        .iter()
-        .map(|(b, m)| (b.label.as_str(), *m))
-        .collect();
-    settings::merge(&mut args.scheduling, &labelled)?;
-    let plain: Vec<&str> = binaries
-        .iter()
-        .zip(&kinds)
-        .filter(|(_, k)| matches!(k, Kind::Whole))
-        .map(|(b, _)| b.label.as_str())
-        .collect();
-    for note in settings::check_markers(&args.selection, &labelled, &plain)? {
-        eprintln!("note: {note}");
-    }
+    settle_settings(&mut args, binaries, &kinds)?;
     let threads = entry::thread_count(&args);
 
     let (plan, selections) = plan(binaries, &kinds);
-    let mut histories: Vec<History> = binaries
-        .iter()
-        .map(|b| {
-            let (history, warning) = History::load_for_binary(&b.path);
-            if let Some(warning) = warning {
-                eprintln!("warning: {}: {warning}", b.label);
-            }
-            history
-        })
-        .collect();
+    let mut histories = load_histories(binaries);
     let estimates: Vec<_> = match histories.iter().all(History::is_empty) {
         true => Vec::new(),
         false => plan
@@ -277,27 +233,11 @@ fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
             .map(|p| histories[p.test.binary as usize].estimate(p.test.name))
             .collect(),
     };
-    let harness_os: Vec<OsString> = harness.iter().map(OsString::from).collect();
     let mut config = session::run_config(&args, threads);
     config.capture = CaptureMode::for_run(args.nocapture, threads, true);
     // Each test's time limit (its own, else its binary's `--timeout`) is in its manifest.
     config.default_timeout = None;
-    config.processes = binaries
-        .iter()
-        .zip(&kinds)
-        .map(|(b, kind)| {
-            let worker_args = match kind {
-                Kind::Partest(_) => harness_os.clone(),
-                Kind::Whole => libtest_args(&args),
-            };
-            Arc::new(Settings {
-                dir: Some(b.dir.clone()),
-                env: b.env.clone(),
-                whole: matches!(kind, Kind::Whole),
-                ..entry::worker_settings(b.path.clone(), worker_args, threads, &args)
-            })
-        })
-        .collect();
+    config.processes = worker_processes(binaries, &kinds, harness, &args, threads);
     let fanout = Fanout {
         parts: parts(binaries, &kinds, &selections, &histories, &args, threads)?,
         printed: 0,
@@ -315,6 +255,112 @@ fn try_run(binaries: &[Binary], harness: &[String]) -> Result<bool, Error> {
             .collect(),
     };
     let mut fanout = session::run(&args, planned, config, fanout)?;
+    conclude(&mut fanout, &mut histories, &selections, &args)
+}
+
+/// The harness options; `None` when they asked for help, which is printed.
+fn parse_args(harness: &[String]) -> Result<Option<Arguments>, Error> {
+    match Arguments::from_args(harness.iter().cloned()) {
+        Ok(args) => Ok(Some(args)),
+        Err(CliError::Help) => {
+            print!("{}", crate::cli::help("cargo partest --"));
+            Ok(None)
+        }
+        Err(e) => Err(Error::Cli(e)),
+    }
+}
+
+/// The binaries of this shard (all of them without `--partition`), each with its kind.
+fn this_shard(
+    binaries: &[Binary],
+    harness: &[String],
+    partition: Option<Partition>,
+) -> Result<(Vec<Binary>, Vec<Kind>), Error> {
+    let kinds: Vec<Kind> = binaries
+        .iter()
+        .enumerate()
+        .map(|(i, b)| inspect(b, harness, i))
+        .collect::<Result<_, _>>()?;
+    Ok(match partition {
+        Some(p) => shards::this_shard(binaries, kinds, p),
+        None => (binaries.to_vec(), kinds),
+    })
+}
+
+/// Merges the binaries' scheduling settings into `args` and prints the notes on markers
+/// that a marker expression names.
+fn settle_settings(args: &mut Arguments, binaries: &[Binary], kinds: &[Kind]) -> Result<(), Error> {
+    let labelled: Vec<(&str, &Manifest)> = binaries
+        .iter()
+        .zip(kinds)
+        .filter_map(|(b, k)| match k {
+            Kind::Partest(m) => Some((b.label.as_str(), m)),
+            Kind::Whole => None,
+        })
+        .collect();
+    settings::merge(&mut args.scheduling, &labelled)?;
+    let plain: Vec<&str> = binaries
+        .iter()
+        .zip(kinds)
+        .filter(|(_, k)| matches!(k, Kind::Whole))
+        .map(|(b, _)| b.label.as_str())
+        .collect();
+    for note in settings::check_markers(&args.selection, &labelled, &plain)? {
+        eprintln!("note: {note}");
+    }
+    Ok(())
+}
+
+/// Each binary's recorded history; an unreadable one is a warning and starts empty.
+fn load_histories(binaries: &[Binary]) -> Vec<History> {
+    binaries
+        .iter()
+        .map(|b| {
+            let (history, warning) = History::load_for_binary(&b.path);
+            if let Some(warning) = warning {
+                eprintln!("warning: {}: {warning}", b.label);
+            }
+            history
+        })
+        .collect()
+}
+
+/// How each binary's worker processes are started: a partest binary with the harness
+/// options, a plain one whole with the libtest options it understands.
+fn worker_processes(
+    binaries: &[Binary],
+    kinds: &[Kind],
+    harness: &[String],
+    args: &Arguments,
+    threads: usize,
+) -> Vec<Arc<Settings>> {
+    let harness_os: Vec<OsString> = harness.iter().map(OsString::from).collect();
+    binaries
+        .iter()
+        .zip(kinds)
+        .map(|(b, kind)| {
+            let worker_args = match kind {
+                Kind::Partest(_) => harness_os.clone(),
+                Kind::Whole => libtest_args(args),
+            };
+            Arc::new(Settings {
+                dir: Some(b.dir.clone()),
+                env: b.env.clone(),
+                whole: matches!(kind, Kind::Whole),
+                ..entry::worker_settings(b.path.clone(), worker_args, threads, args)
+            })
+        })
+        .collect()
+}
+
+/// After the run: the reports written, the histories updated, the failed binaries named;
+/// true if everything passed.
+fn conclude(
+    fanout: &mut Fanout,
+    histories: &mut [History],
+    selections: &[Selection],
+    args: &Arguments,
+) -> Result<bool, Error> {
     // The history is recorded even when a report file cannot be written.
     let finished = fanout.finish_all(args.reports.junit.as_deref());
     for (i, part) in fanout.parts.iter().enumerate() {

@@ -48,36 +48,7 @@ fn emit(item: &ItemFn, args: &TestArgs) -> TokenStream {
     let name = ident.to_string();
     let name = name.strip_prefix("r#").unwrap_or(&name);
     let span = ident.span();
-    let output_span = match &item.sig.output {
-        ReturnType::Default => span,
-        ReturnType::Type(_, ty) => ty.span(),
-    };
-    let (run, async_wrapper) = match (&item.sig.asyncness, &item.sig.output) {
-        (Some(_), _) => {
-            let wrapper = quote::format_ident!("__partest_async_{}", name);
-            let boxed = quote_spanned! {output_span=> ::partest::__private::boxed_test(#ident())};
-            let wrapper_fn = quote! {
-                #[doc(hidden)]
-                #[allow(non_snake_case)]
-                fn #wrapper() -> ::partest::__private::TestFuture { #boxed }
-            };
-            (
-                quote! { ::partest::__private::TestFn::Async(#wrapper) },
-                wrapper_fn,
-            )
-        }
-        (None, ReturnType::Default) => (
-            quote! { ::partest::__private::TestFn::Plain(#ident) },
-            TokenStream::new(),
-        ),
-        (None, ReturnType::Type(..)) => {
-            let call = quote_spanned! {output_span=> ::partest::__private::IntoTestResult::into_test_result(#ident())};
-            (
-                quote! { ::partest::__private::TestFn::Fallible(|| #call) },
-                TokenStream::new(),
-            )
-        }
-    };
+    let (run, async_wrapper) = test_fn(item, name);
     let fields = optional_fields(args);
     let ide_test_attr = if expanding_for_rust_analyzer() {
         quote! { #[test] }
@@ -112,6 +83,42 @@ fn emit(item: &ItemFn, args: &TestArgs) -> TokenStream {
             #fields
             ..::partest::__private::TestDef::DEFAULT
         };
+    }
+}
+
+/// The `TestFn` that runs the test, and for an async test the wrapper it calls.
+fn test_fn(item: &ItemFn, name: &str) -> (TokenStream, TokenStream) {
+    let ident = &item.sig.ident;
+    let span = ident.span();
+    let output_span = match &item.sig.output {
+        ReturnType::Default => span,
+        ReturnType::Type(_, ty) => ty.span(),
+    };
+    match (&item.sig.asyncness, &item.sig.output) {
+        (Some(_), _) => {
+            let wrapper = quote::format_ident!("__partest_async_{}", name);
+            let boxed = quote_spanned! {output_span=> ::partest::__private::boxed_test(#ident())};
+            let wrapper_fn = quote! {
+                #[doc(hidden)]
+                #[allow(non_snake_case)]
+                fn #wrapper() -> ::partest::__private::TestFuture { #boxed }
+            };
+            (
+                quote! { ::partest::__private::TestFn::Async(#wrapper) },
+                wrapper_fn,
+            )
+        }
+        (None, ReturnType::Default) => (
+            quote! { ::partest::__private::TestFn::Plain(#ident) },
+            TokenStream::new(),
+        ),
+        (None, ReturnType::Type(..)) => {
+            let call = quote_spanned! {output_span=> ::partest::__private::IntoTestResult::into_test_result(#ident())};
+            (
+                quote! { ::partest::__private::TestFn::Fallible(|| #call) },
+                TokenStream::new(),
+            )
+        }
     }
 }
 
@@ -177,6 +184,15 @@ fn optional_fields(args: &TestArgs) -> TokenStream {
             }
         });
     }
+    out.extend(constraint_fields(args));
+    out.extend(run_fields(args));
+    out
+}
+
+/// The scheduling constraints' fields: serial, heavy, Redis, group, markers, pools.
+fn constraint_fields(args: &TestArgs) -> TokenStream {
+    let p = quote! { ::partest::__private };
+    let mut out = TokenStream::new();
     if let Some(serial) = &args.serial {
         out.extend(match &serial.value {
             Serial::All => quote! { concurrency: #p::Concurrency::Serial, },
@@ -211,6 +227,13 @@ fn optional_fields(args: &TestArgs) -> TokenStream {
         });
         out.extend(quote! { resources: &[#(#uses),*], });
     }
+    out
+}
+
+/// How the test runs: its time limit, retries and async runtime.
+fn run_fields(args: &TestArgs) -> TokenStream {
+    let p = quote! { ::partest::__private };
+    let mut out = TokenStream::new();
     if let Some(t) = &args.timeout {
         let (secs, nanos) = (t.value.as_secs(), t.value.subsec_nanos());
         out.extend(quote! { timeout: ::core::option::Option::Some(::core::time::Duration::new(#secs, #nanos)), });

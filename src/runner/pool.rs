@@ -306,6 +306,27 @@ pub(crate) fn run<H: EventHandler>(
         config: config.clone(),
         crashes: AtomicUsize::new(0),
     });
+    drive_workers(&shared, threads);
+    let (not_run, waited, slices) = shared.state.finish();
+    crate::timeline::record_all(slices);
+    for index in not_run {
+        if !shared.emit(Event::NotRun(plan[index].test)) {
+            break;
+        }
+    }
+    let mut reporting = lock(&shared.sink);
+    let sink = reporting
+        .events
+        .take()
+        .expect("the sink is taken once, here");
+    let stats = reporting.error.take().map_or(Ok(PoolStats { waited }), Err);
+    (sink, stats)
+}
+
+/// Starts `threads` workers and watches them until the run ends (on this thread alone,
+/// inline or when no worker thread could start).
+fn drive_workers<H: EventHandler>(shared: &Arc<Shared<H>>, threads: usize) {
+    let config = &shared.config;
     let started = if config.inline {
         0
     } else {
@@ -327,7 +348,7 @@ pub(crate) fn run<H: EventHandler>(
         shared.state.lose_workers(threads - started);
         #[cfg(unix)]
         let _interrupt = super::interrupt::while_running({
-            let shared = Arc::clone(&shared);
+            let shared = Arc::clone(shared);
             Box::new(move || shared.state.interrupt(super::interrupt::GRACE))
         });
         watchdog::watch(
@@ -343,18 +364,4 @@ pub(crate) fn run<H: EventHandler>(
             super::process::groups::kill_all();
         }
     }
-    let (not_run, waited, slices) = shared.state.finish();
-    crate::timeline::record_all(slices);
-    for index in not_run {
-        if !shared.emit(Event::NotRun(plan[index].test)) {
-            break;
-        }
-    }
-    let mut reporting = lock(&shared.sink);
-    let sink = reporting
-        .events
-        .take()
-        .expect("the sink is taken once, here");
-    let stats = reporting.error.take().map_or(Ok(PoolStats { waited }), Err);
-    (sink, stats)
 }

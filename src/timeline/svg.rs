@@ -56,6 +56,18 @@ pub(crate) fn timeline(rec: &Recording, facts: &Facts) -> String {
          <rect width=\"6\" height=\"6\" fill=\"#e0e0e0\"/><rect width=\"2\" height=\"6\" fill=\"#9e9e9e\"/></pattern></defs>\n"
     );
     axis(&mut out, seconds, &scale);
+    labels_spans_and_waits(&mut out, rec, facts, &scale);
+    if rec.slices.len() <= DETAILED_AT_MOST {
+        slices(&mut out, rec, facts, &scale);
+    } else {
+        columns(&mut out, rec, facts, &scale);
+    }
+    out.push_str("</svg>\n");
+    out
+}
+
+/// The row labels, the set-up and teardown spans, and the waits (hatched).
+fn labels_spans_and_waits(out: &mut String, rec: &Recording, facts: &Facts, scale: &Scale) {
     let _ = writeln!(out, "<text x=\"4\" y=\"{}\">run</text>", row_y(None) + 15.0);
     for w in 0..facts.workers {
         let y = row_y(Some(w));
@@ -68,13 +80,7 @@ pub(crate) fn timeline(rec: &Recording, facts: &Facts) -> String {
     }
     for s in &rec.spans {
         let tip = format!("{} ({})", s.what, show(s.end - s.start));
-        bar(
-            &mut out,
-            &scale,
-            (s.worker, s.start, s.end),
-            "#fdd835",
-            &tip,
-        );
+        bar(out, scale, (s.worker, s.start, s.end), "#fdd835", &tip);
     }
     for w in &rec.waits {
         let tip = format!(
@@ -84,35 +90,33 @@ pub(crate) fn timeline(rec: &Recording, facts: &Facts) -> String {
             w.hold
         );
         bar(
-            &mut out,
-            &scale,
+            out,
+            scale,
             (Some(w.worker), w.start, w.end),
             "url(#hatch)",
             &tip,
         );
     }
-    if rec.slices.len() <= DETAILED_AT_MOST {
-        for s in &rec.slices {
-            let tip = format!(
-                "{} — {} in {} on {}",
-                s.test.name,
-                s.outcome,
-                show(s.end - s.start),
-                facts.worker_name(s.worker)
-            );
-            bar(
-                &mut out,
-                &scale,
-                (Some(s.worker), s.start, s.end),
-                colour(s.outcome),
-                &tip,
-            );
-        }
-    } else {
-        columns(&mut out, rec, facts, &scale);
+}
+
+/// One bar per test attempt, coloured by its outcome.
+fn slices(out: &mut String, rec: &Recording, facts: &Facts, scale: &Scale) {
+    for s in &rec.slices {
+        let tip = format!(
+            "{} — {} in {} on {}",
+            s.test.name,
+            s.outcome,
+            show(s.end - s.start),
+            facts.worker_name(s.worker)
+        );
+        bar(
+            out,
+            scale,
+            (Some(s.worker), s.start, s.end),
+            colour(s.outcome),
+            &tip,
+        );
     }
-    out.push_str("</svg>\n");
-    out
 }
 
 /// Ticks at a round step along the top.

@@ -114,53 +114,13 @@ impl Group<'_> {
         let mut edits = Vec::new();
         let mut converted_test = false;
         for attr in self.attrs {
-            let path = attr.path.as_str();
-            let replace = |with: String| Edit {
-                start: attr.start,
-                end: attr.end,
-                with,
-            };
-            if is_std_test(path, self.imports_test) {
-                edits.push(replace(partest_test(&serial_arg)));
-                out.converted.push("#[test]");
-                converted_test = true;
-            } else if path == "tokio::test" {
-                match self.tokio_args(attr) {
-                    Ok(mut args) => {
-                        out.tokio = true;
-                        out.test_util |= args
-                            .iter()
-                            .any(|a| a.starts_with("start_paused") && a.ends_with("true"));
-                        args.extend(serial_arg.iter().cloned());
-                        edits.push(replace(partest_test(&args)));
-                        out.converted.push("#[tokio::test]");
-                        converted_test = true;
-                    }
-                    Err(why) => self.skip(out, attr, &why),
-                }
-            } else if matches!(
-                path,
-                "test_case" | "test_case::test_case" | "test_case::case"
-            ) {
-                if attr
-                    .tokens
-                    .windows(2)
-                    .any(|w| w == [Tok::Punct('='), Tok::Punct('>')])
-                {
-                    self.skip(
-                        out,
-                        attr,
-                        "test-case's `=>` expectations have no partest form; assert in the body",
-                    );
-                } else {
-                    let args = arguments(self.text, attr);
-                    edits.push(replace(format!("#[partest::test_case({args})]")));
-                    out.converted.push("#[test_case]");
-                }
-            } else if matches!(path, "test_matrix" | "test_case::test_matrix") {
-                self.skip(out, attr, "test-case's test_matrix has no partest form; write its cases as #[partest::test_case]");
-            } else if path.ends_with("::test") && !path.starts_with("partest::") {
-                self.skip(out, attr, "it expands to std's #[test]; write #[partest::test] and do its set-up in the body");
+            if let Some((with, makes_test)) = self.convert(attr, &serial_arg, out) {
+                edits.push(Edit {
+                    start: attr.start,
+                    end: attr.end,
+                    with,
+                });
+                converted_test |= makes_test;
             }
         }
         let rstest = self
@@ -188,6 +148,65 @@ impl Group<'_> {
             out.converted.push("#[serial]");
         }
         edits
+    }
+
+    /// What replaces `attr`, and whether that makes the function a partest test; `None`
+    /// when it stays (skipped ones are noted in `out` with the reason).
+    fn convert(
+        &self,
+        attr: &Attr,
+        serial_arg: &[String],
+        out: &mut Rewritten,
+    ) -> Option<(String, bool)> {
+        let path = attr.path.as_str();
+        if is_std_test(path, self.imports_test) {
+            out.converted.push("#[test]");
+            return Some((partest_test(serial_arg), true));
+        }
+        if path == "tokio::test" {
+            return match self.tokio_args(attr) {
+                Ok(mut args) => {
+                    out.tokio = true;
+                    out.test_util |= args
+                        .iter()
+                        .any(|a| a.starts_with("start_paused") && a.ends_with("true"));
+                    args.extend(serial_arg.iter().cloned());
+                    out.converted.push("#[tokio::test]");
+                    Some((partest_test(&args), true))
+                }
+                Err(why) => {
+                    self.skip(out, attr, &why);
+                    None
+                }
+            };
+        }
+        if matches!(
+            path,
+            "test_case" | "test_case::test_case" | "test_case::case"
+        ) {
+            let expects = attr
+                .tokens
+                .windows(2)
+                .any(|w| w == [Tok::Punct('='), Tok::Punct('>')]);
+            if expects {
+                let why = "test-case's `=>` expectations have no partest form; assert in the body";
+                self.skip(out, attr, why);
+                return None;
+            }
+            let args = arguments(self.text, attr);
+            out.converted.push("#[test_case]");
+            return Some((format!("#[partest::test_case({args})]"), false));
+        }
+        if matches!(path, "test_matrix" | "test_case::test_matrix") {
+            self.skip(out, attr, "test-case's test_matrix has no partest form; write its cases as #[partest::test_case]");
+        } else if path.ends_with("::test") && !path.starts_with("partest::") {
+            self.skip(
+                out,
+                attr,
+                "it expands to std's #[test]; write #[partest::test] and do its set-up in the body",
+            );
+        }
+        None
     }
 
     /// tokio's arguments as partest's, or why they cannot be.

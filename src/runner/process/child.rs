@@ -160,12 +160,6 @@ impl WorkerProcess {
         limit: Option<Duration>,
     ) -> WorkerAttempt {
         let mut started = Instant::now();
-        let failed = |started: Instant, message: String, output: Vec<u8>| {
-            let outcome = Outcome::Failed {
-                message: Some(message),
-            };
-            Completed::new(test, outcome, started.elapsed(), output)
-        };
         if self.settings.whole {
             return self.run_whole(test, started);
         }
@@ -175,7 +169,7 @@ impl WorkerProcess {
                 self.slot
             );
             return WorkerAttempt {
-                done: failed(started, message, Vec::new()),
+                done: failed(test, started, message, Vec::new()),
                 crashed: true,
             };
         }
@@ -206,54 +200,67 @@ impl WorkerProcess {
                     crashed: false,
                 }
             }
-            Err(NoFrame::TimedOut) => {
-                self.kill_timed_out();
-                let output = self.take_output();
-                let limit = limit.map_or_else(String::new, show);
-                let message = format!(
-                    "test timed out after {limit}; partest killed its worker process gw{} and the processes it started",
-                    self.slot
-                );
-                self.reap();
-                WorkerAttempt {
-                    done: failed(started, message, output),
-                    crashed: false,
-                }
+            Err(NoFrame::TimedOut) => self.timed_out(test, started, limit),
+            Err(end) => self.died(test, started, end),
+        }
+    }
+
+    /// The attempt of a test that ran past its time limit: its worker process group is
+    /// killed, what the test wrote kept.
+    fn timed_out(
+        &mut self,
+        test: Test,
+        started: Instant,
+        limit: Option<Duration>,
+    ) -> WorkerAttempt {
+        self.kill_timed_out();
+        let output = self.take_output();
+        let limit = limit.map_or_else(String::new, show);
+        let message = format!(
+            "test timed out after {limit}; partest killed its worker process gw{} and the processes it started",
+            self.slot
+        );
+        self.reap();
+        WorkerAttempt {
+            done: failed(test, started, message, output),
+            crashed: false,
+        }
+    }
+
+    /// The attempt of a test whose worker process ended (or whose control channel failed)
+    /// before its result: a crash, or an interruption that the coordinator takes on.
+    fn died(&mut self, test: Test, started: Instant, end: NoFrame) -> WorkerAttempt {
+        if let (NoFrame::Failed(_), Some(live)) = (&end, &self.live) {
+            signal_group(live.child.id(), libc::SIGKILL);
+        }
+        let status = self.wait_for_exit();
+        let mut output = self.take_output();
+        if output.last().is_some_and(|b| *b != b'\n') {
+            output.push(b'\n');
+        }
+        let why = match end {
+            NoFrame::Failed(e) => format!("its control channel failed ({e})"),
+            _ => describe(status),
+        };
+        // SIGINT or SIGTERM (a Ctrl-C or a cancel that reached the workers too)
+        // interrupts the run: no crash, and the coordinator stops as if it got it.
+        let interrupting = status
+            .and_then(|s| ExitStatusExt::signal(&s))
+            .filter(|s| matches!(*s, libc::SIGINT | libc::SIGTERM));
+        let message = match interrupting {
+            Some(signal) => {
+                crate::runner::interrupt::forwarded(signal);
+                format!("interrupted: worker gw{} got {why}", self.slot)
             }
-            Err(end) => {
-                if let (NoFrame::Failed(_), Some(live)) = (&end, &self.live) {
-                    signal_group(live.child.id(), libc::SIGKILL);
-                }
-                let status = self.wait_for_exit();
-                let mut output = self.take_output();
-                if output.last().is_some_and(|b| *b != b'\n') {
-                    output.push(b'\n');
-                }
-                let why = match end {
-                    NoFrame::Failed(e) => format!("its control channel failed ({e})"),
-                    _ => describe(status),
-                };
-                // SIGINT or SIGTERM (a Ctrl-C or a cancel that reached the workers too)
-                // interrupts the run: no crash, and the coordinator stops as if it got it.
-                let interrupting = status
-                    .and_then(|s| ExitStatusExt::signal(&s))
-                    .filter(|s| matches!(*s, libc::SIGINT | libc::SIGTERM));
-                let message = match interrupting {
-                    Some(signal) => {
-                        crate::runner::interrupt::forwarded(signal);
-                        format!("interrupted: worker gw{} got {why}", self.slot)
-                    }
-                    None => format!(
-                        "worker gw{} crashed while running {}: {why}",
-                        self.slot, test.name
-                    ),
-                };
-                self.reap();
-                WorkerAttempt {
-                    done: failed(started, message, output),
-                    crashed: interrupting.is_none(),
-                }
-            }
+            None => format!(
+                "worker gw{} crashed while running {}: {why}",
+                self.slot, test.name
+            ),
+        };
+        self.reap();
+        WorkerAttempt {
+            done: failed(test, started, message, output),
+            crashed: interrupting.is_none(),
         }
     }
 
@@ -371,4 +378,12 @@ impl Drop for WorkerProcess {
     fn drop(&mut self) {
         self.reap();
     }
+}
+
+/// A failed attempt of `test` that started at `started`, with partest's `message`.
+fn failed(test: Test, started: Instant, message: String, output: Vec<u8>) -> Completed {
+    let outcome = Outcome::Failed {
+        message: Some(message),
+    };
+    Completed::new(test, outcome, started.elapsed(), output)
 }
