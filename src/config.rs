@@ -11,13 +11,15 @@
 //! dist = "loadscope"
 //! timeout = "60s"                          # for tests without their own
 //! quarantine = ["known_broken"]            # these markers' failures never fail the run
+//! trace = "target/partest/trace.json"      # relative to this file's directory
+//! html = "target/partest/report.html"
 //! [max_concurrency]
 //! integration = 4
 //! [pools]
 //! postgres = 3
 //! ```
 
-use crate::cli::SchedulingArgs;
+use crate::cli::{ReportArgs, SchedulingArgs};
 use crate::constraints::MAX_POOL_SIZE;
 use crate::dist::{Dist, DIST_NAMES};
 use crate::isolation::{Isolation, ISOLATION_NAMES};
@@ -46,6 +48,10 @@ pub(crate) struct Config {
     pub(crate) timeout: Option<std::time::Duration>,
     /// Markers whose tests run and report but never fail the run.
     pub(crate) quarantine: Vec<String>,
+    /// Where to write the run's trace (resolved against the file's directory).
+    pub(crate) trace: Option<PathBuf>,
+    /// Where to write the run's HTML report (resolved against the file's directory).
+    pub(crate) html: Option<PathBuf>,
 }
 
 impl Config {
@@ -63,6 +69,22 @@ impl Config {
             for (name, n) in from_config {
                 if !list.iter().any(|(given, _)| given == name) {
                     list.push((name.clone(), *n));
+                }
+            }
+        }
+    }
+
+    /// Fills the output files the command line and environment left open in `reports`,
+    /// creating their directories.
+    pub(crate) fn fill_reports(&self, reports: &mut ReportArgs) {
+        for (given, from_config) in [
+            (&mut reports.trace, &self.trace),
+            (&mut reports.html, &self.html),
+        ] {
+            if given.is_none() {
+                if let Some(path) = from_config {
+                    crate::output_files::create_parent(path);
+                    *given = Some(path.clone());
                 }
             }
         }
@@ -283,6 +305,17 @@ impl Key<'_> {
         }
     }
 
+    /// A file to write: a path relative to the config file's directory, or absolute.
+    fn output_path(&self) -> Result<PathBuf, ConfigError> {
+        let text = self
+            .value
+            .as_str()
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| self.err("must be a file path like \"target/partest/trace.json\""))?;
+        let dir = self.source.parent().unwrap_or(Path::new("."));
+        Ok(dir.join(text))
+    }
+
     fn timeout(&self) -> Result<std::time::Duration, ConfigError> {
         let text = self
             .value
@@ -338,6 +371,8 @@ fn parse(table: &toml::Table, source: &Path, prefix: &str) -> Result<Config, Con
                     .ok_or_else(|| key.err("must be an array of marker names"))?;
                 config.quarantine = key.names(items)?;
             }
+            "trace" => config.trace = Some(key.output_path()?),
+            "html" => config.html = Some(key.output_path()?),
             "max_concurrency" => config.max_concurrency = key.named_numbers()?,
             "pools" => config.pools = key.pool_sizes()?,
             _ => {

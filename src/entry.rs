@@ -151,6 +151,7 @@ fn try_run(args: &Arguments) -> Result<Conclusion, Error> {
     let settings = config::load()?;
     let mut args = args.clone();
     settings.fill(&mut args.scheduling);
+    settings.fill_reports(&mut args.reports);
     let args = &args;
     let (history, mut selection, known) = select_tests(args, &settings)?;
     let threads = if args.scheduling.dist() == Dist::No {

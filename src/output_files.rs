@@ -46,6 +46,14 @@ pub(crate) fn check_writable(path: &Path) -> io::Result<()> {
     }
 }
 
+/// Creates the directory `path` goes in, for a path a config file names (usually under
+/// `target/`, which a fresh checkout lacks). A failure is left to [`check_writable`].
+pub(crate) fn create_parent(path: &Path) {
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        let _ = fs::create_dir_all(dir);
+    }
+}
+
 fn is_a_directory(path: &Path) -> io::Error {
     io::Error::other(format!("{} is a directory", path.display()))
 }

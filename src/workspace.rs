@@ -287,8 +287,8 @@ fn this_shard(
     })
 }
 
-/// Merges the binaries' scheduling settings into `args` and prints the notes on markers
-/// that a marker expression names.
+/// Merges the binaries' scheduling settings and their configs' report files into `args`
+/// and prints the notes on markers that a marker expression names.
 fn settle_settings(args: &mut Arguments, binaries: &[Binary], kinds: &[Kind]) -> Result<(), Error> {
     let labelled: Vec<(&str, &Manifest)> = binaries
         .iter()
@@ -308,7 +308,14 @@ fn settle_settings(args: &mut Arguments, binaries: &[Binary], kinds: &[Kind]) ->
     for note in settings::check_markers(&args.selection, &labelled, &plain)? {
         eprintln!("note: {note}");
     }
-    Ok(())
+    // A binary's config was read (and checked) when it wrote its manifest.
+    let configs: Vec<(&str, crate::config::Config)> = binaries
+        .iter()
+        .zip(kinds)
+        .filter(|(_, k)| matches!(k, Kind::Partest(_)))
+        .map(|(b, _)| Ok((b.label.as_str(), crate::config::load_from(&b.dir)?)))
+        .collect::<Result<_, crate::config::ConfigError>>()?;
+    settings::report_files(&mut args.reports, &configs)
 }
 
 /// Each binary's recorded history; an unreadable one is a warning and starts empty.

@@ -133,8 +133,8 @@ pub(crate) const OPTIONS: &[Opt] = &[
     opt("partition", "", Value, Selection).label("--partition count:K/N|hash:K/N|duration:K/N", "Run shard K of N (also Bazel's TEST_TOTAL_SHARDS and TEST_SHARD_INDEX); duration balances shards by the recorded durations, unknown tests by hash"),
     opt("junit", "", Value, Selection).label("--junit PATH", "Also write a JUnit XML report (also XML_OUTPUT_FILE)"),
     opt("durations", "", Value, Selection).label("--durations N", "List the N slowest tests after the summary"),
-    opt("trace", "", Value, Selection).label("--trace PATH", "Write the run's timeline as Chrome trace-event JSON (open in Perfetto or chrome://tracing): a track per worker, a slice per test attempt, what each wait on a constraint was for (env PARTEST_TRACE)").env("PARTEST_TRACE"),
-    opt("html", "", Value, Selection).label("--html PATH", "Write a self-contained HTML report: summary, why the run took as long as it did, the timeline, failures, slowest tests (env PARTEST_HTML)").env("PARTEST_HTML"),
+    opt("trace", "", Value, Selection).label("--trace PATH", "Write the run's timeline as Chrome trace-event JSON (open in Perfetto or chrome://tracing): a track per worker, a slice per test attempt, what each wait on a constraint was for (env PARTEST_TRACE, config trace)").env("PARTEST_TRACE").config("trace"),
+    opt("html", "", Value, Selection).label("--html PATH", "Write a self-contained HTML report: summary, why the run took as long as it did, the timeline, failures, slowest tests (env PARTEST_HTML, config html)").env("PARTEST_HTML").config("html"),
     opt("measure", "", Flag, Selection).label("--measure", "After the summary: wall time against test time, time workers waited on constraints, each worker's busy share"),
     opt("verbose", "v", Flag, Selection).label("-v, --verbose", "Show the worker and the markers beside each result (test a ... ok [gw3 serial, redis_isolated])"),
     opt("partest-manifest", "", Flag, Selection).label("--partest-manifest", "Print the selected tests with their markers and constraints for cargo partest (tab-separated, versioned), and exit"),
@@ -265,6 +265,8 @@ mod tests {
                 "pools",
                 "timeout",
                 "strict_markers",
+                "trace",
+                "html",
                 "markers",
                 "quarantine"
             ]

@@ -73,3 +73,24 @@ fn a_pool_past_the_bound_is_an_error_naming_the_key() {
     );
     assert!(load_text("partest.toml", "[pools]\ndb = 65536\n").is_ok());
 }
+
+#[test]
+fn report_files_are_relative_to_the_config_and_fill_what_was_not_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "trace = \"target/t.json\"\nhtml = \"/elsewhere/r.html\"\n";
+    std::fs::write(dir.path().join("partest.toml"), text).unwrap();
+    let c = load_from(dir.path()).unwrap();
+    assert_eq!(c.trace, Some(dir.path().join("target/t.json")));
+    assert_eq!(c.html, Some(PathBuf::from("/elsewhere/r.html")));
+    let mut reports = ReportArgs {
+        html: Some(PathBuf::from("given.html")),
+        ..ReportArgs::default()
+    };
+    c.fill_reports(&mut reports);
+    assert_eq!(reports.trace, c.trace);
+    assert_eq!(reports.html, Some(PathBuf::from("given.html")));
+    for bad in ["trace = 3\n", "html = \"\"\n"] {
+        let e = load_text("partest.toml", bad).unwrap_err().to_string();
+        assert!(e.contains("must be a file path"), "{bad}: {e}");
+    }
+}

@@ -1,13 +1,16 @@
 //! The settings of a workspace run, merged from every binary's manifest: the smallest
 //! heavy limit and cap, one size per pool, the Redis databases every binary's range holds,
-//! and `-m` judged against the markers of every binary.
+//! `-m` judged against the markers of every binary, and the one trace and report file
+//! their configs name.
 
-use crate::cli::{SchedulingArgs, SelectionArgs};
+use crate::cli::{ReportArgs, SchedulingArgs, SelectionArgs};
+use crate::config::Config;
 use crate::constraints::RedisDbs;
 use crate::error::Error;
 use crate::manifest::Manifest;
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
+use std::path::PathBuf;
 
 /// The settings the binaries' manifests give, merged: the smallest heavy limit and cap,
 /// one size per pool and one Redis range (a disagreement is an error naming both).
@@ -49,6 +52,54 @@ pub(super) fn merge(
         }
     }
     Ok(())
+}
+
+/// The trace and report files of a run whose command line names none: the one each
+/// that the binaries' configs name (binaries whose configs name none do not count);
+/// different files are an error naming the binaries and the files. Their directories are
+/// created.
+pub(super) fn report_files(
+    reports: &mut ReportArgs,
+    configs: &[(&str, Config)],
+) -> Result<(), Error> {
+    let trace = match reports.trace {
+        None => one_file("trace", configs, |c| c.trace.clone())?,
+        Some(_) => None,
+    };
+    let html = match reports.html {
+        None => one_file("html", configs, |c| c.html.clone())?,
+        Some(_) => None,
+    };
+    let run = Config {
+        trace,
+        html,
+        ..Config::default()
+    };
+    run.fill_reports(reports);
+    Ok(())
+}
+
+fn one_file(
+    key: &str,
+    configs: &[(&str, Config)],
+    file_of: impl Fn(&Config) -> Option<PathBuf>,
+) -> Result<Option<PathBuf>, Error> {
+    let named: Vec<(&str, PathBuf)> = configs
+        .iter()
+        .filter_map(|(binary, c)| Some((*binary, file_of(c)?)))
+        .collect();
+    let Some((first, path)) = named.first() else {
+        return Ok(None);
+    };
+    match named.iter().find(|(_, other)| other != path) {
+        Some((binary, other)) => Err(Error::Binary(format!(
+            "the binaries' configs name different `{key}` files: {} for {first}, {} for \
+             {binary}; give them one, or pass --{key} PATH after `cargo partest --`",
+            path.display(),
+            other.display()
+        ))),
+        None => Ok(Some(path.clone())),
+    }
 }
 
 /// The Redis databases the run leases: those every binary's range holds (a binary counts
@@ -168,5 +219,49 @@ mod tests {
             error.contains("tests/a.rs leases 0-0, tests/b.rs leases 1-15"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn the_configs_report_files_are_the_runs_when_they_agree() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = dir.path().join("w");
+        let config = |trace: Option<&str>| Config {
+            trace: trace.map(|t| w.join(t)),
+            ..Config::default()
+        };
+        let files = |configs: &[(&str, Config)], given: Option<&str>| {
+            let mut reports = ReportArgs {
+                trace: given.map(PathBuf::from),
+                ..ReportArgs::default()
+            };
+            report_files(&mut reports, configs).map(|()| reports.trace)
+        };
+        let agreeing = [
+            ("tests/a.rs", config(Some("t.json"))),
+            ("tests/b.rs", config(None)),
+            ("tests/c.rs", config(Some("t.json"))),
+        ];
+        assert_eq!(files(&agreeing, None).unwrap(), Some(w.join("t.json")));
+        assert!(w.is_dir(), "the file's directory is created");
+        assert_eq!(
+            files(&agreeing, Some("x.json")).unwrap(),
+            Some("x.json".into())
+        );
+        assert_eq!(files(&[("a", config(None))], None).unwrap(), None);
+        let differing = [
+            ("tests/a.rs", config(Some("a.json"))),
+            ("tests/b.rs", config(Some("b.json"))),
+        ];
+        let error = files(&differing, None).unwrap_err().to_string();
+        assert!(
+            error.contains(&format!(
+                "{} for tests/a.rs, {} for tests/b.rs",
+                w.join("a.json").display(),
+                w.join("b.json").display()
+            )) && error.contains("--trace PATH"),
+            "{error}"
+        );
+        // The command line settles it.
+        assert!(files(&differing, Some("x.json")).is_ok());
     }
 }

@@ -409,3 +409,46 @@ fn a_run_cut_short_writes_its_trace_and_report_too() {
         bad.stdout
     );
 }
+
+#[test]
+fn a_config_names_the_files_relative_to_itself_and_the_environment_overrides_it() {
+    let config = tempfile::tempdir().unwrap();
+    let text = "trace = \"target/partest/t.json\"\nhtml = \"target/partest/r.html\"\n";
+    std::fs::write(config.path().join("partest.toml"), text).unwrap();
+    let history = tempfile::tempdir().unwrap();
+    let env = [
+        ("CARGO_MANIFEST_DIR", config.path().to_str().unwrap()),
+        ("PARTEST_HISTORY_DIR", history.path().to_str().unwrap()),
+    ];
+    // target/partest does not exist yet: a config's files get their directory.
+    let out = run_with_env("stress", &["--test-threads", "2"], &env);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let files = config.path().join("target/partest");
+    let trace: Value =
+        serde_json::from_str(&std::fs::read_to_string(files.join("t.json")).unwrap()).unwrap();
+    let events = trace["traceEvents"].as_array().unwrap();
+    let ran: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.ends_with(" ok"))
+        .filter_map(|l| l.strip_prefix("test ")?.split(" ... ").next())
+        .collect();
+    assert!(ran.len() > 10, "{}", out.stdout);
+    for name in ran {
+        let slices = events
+            .iter()
+            .filter(|e| e["cat"] == "test" && e["name"] == name);
+        assert_eq!(slices.count(), 1, "{name}");
+    }
+    let page = std::fs::read_to_string(files.join("r.html")).unwrap();
+    assert!(page.contains("<svg"), "the report has its timeline");
+
+    std::fs::remove_file(files.join("t.json")).unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let given = elsewhere.path().join("env.json");
+    let env = [&env[..], &[("PARTEST_TRACE", given.to_str().unwrap())]].concat();
+    let out = run_with_env("stress", &["--test-threads", "2"], &env);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(given.exists(), "the environment's file is written");
+    assert!(!files.join("t.json").exists(), "instead of the config's");
+}
