@@ -1,14 +1,16 @@
 //! What `--trace` and `--html` cost (`cargo bench --bench timeline`).
 //!
-//! Generates a partest suite of `BENCH_TESTS` trivial tests (default 100,000; one in 50
-//! `serial`, one in 20 `serial(db)`, one in 100 failing, so that workers wait and the
-//! report has failures), builds it in a workspace of its own, then:
-//! - counts instructions with callgrind (`-q`, 2 threads) without either flag and with
-//!   both, and the part spent writing the files afterwards; recording during the run is
-//!   the difference less the writing (target: under 2% of the run without the flags);
-//! - times the writing (the same binary's `-q` runs with and without the flags, medians)
-//!   per test, and prints the files' sizes (targets: trace under ~50 MB, report under
-//!   ~10 MB at 100,000 tests);
+//! Generates two partest suites and builds them in a workspace of their own: the
+//! throughput benchmark's 10,000 trivial tests, and `BENCH_TESTS` mixed ones (default
+//! 100,000; one in 50 `serial`, one in 2,000 `serial(db)`, one in 100 failing, so that
+//! workers wait and the report has failures). Then:
+//! - counts instructions with callgrind (`-q`, 2 threads) on the trivial suite: the run
+//!   without either flag; recording during the run (the run path's recording functions
+//!   with both flags, inclusive); writing the files afterwards (target: recording under
+//!   2% of the run without the flags); and the writing per test on the mixed suite;
+//! - times the mixed suite's `-q` runs with and without each flag (medians) per test,
+//!   and prints the files' sizes (targets: trace under ~50 MB, report under ~10 MB at
+//!   100,000 tests);
 //! - times headless Chromium opening the report (`--dump-dom`) against an empty page.
 
 mod common;
