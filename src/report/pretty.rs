@@ -201,6 +201,11 @@ impl OutputFormatter for Pretty {
         worker: &str,
         elapsed: std::time::Duration,
     ) -> io::Result<()> {
+        // With one worker the running test's line is open and names it already; libtest
+        // prints no slow-test line there either.
+        if !self.style.multithreaded {
+            return Ok(());
+        }
         write_slow_line(&mut self.out, test, worker, elapsed)
     }
 

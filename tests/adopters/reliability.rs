@@ -129,6 +129,19 @@ fn slow_tests_are_reported_at_each_multiple_with_their_worker() {
         .expect("libtest's timeout event");
     let v: serde_json::Value = serde_json::from_str(event).unwrap();
     assert_eq!(v["name"], "slow::sleeper");
+    // One worker: the open `test NAME ... ` line stays whole, as under libtest.
+    let one = run_with_env(
+        "reliability",
+        &["--test-threads", "1", "--slow-timeout", "200ms", "slow::"],
+        &[],
+    );
+    assert_eq!(one.code, 0, "{}", one.stdout);
+    assert!(
+        one.stdout.contains("test slow::sleeper ... ok\n")
+            && !one.stdout.contains("has been running"),
+        "{}",
+        one.stdout
+    );
 }
 
 #[test]
