@@ -116,9 +116,9 @@ fn with(f: impl FnOnce(&mut Recording)) {
     }
 }
 
-/// An attempt of `test` on `worker` that ran from `start` to now, to record: the worker
-/// hands it to the worker board with its next claim (no lock of its own), or
-/// [`record`] stores it.
+/// An attempt of `test` on `worker` that ran from `start` to now, for [`record`]. (A
+/// first attempt that passed holding no lease is recorded by the worker board instead,
+/// through [`passed`], from the start instant it keeps.)
 pub(crate) fn attempt(
     worker: usize,
     test: Test,
